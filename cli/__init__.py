@@ -1,0 +1,1 @@
+"""seqkit's command-line interface, installed as ``seqkit.cli``."""

@@ -1,0 +1,53 @@
+"""seqkit: stateful sequence learning with LSTMs.
+
+A token sequence becomes ids (:mod:`seqkit.vocab`), windows
+(:mod:`seqkit.windows`) and tensors (:mod:`seqkit.layouts`); a trainer
+(:mod:`seqkit.trainers`) fits an LSTM stateless, in-batch or stateful and
+returns a :class:`~seqkit.sequence_model.SequenceModel` that predicts and
+generates.
+
+>>> import seqkit
+>>> seqkit.Vocabulary.from_chars("ABCA").tokens
+('A', 'B', 'C')
+"""
+
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
+from seqkit.datasets import Corpus, alphabet, load_text  # noqa: E402
+from seqkit.errors import (  # noqa: E402
+    ConfigurationError,
+    DataError,
+    LayoutError,
+    ModelFileError,
+    NotFittedError,
+    SeqkitError,
+    VocabularyError,
+)
+from seqkit.layouts import Features, Layout, TimeSteps, make_layout  # noqa: E402
+from seqkit.vocab import Vocabulary  # noqa: E402
+from seqkit.windows import Windows, random_windows, sliding_windows  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigurationError",
+    "Corpus",
+    "DataError",
+    "Features",
+    "Layout",
+    "LayoutError",
+    "ModelFileError",
+    "NotFittedError",
+    "SeqkitError",
+    "TimeSteps",
+    "Vocabulary",
+    "VocabularyError",
+    "Windows",
+    "alphabet",
+    "load_text",
+    "make_layout",
+    "random_windows",
+    "sliding_windows",
+]

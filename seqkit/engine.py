@@ -1,0 +1,512 @@
+"""The compiled training loop: a whole epoch of optimizer steps in one TensorFlow call.
+
+Keras ``fit`` called once per epoch spends almost all of its time on per-call and
+per-step overhead when the model is as tiny as seqkit's (an LSTM of a few dozen units
+on a 26-letter alphabet). :class:`TrainingLoop` runs every optimizer step of an epoch
+inside one :func:`tf.function`, so the Python, dataset and callback machinery is paid
+once per epoch instead of once per step.
+
+What feeds each step is an :class:`EpochPlan`: a ``(steps, batch)`` table of sample
+indices (``-1`` marks an empty slot) and a table saying which rows of a stateful
+model's recurrent state to zero before each step. Stateless trainers use
+:func:`shuffled_plan` (Keras ``fit`` semantics); the stateful trainer builds plans whose
+row ``r`` of step ``t + 1`` continues row ``r`` of step ``t``.
+
+>>> import keras
+>>> from seqkit.engine import TrainingLoop, shuffled_plan
+>>> keras.utils.set_random_seed(0)
+>>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
+...                           keras.layers.Dense(3, activation="softmax")])
+>>> inputs = np.array([[[0.0]], [[0.5]], [[1.0]]], dtype="float32")
+>>> targets = np.array([1, 2, 0])
+>>> loop = TrainingLoop(model, learning_rate=0.01)
+>>> history = loop.fit(inputs, targets, lambda epoch: shuffled_plan(3, 2, seed=1, epoch=epoch),
+...                    epochs=3)
+>>> sorted(history), len(history["loss"])
+(['accuracy', 'loss'], 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqkit.errors import ConfigurationError, DataError, parameter_error
+
+__all__ = ["EpochPlan", "TrainingLoop", "shuffled_plan", "stateful_batch_size"]
+
+
+@dataclass(frozen=True, eq=False)
+class EpochPlan:
+    """Which samples feed each optimizer step of one epoch and which state rows reset before each step.
+
+    Args:
+        indices: ``(steps, batch)`` integer indices into the sample arrays; ``-1`` is an
+            empty slot (weight 0: it counts neither in the loss nor in the metrics, and
+            in a stateful model it leaves its row's state unchanged).
+        reset_rows: ``(steps, batch)`` booleans: zero the recurrent state of row ``r``
+            before step ``t``. All ``False`` for stateless models.
+
+    >>> plan = EpochPlan(np.array([[0, 1], [2, -1]]), np.zeros((2, 2), dtype=bool))
+    >>> plan.steps, plan.batch_size, plan.num_samples
+    (2, 2, 3)
+    >>> EpochPlan(np.array([[0, 1]]), np.zeros((1, 3), dtype=bool))
+    Traceback (most recent call last):
+    ...
+    seqkit.errors.DataError: EpochPlan.reset_rows must have the shape of indices (1, 2); got (1, 3). Build both from the same (steps, batch) layout.
+    """
+
+    indices: np.ndarray
+    reset_rows: np.ndarray
+
+    def __post_init__(self) -> None:
+        indices = np.asarray(self.indices)
+        reset_rows = np.asarray(self.reset_rows)
+        if indices.ndim != 2 or indices.shape[0] < 1 or indices.shape[1] < 1:
+            raise DataError(
+                "EpochPlan.indices must be a non-empty (steps, batch) array; "
+                f"got shape {indices.shape}. Build it with shuffled_plan() or reshape it."
+            )
+        if not np.issubdtype(indices.dtype, np.integer):
+            raise DataError(
+                f"EpochPlan.indices must hold integers; got dtype {indices.dtype}. "
+                "Cast it with .astype('int32')."
+            )
+        if reset_rows.shape != indices.shape:
+            raise DataError(
+                f"EpochPlan.reset_rows must have the shape of indices {indices.shape}; "
+                f"got {reset_rows.shape}. Build both from the same (steps, batch) layout."
+            )
+        if indices.min() < -1:
+            raise DataError(
+                f"EpochPlan.indices must be sample indices >= 0 or -1 for an empty slot; "
+                f"got {int(indices.min())}."
+            )
+        real_per_step = (indices >= 0).sum(axis=1)
+        if not real_per_step.all():
+            empty = int(np.flatnonzero(real_per_step == 0)[0])
+            raise DataError(
+                f"EpochPlan step {empty} has no sample (every slot is -1); an optimizer "
+                "step needs at least one. Drop empty steps from the plan."
+            )
+        object.__setattr__(self, "indices", indices.astype(np.int32, copy=False))
+        object.__setattr__(self, "reset_rows", reset_rows.astype(bool, copy=False))
+
+    @property
+    def steps(self) -> int:
+        """Number of optimizer steps in the epoch."""
+        return int(self.indices.shape[0])
+
+    @property
+    def batch_size(self) -> int:
+        """Rows per step (including empty slots)."""
+        return int(self.indices.shape[1])
+
+    @property
+    def num_samples(self) -> int:
+        """Number of real (non-empty) slots in the epoch."""
+        return int((self.indices >= 0).sum())
+
+
+def shuffled_plan(
+    num_samples: int, batch_size: int, *, seed: int, epoch: int, shuffle: bool = True
+) -> EpochPlan:
+    """Plan one epoch like Keras ``fit``: ``ceil(n / batch)`` steps, the last one partial.
+
+    The permutation is a pure function of ``(seed, epoch)``
+    (``np.random.default_rng((seed, epoch))``), so a resumed run reproduces it. The last
+    batch is padded with ``-1`` (empty slots). No state row is ever reset.
+
+    Args:
+        num_samples: number of samples ``n``; an int >= 1.
+        batch_size: samples per optimizer step; an int >= 1.
+        seed: seed of the shuffle.
+        epoch: the epoch number, mixed into the seed.
+        shuffle: permute the samples. Defaults to True; False keeps the order 0..n-1.
+
+    Returns:
+        The :class:`EpochPlan`.
+
+    >>> shuffled_plan(5, 2, seed=0, epoch=0, shuffle=False).indices.tolist()
+    [[0, 1], [2, 3], [4, -1]]
+    >>> a = shuffled_plan(5, 2, seed=7, epoch=3).indices
+    >>> bool((a == shuffled_plan(5, 2, seed=7, epoch=3).indices).all())
+    True
+    """
+    for name, value in (("num_samples", num_samples), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise parameter_error("shuffled_plan", name, "an int >= 1", value)
+    if shuffle:
+        order = np.random.default_rng((seed, epoch)).permutation(num_samples)
+    else:
+        order = np.arange(num_samples)
+    steps = -(-num_samples // batch_size)
+    indices = np.full(steps * batch_size, -1, dtype=np.int32)
+    indices[:num_samples] = order
+    indices = indices.reshape(steps, batch_size)
+    return EpochPlan(indices, np.zeros(indices.shape, dtype=bool))
+
+
+def _stateful_rnn_layers(model: keras.Model) -> list[keras.layers.RNN]:
+    """Every stateful RNN layer of ``model``, nested ones included."""
+    return [
+        layer
+        for layer in model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.RNN) and getattr(layer, "stateful", False)
+    ]
+
+
+def stateful_batch_size(model: keras.Model) -> int | None:
+    """The fixed batch size of a model's stateful RNN layers, or None if it has none.
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input(batch_shape=(4, 1, 1)),
+    ...                           keras.layers.LSTM(2, stateful=True)])
+    >>> stateful_batch_size(model)
+    4
+    """
+    for layer in _stateful_rnn_layers(model):
+        if layer.states is not None:
+            return int(layer.states[0].shape[0])
+    return None
+
+
+class TrainingLoop:
+    """Train a Keras classifier with one compiled TensorFlow call per epoch.
+
+    The loop owns a :class:`keras.optimizers.Adam` and minimizes the sparse categorical
+    cross-entropy of the model's softmax output (the same quantity as the categorical
+    cross-entropy on one-hot targets), plus the model's regularization losses. Each step
+    of a plan: zero the planned state rows of every stateful RNN layer, gather the batch,
+    run the forward pass with ``training=True``, and apply the gradient of
+    ``sum(w * ce) / sum(w)`` where ``w`` is 0 on empty slots. The result equals Keras
+    ``fit`` on the same batches.
+
+    Stateful models must be built with a static batch size,
+    ``keras.Input(batch_shape=(batch, time_steps, features))``, and every plan must use
+    that batch size. Their state lives in the layers' variables and carries over from
+    step to step and from epoch to epoch until a plan resets it.
+
+    Args:
+        model: a built Keras model whose output is a softmax over classes, shape
+            ``(batch, classes)``.
+        learning_rate: Adam's learning rate. Defaults to 0.001 (Keras's default).
+        jit_compile: compile the epoch with XLA. Defaults to False, the faster choice
+            for seqkit's tiny LSTMs on CPU (see ``benchmarks/engine_variants.py``).
+
+    >>> import keras
+    >>> keras.utils.set_random_seed(0)
+    >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
+    ...                           keras.layers.Dense(3, activation="softmax")])
+    >>> loop = TrainingLoop(model)
+    >>> inputs = np.zeros((3, 1, 1), dtype="float32")
+    >>> logs = loop.run_epoch(inputs, np.array([0, 1, 2]), shuffled_plan(3, 3, seed=0, epoch=0))
+    >>> sorted(logs), loop.optimizer.iterations.numpy().item()
+    (['accuracy', 'loss'], 1)
+    """
+
+    def __init__(
+        self, model: keras.Model, *, learning_rate: float = 0.001, jit_compile: bool = False
+    ) -> None:
+        if not isinstance(model, keras.Model):
+            raise parameter_error("TrainingLoop", "model", "a keras.Model", model)
+        if not model.built or not model.inputs:
+            raise ConfigurationError(
+                "TrainingLoop needs a built functional or Sequential model with a known "
+                "input shape; start it with keras.Input(...)."
+            )
+        if (
+            isinstance(learning_rate, bool)
+            or not isinstance(learning_rate, (int, float))
+            or not learning_rate > 0
+        ):
+            raise parameter_error("TrainingLoop", "learning_rate", "a float > 0", learning_rate)
+        self.model = model
+        self.learning_rate = float(learning_rate)
+        self.jit_compile = bool(jit_compile)
+        self.optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
+        self.optimizer.build(model.trainable_variables)
+        self._stateful_layers = _stateful_rnn_layers(model)
+        self._state_variables = [v for layer in self._stateful_layers for v in layer.states]
+        self._traces = 0
+        self._train = tf.function(self._train_steps, jit_compile=self.jit_compile)
+        self._evaluate = tf.function(self._evaluate_steps, jit_compile=self.jit_compile)
+
+    @property
+    def traces(self) -> int:
+        """How many times a compiled function was traced (a retrace costs ~seconds)."""
+        return self._traces
+
+    # ----------------------------------------------------------------- compiled code
+    def _train_steps(
+        self,
+        inputs: tf.Tensor,
+        targets: tf.Tensor,
+        indices: tf.Tensor,
+        reset_rows: tf.Tensor,
+    ) -> tf.Tensor:
+        """All steps of a plan; returns per-step (loss sum, correct count, real count)."""
+        self._traces += 1
+        model, optimizer = self.model, self.optimizer
+        variables = model.trainable_variables
+        steps = tf.shape(indices)[0]
+        records = tf.TensorArray(tf.float32, size=steps)
+        for step in tf.range(steps):
+            slots = indices[step]
+            real = slots >= 0
+            weights = tf.cast(real, tf.float32)
+            keep = tf.cast(tf.logical_not(reset_rows[step]), tf.float32)
+            for state in self._state_variables:
+                state.assign(state * tf.expand_dims(tf.cast(keep, state.dtype), -1))
+            before = [tf.identity(state.value) for state in self._state_variables]
+            rows = tf.maximum(slots, 0)
+            batch_inputs = tf.gather(inputs, rows)
+            batch_targets = tf.gather(targets, rows)
+            with tf.GradientTape() as tape:
+                outputs = model(batch_inputs, training=True)
+                cross_entropy = keras.losses.sparse_categorical_crossentropy(
+                    batch_targets, outputs
+                )
+                count = tf.reduce_sum(weights)
+                loss = tf.reduce_sum(cross_entropy * weights) / count
+                if model.losses:
+                    loss = loss + tf.add_n(model.losses)
+            gradients = tape.gradient(loss, variables)
+            optimizer.apply(gradients, variables)
+            for state, old in zip(self._state_variables, before):
+                state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
+            correct = tf.cast(
+                tf.equal(tf.argmax(outputs, axis=-1, output_type=tf.int32), batch_targets),
+                tf.float32,
+            )
+            records = records.write(
+                step, tf.stack([loss * count, tf.reduce_sum(correct * weights), count])
+            )
+        return records.stack()
+
+    def _evaluate_steps(
+        self, inputs: tf.Tensor, targets: tf.Tensor, indices: tf.Tensor
+    ) -> tf.Tensor:
+        """Stateless forward passes over a plan; returns (loss sum, correct, count)."""
+        self._traces += 1
+        totals = tf.zeros([3], tf.float32)
+        for step in tf.range(tf.shape(indices)[0]):
+            slots = indices[step]
+            weights = tf.cast(slots >= 0, tf.float32)
+            rows = tf.maximum(slots, 0)
+            batch_targets = tf.gather(targets, rows)
+            outputs = self.model(tf.gather(inputs, rows), training=False)
+            cross_entropy = keras.losses.sparse_categorical_crossentropy(
+                batch_targets, outputs
+            )
+            correct = tf.cast(
+                tf.equal(tf.argmax(outputs, axis=-1, output_type=tf.int32), batch_targets),
+                tf.float32,
+            )
+            totals += tf.stack(
+                [
+                    tf.reduce_sum(cross_entropy * weights),
+                    tf.reduce_sum(correct * weights),
+                    tf.reduce_sum(weights),
+                ]
+            )
+        return totals
+
+    # ------------------------------------------------------------------- validation
+    def _prepare(self, inputs: object, targets: object) -> tuple[tf.Tensor, tf.Tensor, int]:
+        """Validate and convert the sample arrays once; returns tensors and n."""
+        if isinstance(inputs, tf.Tensor) and isinstance(targets, tf.Tensor):
+            if inputs.shape[0] != targets.shape[0]:
+                raise DataError(
+                    f"inputs and targets must hold the same number of samples; got "
+                    f"{inputs.shape[0]} inputs and {targets.shape[0]} targets."
+                )
+            return inputs, targets, int(targets.shape[0])
+        inputs = np.asarray(inputs)
+        targets = np.asarray(targets)
+        expected = tuple(self.model.inputs[0].shape[1:])
+        if inputs.ndim != len(expected) + 1 or any(
+            want is not None and got != want for got, want in zip(inputs.shape[1:], expected)
+        ):
+            raise DataError(
+                f"inputs must have shape (samples, {', '.join(map(str, expected))}) to fit "
+                f"the model's input; got {inputs.shape}. Lay the windows out with the "
+                "layout the model was built for."
+            )
+        if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
+            raise DataError(
+                f"targets must be a 1-D array of integer class ids; got shape "
+                f"{targets.shape} and dtype {targets.dtype}. Pass ids, not one-hot rows "
+                "(use targets.argmax(-1) on one-hot arrays)."
+            )
+        if inputs.shape[0] != targets.shape[0]:
+            raise DataError(
+                f"inputs and targets must hold the same number of samples; got "
+                f"{inputs.shape[0]} inputs and {targets.shape[0]} targets."
+            )
+        if inputs.shape[0] == 0:
+            raise DataError("inputs and targets are empty; give at least one sample.")
+        classes = self.model.outputs[0].shape[-1]
+        if targets.min() < 0 or (classes is not None and targets.max() >= classes):
+            raise DataError(
+                f"targets must be class ids in [0, {classes}); got values from "
+                f"{int(targets.min())} to {int(targets.max())}. Build the model's output "
+                "layer with as many units as the vocabulary has tokens."
+            )
+        if np.issubdtype(inputs.dtype, np.integer):
+            converted = tf.constant(inputs, dtype=tf.int32)
+        else:
+            converted = tf.constant(inputs, dtype=tf.float32)
+        return converted, tf.constant(targets, dtype=tf.int32), int(inputs.shape[0])
+
+    def _check_plan(self, plan: EpochPlan, num_samples: int) -> None:
+        if not isinstance(plan, EpochPlan):
+            raise DataError(
+                f"a plan must be an EpochPlan; got {type(plan).__name__}. Build it with "
+                "shuffled_plan() or EpochPlan(indices, reset_rows)."
+            )
+        highest = int(plan.indices.max())
+        if highest >= num_samples:
+            raise DataError(
+                f"EpochPlan.indices must be < the number of samples {num_samples}; got "
+                f"{highest}. Build the plan for these inputs."
+            )
+        fixed = self.model.inputs[0].shape[0]
+        if fixed is not None and plan.batch_size != fixed:
+            kind = "stateful " if self._stateful_layers else ""
+            raise DataError(
+                f"the plan's batch size {plan.batch_size} differs from the {kind}model's "
+                f"fixed batch size {fixed}. Build the plan with batch_size={fixed}, or "
+                f"rebuild the model with keras.Input(batch_shape=({plan.batch_size}, ...))."
+            )
+
+    # ------------------------------------------------------------------ public API
+    def run_epoch(self, inputs: object, targets: object, plan: EpochPlan) -> dict[str, float]:
+        """Run every optimizer step of ``plan`` in one compiled call.
+
+        Args:
+            inputs: float ``(n, time_steps, features)`` or int ``(n, time_steps)`` (ids
+                for an Embedding model); numpy or tensors.
+            targets: int ``(n,)`` class ids.
+            plan: the epoch's :class:`EpochPlan`.
+
+        Returns:
+            ``{"loss": mean cross-entropy, "accuracy": fraction correct}`` over the real
+            samples, from the training forward passes (like Keras ``fit``'s running
+            metrics, before each sample's own update).
+        """
+        inputs, targets, num_samples = self._prepare(inputs, targets)
+        return self._run(inputs, targets, num_samples, plan)
+
+    def _run(
+        self, inputs: tf.Tensor, targets: tf.Tensor, num_samples: int, plan: EpochPlan
+    ) -> dict[str, float]:
+        self._check_plan(plan, num_samples)
+        records = self._train(
+            inputs, targets, tf.constant(plan.indices), tf.constant(plan.reset_rows)
+        ).numpy()
+        loss_sum, correct, count = records.sum(axis=0, dtype=np.float64)
+        return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
+
+    def fit(
+        self,
+        inputs: object,
+        targets: object,
+        plans: Callable[[int], EpochPlan],
+        *,
+        epochs: int,
+        initial_epoch: int = 0,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+    ) -> dict[str, list[float]]:
+        """Train epochs ``initial_epoch .. epochs - 1``, one compiled call each.
+
+        Drives Keras-protocol callbacks (``on_train_begin``, ``on_epoch_begin``,
+        ``on_epoch_end(epoch, logs)``, ``on_train_end``) with ``callback.model`` set,
+        and stops after an epoch whose callbacks set ``model.stop_training`` (e.g.
+        :class:`keras.callbacks.EarlyStopping`). Callbacks that need
+        ``model.optimizer`` (learning-rate schedulers) do not apply: the optimizer is
+        :attr:`optimizer`.
+
+        Args:
+            inputs: see :meth:`run_epoch`; converted to tensors once.
+            targets: see :meth:`run_epoch`.
+            plans: ``plans(epoch)`` returns the :class:`EpochPlan` of that epoch.
+            epochs: index of the epoch to stop before (Keras meaning); an int >= 0.
+            initial_epoch: epoch to start at, for resumed runs. Defaults to 0.
+            callbacks: Keras callbacks. Defaults to none.
+
+        Returns:
+            The history, ``{"loss": [...], "accuracy": [...]}``, one entry per epoch run.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise parameter_error("TrainingLoop.fit", "epochs", "an int >= 0", epochs)
+        if (
+            isinstance(initial_epoch, bool)
+            or not isinstance(initial_epoch, (int, np.integer))
+            or initial_epoch < 0
+        ):
+            raise parameter_error(
+                "TrainingLoop.fit", "initial_epoch", "an int >= 0", initial_epoch
+            )
+        inputs, targets, num_samples = self._prepare(inputs, targets)
+        callback_list = keras.callbacks.CallbackList(
+            list(callbacks), model=self.model, epochs=epochs, verbose=0
+        )
+        history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+        self.model.stop_training = False
+        logs: dict[str, float] = {}
+        callback_list.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            logs = self._run(inputs, targets, num_samples, plans(epoch))
+            history["loss"].append(logs["loss"])
+            history["accuracy"].append(logs["accuracy"])
+            callback_list.on_epoch_end(epoch, dict(logs))
+            if self.model.stop_training:
+                break
+        callback_list.on_train_end(dict(logs))
+        return history
+
+    def evaluate(
+        self, inputs: object, targets: object, *, batch_size: int | None = None
+    ) -> dict[str, float]:
+        """Mean cross-entropy and accuracy of the model, stateless, in one compiled call.
+
+        Stateful models are refused: their layers accept only their fixed batch size
+        and a forward pass would advance their state. Evaluate those by running the
+        streams through the model (or a batch-1 twin) as the stateful trainer does.
+
+        Args:
+            inputs: see :meth:`run_epoch`.
+            targets: see :meth:`run_epoch`.
+            batch_size: samples per forward pass. Defaults to None: all at once.
+
+        Returns:
+            ``{"loss": ..., "accuracy": ...}`` over all samples.
+
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(2),
+        ...                           keras.layers.Dense(2, activation="softmax")])
+        >>> logs = TrainingLoop(model).evaluate(np.zeros((5, 1, 1)), np.array([0, 1, 0, 1, 1]))
+        >>> 0.0 <= logs["accuracy"] <= 1.0
+        True
+        """
+        if self._stateful_layers:
+            raise DataError(
+                "TrainingLoop.evaluate is stateless and this model has stateful RNN "
+                "layers; evaluate it by running its streams in order at its fixed batch "
+                "size (or through a batch-1 twin with the trained weights)."
+            )
+        inputs, targets, num_samples = self._prepare(inputs, targets)
+        if batch_size is None:
+            batch_size = num_samples
+        plan = shuffled_plan(num_samples, batch_size, seed=0, epoch=0, shuffle=False)
+        self._check_plan(plan, num_samples)
+        loss_sum, correct, count = self._evaluate(
+            inputs, targets, tf.constant(plan.indices)
+        ).numpy()
+        return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}

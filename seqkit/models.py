@@ -1,0 +1,121 @@
+"""Models: the Keras network for a layout and a few hyperparameters.
+
+One function, no training logic. The network is the tutorial's: LSTM layers
+followed by a softmax ``Dense`` over the vocabulary. The layout decides the
+input side (masking for padded time steps, an ``Embedding`` for ids).
+
+>>> from seqkit.layouts import TimeSteps
+>>> spec = ModelSpec(units=32)
+>>> model = build_model(spec, TimeSteps("scaled"), window_length=3, vocabulary_size=26)
+>>> model.input_shape, model.output_shape
+((None, 3, 1), (None, 26))
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import keras
+
+from seqkit.errors import ConfigurationError, parameter_error
+from seqkit.layouts import SCALED_PADDING, Layout
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Hyperparameters of the network.
+
+    Attributes:
+        units: LSTM units per layer. Defaults to 32.
+        layers: number of stacked LSTM layers. Defaults to 1.
+        dropout: dropout rate after each LSTM layer, in ``[0, 1)``. Defaults to 0.
+        embedding_dim: width of the ``Embedding`` for the embedding encoding. Defaults to 16.
+        masked: whether the windows hold padding that the model must mask. Defaults to False.
+    """
+
+    units: int = 32
+    layers: int = 1
+    dropout: float = 0.0
+    embedding_dim: int = 16
+    masked: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("units", "layers", "embedding_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise parameter_error("ModelSpec", name, "an int >= 1", value)
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float) or not 0 <= self.dropout < 1:
+            raise parameter_error("ModelSpec", "dropout", "a float in [0, 1)", self.dropout)
+
+    def get_config(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def build_model(
+    spec: ModelSpec,
+    layout: Layout,
+    *,
+    window_length: int,
+    vocabulary_size: int,
+    batch_size: int | None = None,
+    stateful: bool = False,
+) -> keras.Model:
+    """Build (uncompiled) the LSTM network for ``layout``.
+
+    Args:
+        spec: the network's hyperparameters.
+        layout: how windows are presented (decides the input shape and masking).
+        window_length: ``L``, the ids per window.
+        vocabulary_size: ``V``, the number of output classes.
+        batch_size: a fixed batch size; required when ``stateful`` (Keras
+            needs ``keras.Input(batch_shape=...)`` for stateful layers).
+        stateful: carry the LSTM state from batch to batch. Defaults to False.
+
+    Returns:
+        A functional ``keras.Model`` mapping inputs to next-token probabilities.
+    """
+    if stateful and batch_size is None:
+        raise ConfigurationError(
+            "A stateful model needs a fixed batch size: pass batch_size=N (N >= 1)."
+        )
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise parameter_error("build_model", "batch_size", "an int >= 1", batch_size)
+    shape = layout.input_shape(window_length, vocabulary_size)
+    if stateful:
+        inputs = keras.Input(batch_shape=(batch_size, *shape), dtype=layout.input_dtype, name="windows")
+    else:
+        inputs = keras.Input(shape=shape, dtype=layout.input_dtype, name="windows")
+    hidden = inputs
+    if layout.encoding == "embedding":
+        hidden = keras.layers.Embedding(
+            vocabulary_size + 1,
+            spec.embedding_dim,
+            mask_zero=spec.masked and layout.masks_padding,
+            name="embedding",
+        )(hidden)
+        if not layout.masks_padding:
+            hidden = keras.layers.Reshape((1, window_length * spec.embedding_dim), name="as_features")(hidden)
+    elif spec.masked and layout.masks_padding:
+        mask_value = SCALED_PADDING if layout.encoding == "scaled" else 0.0
+        hidden = keras.layers.Masking(mask_value=mask_value, name="padding_mask")(hidden)
+    for number in range(spec.layers):
+        last = number == spec.layers - 1
+        hidden = keras.layers.LSTM(
+            spec.units, return_sequences=not last, stateful=stateful, name=f"lstm_{number + 1}"
+        )(hidden)
+        if spec.dropout:
+            hidden = keras.layers.Dropout(spec.dropout, name=f"dropout_{number + 1}")(hidden)
+    outputs = keras.layers.Dense(vocabulary_size, activation="softmax", name="next_token")(hidden)
+    return keras.Model(inputs, outputs, name="seqkit_lstm")
+
+
+def recurrent_layers(model: keras.Model) -> list[keras.layers.RNN]:
+    """The RNN layers of ``model`` that carry state between calls."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.RNN) and layer.stateful]
+
+
+def reset_states(model: keras.Model) -> None:
+    """Zero the state of every stateful RNN layer of ``model`` (Keras ``Model`` has no reset)."""
+    for layer in recurrent_layers(model):
+        layer.reset_state()

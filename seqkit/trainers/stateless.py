@@ -1,0 +1,74 @@
+"""Stateless and in-batch training: each window is an independent sample."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from seqkit.engine import EpochPlan, shuffled_plan
+from seqkit.trainers.base import Trainer
+from seqkit.windows import Windows
+
+
+class StatelessTrainer(Trainer):
+    """Each window is an independent sample; the LSTM state starts at zero for every one.
+
+    Batches are drawn as Keras ``fit`` draws them: shuffled each epoch (unless
+    ``shuffle=False``), ``ceil(n / batch_size)`` optimizer steps, the last partial.
+
+    Args:
+        shuffle: reshuffle the windows every epoch. Defaults to True (Keras's default).
+        **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`.
+
+    >>> from seqkit import alphabet
+    >>> trainer = StatelessTrainer(window=3, units=8, epochs=2)
+    >>> model, history = trainer.fit(alphabet())
+    >>> history.epochs, len(model.predict_next("ABC", top_k=3))
+    (2, 3)
+    """
+
+    def __init__(self, *, shuffle: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.shuffle = shuffle
+
+    def _network_batch_size(self, windows: Windows) -> int | None:
+        return None
+
+    def _batch_size(self, windows: Windows) -> int:
+        return min(int(self.batch_size), len(windows))
+
+    def _plans(self, windows: Windows) -> Callable[[int], EpochPlan]:
+        batch = self._batch_size(windows)
+        count, seed, shuffle = len(windows), int(self.seed), bool(self.shuffle)
+        if not shuffle:
+            fixed = shuffled_plan(count, batch, seed=seed, epoch=0, shuffle=False)
+            return lambda epoch: fixed
+        return lambda epoch: shuffled_plan(count, batch, seed=seed, epoch=epoch)
+
+
+class InBatchTrainer(StatelessTrainer):
+    """The whole ordered dataset as one unshuffled batch: one optimizer step per epoch.
+
+    The tutorial's "LSTM state within a batch" experiment. Folklore says the
+    samples of one batch pass state to each other; in a stateless Keras LSTM
+    they do not (every row starts from a zero state), which the tests and the
+    docs show: what this trainer gains comes from full-batch gradient steps.
+
+    Args:
+        **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`;
+            ``batch_size`` and ``shuffle`` are fixed by the strategy.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("shuffle", None)
+        kwargs.setdefault("epochs", 5000)
+        kwargs.setdefault("units", 16)
+        super().__init__(shuffle=False, **kwargs)
+
+    def get_params(self) -> dict[str, Any]:
+        params = super().get_params()
+        params.pop("shuffle", None)
+        return params
+
+    def _batch_size(self, windows: Windows) -> int:
+        return len(windows)

@@ -1,0 +1,192 @@
+"""Windows: (input window, next token) pairs cut from id sequences.
+
+A :class:`Windows` holds ``inputs`` of shape ``(n, L)``, ``targets`` of shape
+``(n,)`` and the true ``lengths`` of each window. Windows shorter than ``L``
+are padded at the front (as Keras's ``pad_sequences`` does) with
+:data:`PADDING_ID`, which is ``-1`` and so can never be confused with a real
+token id (the origin tutorial pads with 0, which is also the id of 'A').
+
+>>> windows = sliding_windows([0, 1, 2, 3, 4], length=3)
+>>> windows.inputs.tolist(), windows.targets.tolist()
+([[0, 1, 2], [1, 2, 3]], [3, 4])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from seqkit.errors import DataError
+
+PADDING_ID = -1
+"""The id that marks padding in window inputs; never a vocabulary id."""
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Input windows, their true lengths and the token that follows each.
+
+    Attributes:
+        inputs: int32 array ``(n, L)`` of ids, front-padded with :data:`PADDING_ID`.
+        lengths: int32 array ``(n,)``: how many trailing positions of each row are real.
+        targets: int32 array ``(n,)``: the id that follows each window.
+        sequence_ids: int32 array ``(n,)``: which input sequence each window comes from
+            (stateful training resets state where it changes).
+    """
+
+    inputs: np.ndarray
+    lengths: np.ndarray
+    targets: np.ndarray
+    sequence_ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        count = len(self.targets)
+        if self.inputs.ndim != 2 or len(self.inputs) != count:
+            raise DataError(
+                f"Windows need inputs of shape (n, L) and targets of shape (n,); got inputs "
+                f"{self.inputs.shape} and targets {self.targets.shape}."
+            )
+        if self.lengths.shape != (count,) or self.sequence_ids.shape != (count,):
+            raise DataError(
+                f"Windows need lengths and sequence_ids of shape ({count},); got "
+                f"{self.lengths.shape} and {self.sequence_ids.shape}."
+            )
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    @property
+    def window_length(self) -> int:
+        """``L``, the width of :attr:`inputs`."""
+        return int(self.inputs.shape[1])
+
+    @property
+    def padding_mask(self) -> np.ndarray:
+        """Boolean ``(n, L)`` array, True where the input is padding."""
+        return self.inputs == PADDING_ID
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Windows:
+        """The windows at ``indices``, in that order."""
+        index = np.asarray(indices, dtype=np.int64)
+        return Windows(
+            self.inputs[index], self.lengths[index], self.targets[index], self.sequence_ids[index]
+        )
+
+
+def _check_positive(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise DataError(f"Window {name} must be a positive integer; got {value!r}. Use {name} >= 1.")
+    return int(value)
+
+
+def _as_id_sequences(ids: Sequence[int] | Sequence[Sequence[int]] | np.ndarray) -> list[np.ndarray]:
+    """Accept one id sequence or several; return a list of int64 arrays."""
+    if isinstance(ids, np.ndarray) and ids.ndim == 1:
+        return [ids.astype(np.int64)]
+    items = list(ids)
+    if items and all(isinstance(item, Sequence | np.ndarray) and not isinstance(item, str) for item in items):
+        return [np.asarray(item, dtype=np.int64).reshape(-1) for item in items]
+    return [np.asarray(items, dtype=np.int64).reshape(-1)]
+
+
+def sliding_windows(
+    ids: Sequence[int] | Sequence[Sequence[int]] | np.ndarray, length: int, stride: int = 1
+) -> Windows:
+    """Every window of ``length`` ids and the id after it, stepping by ``stride``.
+
+    Over a sequence of ``N`` ids this yields ``(N - length - 1) // stride + 1``
+    windows; the alphabet (``N = 26``) gives 25 windows of length 1 and 23 of
+    length 3, the tutorial's ``dataX``/``dataY``. Several sequences (a list of
+    id lists) are windowed separately: no window crosses a boundary.
+
+    Args:
+        ids: one id sequence, or a list of them.
+        length: window length ``L``, at least 1 and less than every sequence's length.
+        stride: step between window starts. Defaults to 1.
+
+    Returns:
+        The windows, in order, with their sequence of origin.
+
+    >>> sliding_windows(list(range(6)), length=2, stride=2).inputs.tolist()
+    [[0, 1], [2, 3]]
+    >>> sliding_windows([[0, 1, 2], [5, 6, 7]], length=2).sequence_ids.tolist()
+    [0, 1]
+    """
+    length = _check_positive("length", length)
+    stride = _check_positive("stride", stride)
+    sequences = _as_id_sequences(ids)
+    inputs: list[np.ndarray] = []
+    targets: list[np.ndarray] = []
+    origins: list[np.ndarray] = []
+    for number, sequence in enumerate(sequences):
+        if len(sequence) == 0:
+            raise DataError(
+                f"Sequence {number} is empty: cannot cut windows from an empty corpus. "
+                "Give at least length + 1 tokens."
+            )
+        if length >= len(sequence):
+            raise DataError(
+                f"Window length {length} must be shorter than the sequence it slides over "
+                f"({len(sequence)} tokens{'' if len(sequences) == 1 else f' in sequence {number}'}). "
+                f"Use a window length of at most {len(sequence) - 1}, or a longer corpus."
+            )
+        view = np.lib.stride_tricks.sliding_window_view(sequence, length + 1)[::stride]
+        inputs.append(view[:, :length])
+        targets.append(view[:, length])
+        origins.append(np.full(len(view), number, dtype=np.int32))
+    stacked = np.concatenate(inputs).astype(np.int32)
+    return Windows(
+        inputs=stacked,
+        lengths=np.full(len(stacked), length, dtype=np.int32),
+        targets=np.concatenate(targets).astype(np.int32),
+        sequence_ids=np.concatenate(origins),
+    )
+
+
+def random_windows(
+    ids: Sequence[int] | np.ndarray, count: int, max_length: int, *, seed: int | None = 7
+) -> Windows:
+    """Random windows of 1 to ``max_length`` consecutive ids and the id after each.
+
+    Draws exactly as the origin tutorial's variable-length experiment does
+    (``numpy.random.seed(7)``; ``start = randint(N - 2)``;
+    ``end = randint(start, min(start + max_length, N - 1))``), so with
+    ``seed=7`` over the alphabet it reproduces the tutorial's 1000 samples.
+    Shorter windows are front-padded with :data:`PADDING_ID`.
+
+    Args:
+        ids: the id sequence to sample from (at least 3 ids).
+        count: number of windows to draw.
+        max_length: the longest window, ``L`` of the result.
+        seed: seed of the legacy NumPy generator. Defaults to 7, the tutorial's.
+
+    >>> w = random_windows(list(range(26)), count=3, max_length=5, seed=7)
+    >>> w.inputs.shape, w.lengths.tolist()
+    ((3, 5), [1, 3, 4])
+    """
+    count = _check_positive("count", count)
+    max_length = _check_positive("max_length", max_length)
+    sequence = _as_id_sequences(ids)
+    if len(sequence) != 1:
+        raise DataError("random_windows samples from one id sequence; got several. Concatenate them first.")
+    source = sequence[0]
+    if len(source) < 3:
+        raise DataError(
+            f"random_windows needs a sequence of at least 3 ids to sample from; got {len(source)}. "
+            "Use a longer corpus."
+        )
+    generator = np.random.RandomState(seed)
+    size = len(source)
+    inputs = np.full((count, max_length), PADDING_ID, dtype=np.int32)
+    lengths = np.empty(count, dtype=np.int32)
+    targets = np.empty(count, dtype=np.int32)
+    for row in range(count):
+        start = generator.randint(size - 2)
+        end = generator.randint(start, min(start + max_length, size - 1))
+        window = source[start : end + 1]
+        inputs[row, max_length - len(window) :] = window
+        lengths[row] = len(window)
+        targets[row] = source[end + 1]
+    return Windows(inputs, lengths, targets, np.zeros(count, dtype=np.int32))
