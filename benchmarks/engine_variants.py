@@ -14,8 +14,8 @@ Variants:
 * ``loop``: :class:`seqkit.engine.TrainingLoop`, one compiled call per epoch.
 * ``loop-xla``: the same with ``jit_compile=True``.
 * ``loop-unroll`` / ``loop-unroll-xla``: the model built with ``LSTM(unroll=True)``.
-* ``loop-xN``: N epochs' plans concatenated into one compiled call (what
-  ``TrainingLoop.fit(epochs_per_call=N)`` does).
+* ``...-auto``: ``TrainingLoop.fit``'s default chunking, several epochs per compiled
+  call (~512 steps); the other loop variants use ``epochs_per_call=1``.
 
 Run: ``TF_CPP_MIN_LOG_LEVEL=3 python benchmarks/engine_variants.py [--epochs-scale 1.0]``.
 Compilation (the first call) is excluded; every variant trains the same number of steps.
@@ -24,6 +24,7 @@ Compilation (the first call) is excluded; every variant trains the same number o
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections.abc import Callable
 
@@ -75,17 +76,6 @@ def plan_for(batch: int, stateful: bool, shuffle: bool) -> Callable[[int], Epoch
     return plan
 
 
-def concatenated(plans: Callable[[int], EpochPlan], per_call: int) -> Callable[[int], EpochPlan]:
-    def plan(chunk: int) -> EpochPlan:
-        parts = [plans(chunk * per_call + k) for k in range(per_call)]
-        return EpochPlan(
-            np.concatenate([p.indices for p in parts]),
-            np.concatenate([p.reset_rows for p in parts]),
-        )
-
-    return plan
-
-
 def time_keras_fit(scenario: str, epochs: int) -> float:
     units, batch, stateful, shuffle, _ = SCENARIOS[scenario]
     inputs, targets = data()
@@ -109,19 +99,20 @@ def time_keras_fit(scenario: str, epochs: int) -> float:
     return (time.perf_counter() - start) / steps * 1e6
 
 
-def time_loop(scenario: str, epochs: int, *, jit: bool, unroll: bool, per_call: int) -> float:
+def time_loop(
+    scenario: str, epochs: int, *, jit: bool, unroll: bool, per_call: int | None
+) -> float:
     units, batch, stateful, shuffle, _ = SCENARIOS[scenario]
     inputs, targets = data()
     model = build(units, batch=batch, stateful=stateful, unroll=unroll)
     loop = TrainingLoop(model, jit_compile=jit)
     plans = plan_for(batch, stateful, shuffle)
-    if per_call > 1:
-        plans = concatenated(plans, per_call)
-    calls = max(1, epochs // per_call)
-    loop.fit(inputs, targets, plans, epochs=1)  # compile
+    # Compile on a run of the same chunk shape as the timed run.
+    warm_up = min(epochs, per_call or epochs)
+    loop.fit(inputs, targets, plans, epochs=warm_up, epochs_per_call=per_call)
     start = time.perf_counter()
-    loop.fit(inputs, targets, plans, epochs=calls)
-    steps = calls * per_call * -(-SAMPLES // batch)
+    loop.fit(inputs, targets, plans, epochs=epochs, epochs_per_call=per_call)
+    steps = epochs * -(-SAMPLES // batch)
     return (time.perf_counter() - start) / steps * 1e6
 
 
@@ -132,15 +123,15 @@ def main() -> None:
                         help="Keras fit is slow; time it on fewer epochs")
     parser.add_argument("--scenarios", nargs="*", default=list(SCENARIOS))
     args = parser.parse_args()
-    variants: dict[str, Callable[[str, int], float]] = {
-        "keras-fit": time_keras_fit,
-        "loop": lambda s, e: time_loop(s, e, jit=False, unroll=False, per_call=1),
-        "loop-xla": lambda s, e: time_loop(s, e, jit=True, unroll=False, per_call=1),
-        "loop-unroll": lambda s, e: time_loop(s, e, jit=False, unroll=True, per_call=1),
-        "loop-unroll-xla": lambda s, e: time_loop(s, e, jit=True, unroll=True, per_call=1),
-        "loop-x10": lambda s, e: time_loop(s, e, jit=False, unroll=False, per_call=10),
-        "loop-xla-x10": lambda s, e: time_loop(s, e, jit=True, unroll=False, per_call=10),
-    }
+    variants: dict[str, Callable[[str, int], float]] = {"keras-fit": time_keras_fit}
+    for jit in (False, True):
+        for unroll in (False, True):
+            for per_call in (1, None):
+                name = "loop" + "-unroll" * unroll + "-xla" * jit
+                name += "-auto" if per_call is None else ""
+                variants[name] = functools.partial(
+                    time_loop, jit=jit, unroll=unroll, per_call=per_call
+                )
     print(f"{'scenario':<10} {'variant':<16} {'us/step':>9}")
     for scenario in args.scenarios:
         epochs = SCENARIOS[scenario][4]

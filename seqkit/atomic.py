@@ -27,6 +27,20 @@ def _fsync_directory(directory: Path) -> None:
             os.close(fd)
 
 
+def _new_file_mode(target: Path) -> int:
+    """The mode the target would have if written in place: its current one, else 0o666 less the umask.
+
+    ``mkstemp`` creates its file readable by the owner only; without this a
+    replaced file would lose its permissions and a new one would ignore the umask.
+    """
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file only.
 
@@ -36,9 +50,11 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    mode = _new_file_mode(target)
     fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

@@ -37,6 +37,9 @@ import tensorflow as tf
 
 from seqkit.errors import ConfigurationError, DataError, parameter_error
 
+_STEPS_PER_CALL = 512
+"""Steps per compiled call that fit aims at when it may chunk epochs (call overhead ~1 ms)."""
+
 __all__ = ["EpochPlan", "TrainingLoop", "shuffled_plan", "stateful_batch_size"]
 
 
@@ -248,20 +251,25 @@ class TrainingLoop:
         targets: tf.Tensor,
         indices: tf.Tensor,
         reset_rows: tf.Tensor,
+        num_steps: tf.Tensor,
     ) -> tf.Tensor:
-        """All steps of a plan; returns per-step (loss sum, correct count, real count)."""
+        """The first ``num_steps`` steps of a plan table; per-step (loss sum, correct, count).
+
+        ``indices`` may hold more rows than ``num_steps`` (padding to a fixed capacity,
+        so every chunk of epochs reuses one compiled function); those rows are not run
+        and their records stay zero.
+        """
         self._traces += 1
         model, optimizer = self.model, self.optimizer
         variables = model.trainable_variables
-        steps = tf.shape(indices)[0]
-        records = tf.TensorArray(tf.float32, size=steps)
-        for step in tf.range(steps):
+        records = tf.zeros([tf.shape(indices)[0], 3], tf.float32)
+        for step in tf.range(num_steps):
             slots = indices[step]
             real = slots >= 0
             weights = tf.cast(real, tf.float32)
-            keep = tf.cast(tf.logical_not(reset_rows[step]), tf.float32)
+            keep = tf.expand_dims(tf.logical_not(reset_rows[step]), -1)
             for state in self._state_variables:
-                state.assign(state * tf.expand_dims(tf.cast(keep, state.dtype), -1))
+                state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
             before = [tf.identity(state.value) for state in self._state_variables]
             rows = tf.maximum(slots, 0)
             batch_inputs = tf.gather(inputs, rows)
@@ -283,10 +291,12 @@ class TrainingLoop:
                 tf.equal(tf.argmax(outputs, axis=-1, output_type=tf.int32), batch_targets),
                 tf.float32,
             )
-            records = records.write(
-                step, tf.stack([loss * count, tf.reduce_sum(correct * weights), count])
+            records = tf.tensor_scatter_nd_update(
+                records,
+                tf.reshape(step, [1, 1]),
+                tf.reshape(tf.stack([loss * count, tf.reduce_sum(correct * weights), count]), [1, 3]),
             )
-        return records.stack()
+        return records
 
     def _evaluate_steps(
         self, inputs: tf.Tensor, targets: tf.Tensor, indices: tf.Tensor
@@ -400,17 +410,45 @@ class TrainingLoop:
             metrics, before each sample's own update).
         """
         inputs, targets, num_samples = self._prepare(inputs, targets)
-        return self._run(inputs, targets, num_samples, plan)
+        return self._run(inputs, targets, num_samples, [plan])[0]
 
     def _run(
-        self, inputs: tf.Tensor, targets: tf.Tensor, num_samples: int, plan: EpochPlan
-    ) -> dict[str, float]:
-        self._check_plan(plan, num_samples)
+        self,
+        inputs: tf.Tensor,
+        targets: tf.Tensor,
+        num_samples: int,
+        plans: Sequence[EpochPlan],
+        capacity: int = 0,
+    ) -> list[dict[str, float]]:
+        """Run ``plans`` back to back in one compiled call; one logs dict per plan.
+
+        The step table is padded to ``capacity`` rows when it is shorter, so chunks of
+        different lengths share one compiled function.
+        """
+        for plan in plans:
+            self._check_plan(plan, num_samples)
+        indices = np.concatenate([plan.indices for plan in plans])
+        reset_rows = np.concatenate([plan.reset_rows for plan in plans])
+        steps = indices.shape[0]
+        if capacity > steps:
+            indices = np.pad(indices, ((0, capacity - steps), (0, 0)), constant_values=-1)
+            reset_rows = np.pad(reset_rows, ((0, capacity - steps), (0, 0)))
         records = self._train(
-            inputs, targets, tf.constant(plan.indices), tf.constant(plan.reset_rows)
+            inputs,
+            targets,
+            tf.constant(indices),
+            tf.constant(reset_rows),
+            tf.constant(steps, tf.int32),
         ).numpy()
-        loss_sum, correct, count = records.sum(axis=0, dtype=np.float64)
-        return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
+        logs = []
+        start = 0
+        for plan in plans:
+            loss_sum, correct, count = records[start : start + plan.steps].sum(
+                axis=0, dtype=np.float64
+            )
+            start += plan.steps
+            logs.append({"loss": float(loss_sum / count), "accuracy": float(correct / count)})
+        return logs
 
     def fit(
         self,
@@ -421,37 +459,44 @@ class TrainingLoop:
         epochs: int,
         initial_epoch: int = 0,
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        epochs_per_call: int | None = None,
     ) -> dict[str, list[float]]:
-        """Train epochs ``initial_epoch .. epochs - 1``, one compiled call each.
+        """Train epochs ``initial_epoch .. epochs - 1`` with few compiled calls.
 
         Drives Keras-protocol callbacks (``on_train_begin``, ``on_epoch_begin``,
         ``on_epoch_end(epoch, logs)``, ``on_train_end``) with ``callback.model`` set,
-        and stops after an epoch whose callbacks set ``model.stop_training`` (e.g.
+        and stops when a callback sets ``model.stop_training`` (e.g.
         :class:`keras.callbacks.EarlyStopping`). Callbacks that need
         ``model.optimizer`` (learning-rate schedulers) do not apply: the optimizer is
         :attr:`optimizer`.
 
+        Several epochs can run in one compiled call (``epochs_per_call``), which is what
+        makes one-step epochs (in-batch training) fast. The callbacks still see every
+        epoch, in order, but only after its call returns, and a stop request takes
+        effect at the end of the call. The default keeps that invisible: one epoch per
+        call when callbacks are given, otherwise about 512 steps per call.
+
         Args:
             inputs: see :meth:`run_epoch`; converted to tensors once.
             targets: see :meth:`run_epoch`.
-            plans: ``plans(epoch)`` returns the :class:`EpochPlan` of that epoch.
+            plans: ``plans(epoch)`` returns the :class:`EpochPlan` of that epoch; it is
+                called once per epoch, in order.
             epochs: index of the epoch to stop before (Keras meaning); an int >= 0.
             initial_epoch: epoch to start at, for resumed runs. Defaults to 0.
             callbacks: Keras callbacks. Defaults to none.
+            epochs_per_call: epochs per compiled call; an int >= 1. Defaults to None
+                (automatic, see above).
 
         Returns:
             The history, ``{"loss": [...], "accuracy": [...]}``, one entry per epoch run.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise parameter_error("TrainingLoop.fit", "epochs", "an int >= 0", epochs)
-        if (
-            isinstance(initial_epoch, bool)
-            or not isinstance(initial_epoch, (int, np.integer))
-            or initial_epoch < 0
+        for name, value, low in (
+            ("epochs", epochs, 0),
+            ("initial_epoch", initial_epoch, 0),
+            ("epochs_per_call", 1 if epochs_per_call is None else epochs_per_call, 1),
         ):
-            raise parameter_error(
-                "TrainingLoop.fit", "initial_epoch", "an int >= 0", initial_epoch
-            )
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise parameter_error("TrainingLoop.fit", name, f"an int >= {low}", value)
         inputs, targets, num_samples = self._prepare(inputs, targets)
         callback_list = keras.callbacks.CallbackList(
             list(callbacks), model=self.model, epochs=epochs, verbose=0
@@ -459,15 +504,25 @@ class TrainingLoop:
         history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self.model.stop_training = False
         logs: dict[str, float] = {}
+        capacity = 0
+        per_call = epochs_per_call
         callback_list.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        epoch = initial_epoch
+        while epoch < epochs and not self.model.stop_training:
+            first = plans(epoch)
+            if per_call is None:
+                per_call = 1 if callbacks else max(1, _STEPS_PER_CALL // first.steps)
+            chunk = [first] + [plans(e) for e in range(epoch + 1, min(epoch + per_call, epochs))]
             callback_list.on_epoch_begin(epoch)
-            logs = self._run(inputs, targets, num_samples, plans(epoch))
-            history["loss"].append(logs["loss"])
-            history["accuracy"].append(logs["accuracy"])
-            callback_list.on_epoch_end(epoch, dict(logs))
-            if self.model.stop_training:
-                break
+            chunk_logs = self._run(inputs, targets, num_samples, chunk, capacity)
+            capacity = max(capacity, sum(plan.steps for plan in chunk))
+            for offset, logs in enumerate(chunk_logs):
+                if offset:
+                    callback_list.on_epoch_begin(epoch + offset)
+                history["loss"].append(logs["loss"])
+                history["accuracy"].append(logs["accuracy"])
+                callback_list.on_epoch_end(epoch + offset, dict(logs))
+            epoch += len(chunk)
         callback_list.on_train_end(dict(logs))
         return history
 

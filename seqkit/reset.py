@@ -21,6 +21,7 @@ EveryKBatches(k=2)
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,7 +127,7 @@ def parse_reset_policy(policy: str | ResetPolicy) -> ResetPolicy:
         return simple[text]
     if text.startswith("every:"):
         count = text.removeprefix("every:")
-        if not count.lstrip("-").isdigit():
+        if re.fullmatch(r"-?[0-9]+", count) is None:
             raise ConfigurationError(
                 f"Invalid reset policy {policy!r}: the interval after 'every:' must be an integer, e.g. 'every:4'."
             )

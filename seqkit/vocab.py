@@ -251,7 +251,7 @@ class Vocabulary:
                 f"expected {FORMAT_NAME!r}. Build one with Vocabulary(...).save(path)."
             )
         version = config.get("version")
-        if version != FORMAT_VERSION:
+        if type(version) is not int or version != FORMAT_VERSION:
             raise ModelFileError(
                 f"{source} has vocabulary format version {version!r}; this seqkit reads version "
                 f"{FORMAT_VERSION}. Upgrade seqkit or re-save the vocabulary with this version."

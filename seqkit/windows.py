@@ -82,13 +82,23 @@ def _check_positive(name: str, value: object) -> int:
 
 
 def _as_id_sequences(ids: Sequence[int] | Sequence[Sequence[int]] | np.ndarray) -> list[np.ndarray]:
-    """Accept one id sequence or several; return a list of int64 arrays."""
+    """Accept one id sequence or several; return a list of int64 arrays of ids >= 0."""
     if isinstance(ids, np.ndarray) and ids.ndim == 1:
-        return [ids.astype(np.int64)]
-    items = list(ids)
-    if items and all(isinstance(item, Sequence | np.ndarray) and not isinstance(item, str) for item in items):
-        return [np.asarray(item, dtype=np.int64).reshape(-1) for item in items]
-    return [np.asarray(items, dtype=np.int64).reshape(-1)]
+        sequences = [ids.astype(np.int64)]
+    else:
+        items = list(ids)
+        if items and all(isinstance(item, Sequence | np.ndarray) and not isinstance(item, str) for item in items):
+            sequences = [np.asarray(item, dtype=np.int64).reshape(-1) for item in items]
+        else:
+            sequences = [np.asarray(items, dtype=np.int64).reshape(-1)]
+    for number, sequence in enumerate(sequences):
+        if np.any(sequence < 0):
+            position = int(np.argmax(sequence < 0))
+            raise DataError(
+                f"Ids must be vocabulary ids >= 0; got {int(sequence[position])} at position {position} "
+                f"of sequence {number}. Encode tokens with Vocabulary.encode (padding is added by the windows)."
+            )
+    return sequences
 
 
 def sliding_windows(
@@ -164,7 +174,9 @@ def random_windows(
 
     >>> w = random_windows(list(range(26)), count=3, max_length=5, seed=7)
     >>> w.inputs.shape, w.lengths.tolist()
-    ((3, 5), [1, 3, 4])
+    ((3, 5), [5, 1, 1])
+    >>> w.inputs.tolist()[:2], w.targets.tolist()[:2]
+    ([[15, 16, 17, 18, 19], [-1, -1, -1, -1, 22]], [20, 23])
     """
     count = _check_positive("count", count)
     max_length = _check_positive("max_length", max_length)

@@ -1,0 +1,75 @@
+"""Training callbacks: side effects of training live here, not in the trainers.
+
+seqkit's trainers speak the Keras callback protocol (``on_train_begin``,
+``on_epoch_begin``, ``on_epoch_end(epoch, logs)``, ``on_train_end``), so any
+Keras callback works — ``keras.callbacks.EarlyStopping(monitor="loss")``,
+``keras.callbacks.TensorBoard``, ``keras.callbacks.CSVLogger`` — beside
+seqkit's own:
+
+- :class:`StopAtAccuracy` — stop as soon as training accuracy reaches a target.
+- :class:`EpochEnd` — call a function with ``(epoch, logs)`` after every epoch
+  (progress bars, logging).
+
+>>> from seqkit.trainers import StatelessTrainer
+>>> from seqkit import alphabet
+>>> seen = []
+>>> _, history = StatelessTrainer(window=3, epochs=5, units=8).fit(
+...     alphabet(), callbacks=[EpochEnd(lambda epoch, logs: seen.append(epoch))])
+>>> seen
+[0, 1, 2, 3, 4]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from seqkit.errors import parameter_error
+
+
+class StopAtAccuracy(keras.callbacks.Callback):
+    """Stop training once the epoch's training accuracy reaches ``target``.
+
+    Args:
+        target: accuracy in ``(0, 1]`` at which to stop.
+        patience: consecutive epochs at or above target before stopping. Defaults to 1.
+    """
+
+    def __init__(self, target: float, patience: int = 1) -> None:
+        super().__init__()
+        if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 1:
+            raise parameter_error("StopAtAccuracy", "target", "a float in (0, 1]", target)
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise parameter_error("StopAtAccuracy", "patience", "an int >= 1", patience)
+        self.target = float(target)
+        self.patience = patience
+        self.stopped_epoch: int | None = None
+        self._streak = 0
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.stopped_epoch = None
+        self._streak = 0
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        accuracy = (logs or {}).get("accuracy", 0.0)
+        self._streak = self._streak + 1 if accuracy >= self.target else 0
+        if self._streak >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """Call ``function(epoch, logs)`` at the end of every epoch.
+
+    Args:
+        function: receives the 0-based epoch and ``{"loss": ..., "accuracy": ...}``.
+    """
+
+    def __init__(self, function: Callable[[int, dict[str, float]], None]) -> None:
+        super().__init__()
+        self.function = function
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self.function(epoch, dict(logs or {}))
