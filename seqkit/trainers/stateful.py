@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from seqkit.engine import EpochPlan
-from seqkit.errors import parameter_error
+from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.reset import ResetPolicy, parse_reset_policy
-from seqkit.trainers.base import Trainer
+from seqkit.trainers.base import RandomWindows, Trainer
 from seqkit.windows import Windows
 
 
@@ -63,6 +63,11 @@ class StatefulTrainer(Trainer):
 
     def _validate(self) -> None:
         super()._validate()
+        if isinstance(self.window, RandomWindows):
+            raise ConfigurationError(
+                "StatefulTrainer reads the corpus in order and cannot use RandomWindows; "
+                "give an int window length, or use StatelessTrainer for random windows."
+            )
         parse_reset_policy(self.reset)
 
     def _stride(self) -> int:

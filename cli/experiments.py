@@ -1,0 +1,175 @@
+"""``seqkit experiments``: run the tutorial's experiments and compare with its numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import Interrupted, SeqkitCommand
+from .options import POSITIVE, output_options
+from .render import UI, duration
+
+if TYPE_CHECKING:
+    from seqkit.experiments import ExperimentResult
+
+
+def _check_names(ctx: click.Context, param: click.Parameter, names: tuple[str, ...]) -> tuple[str, ...]:
+    if not names:
+        return names
+    from seqkit.errors import ConfigurationError
+    from seqkit.experiments import get_experiment
+
+    for name in names:
+        try:
+            get_experiment(name)
+        except ConfigurationError as error:
+            raise click.BadParameter(str(error), ctx, param) from None
+    return tuple(dict.fromkeys(names))
+
+
+@click.command(cls=SeqkitCommand)
+@click.argument("names", metavar="[NAME]...", nargs=-1, callback=_check_names)
+@click.option(
+    "--epochs",
+    type=POSITIVE,
+    default=None,
+    help="Train every experiment this many epochs instead of the tutorial's (for quick runs).",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the experiments without running them.")
+@output_options
+def experiments(names: tuple[str, ...], epochs: int | None, list_only: bool, ui: UI) -> None:
+    """Run the tutorial's experiments on the alphabet (all six by default).
+
+    Each experiment trains with the tutorial's hyperparameters (inputs scaled
+    id / 26, Adam, seed 7), then the table shows the tutorial's accuracy beside
+    seqkit's, the time taken, and what the model generates from 'A' (from 'ABC'
+    for the three-char windows); the stateful model also generates from a cold
+    'K' and from 'K' primed with A..J.
+
+    \b
+    Experiments: one-char, window-features, window-timesteps, in-batch,
+    stateful, variable-length (the slowest: 500 epochs of 1000 samples).
+    """
+    from seqkit.experiments import EXPERIMENTS
+
+    chosen = list(names or EXPERIMENTS)
+    if list_only:
+        ui.result(listing_table(chosen))
+        ui.emit_json({"experiments": [describe(EXPERIMENTS[name]) for name in chosen]})
+        return
+    results = run_all(chosen, epochs, ui)
+    ui.result(results_table(results))
+    ui.emit_json({"epochs": epochs, "experiments": [result_document(result) for result in results]})
+
+
+def run_all(names: Sequence[str], epochs: int | None, ui: UI) -> list[ExperimentResult]:
+    """Run ``names`` in order under one progress display; Ctrl-C stops with what finished."""
+    from seqkit.callbacks import EpochEnd
+    from seqkit.experiments import EXPERIMENTS, run_experiment
+
+    results: list[ExperimentResult] = []
+    with ui.progress() as progress:
+        for name in names:
+            total = epochs or EXPERIMENTS[name].epochs
+            callback = EpochEnd(progress.track(name, total))
+            try:
+                results.append(run_experiment(name, epochs=epochs, callbacks=[callback]))
+            except KeyboardInterrupt:
+                done = ", ".join(result.experiment.name for result in results) or "none"
+                raise Interrupted(
+                    f"Interrupted: {name} stopped at epoch {progress.completed} of {total}; "
+                    f"finished experiments: {done}."
+                ) from None
+            progress.finish()
+    return results
+
+
+# Rendering --------------------------------------------------------------------------
+def describe(experiment: Any) -> dict[str, Any]:
+    return {
+        "name": experiment.name,
+        "title": experiment.title,
+        "layout": experiment.layout,
+        "trainer": experiment.trainer_kind,
+        "epochs": experiment.epochs,
+        "tutorial_accuracy": experiment.tutorial_accuracy,
+        "notebook_accuracy": experiment.notebook_accuracy,
+    }
+
+
+def result_document(result: ExperimentResult) -> dict[str, Any]:
+    """One experiment's result as JSON-ready data (accuracies in percent)."""
+    return {
+        **describe(result.experiment),
+        "epochs_run": result.history.epochs,
+        "accuracy": round(result.accuracy, 4),
+        "random_pattern_accuracy": round(100.0 * result.random_patterns.accuracy, 4),
+        "seconds": round(result.seconds, 3),
+        "training_seconds": round(result.history.seconds, 3),
+        "prime": result.experiment.probe_prime,
+        "generated": result.generated,
+        "cold_start": result.cold_start,
+        "primed": result.primed,
+        "history": {"loss": result.history.loss, "accuracy": result.history.accuracy},
+    }
+
+
+def _tutorial(experiment: Any) -> str:
+    text = f"{experiment.tutorial_accuracy:.2f}%"
+    if experiment.notebook_accuracy is not None:
+        text += f"\n[dim](notebook {experiment.notebook_accuracy:.2f}%)[/dim]"
+    return text
+
+
+def _accuracy(result: ExperimentResult) -> str:
+    style = "green" if result.accuracy >= result.experiment.tutorial_accuracy - 0.005 else "yellow"
+    return f"[{style}]{result.accuracy:.2f}%[/{style}]"
+
+
+def results_table(results: Sequence[ExperimentResult]) -> Table:
+    """The summary table: tutorial vs seqkit, time and generated text."""
+    table = Table(title="The tutorial's experiments, reproduced", title_style="bold", title_justify="left")
+    table.add_column("experiment", style="cyan", no_wrap=True)
+    table.add_column("layout")
+    table.add_column("trainer")
+    table.add_column("epochs", justify="right")
+    table.add_column("tutorial", justify="right")
+    table.add_column("seqkit", justify="right")
+    table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("generated", overflow="fold")
+    for result in results:
+        experiment = result.experiment
+        generated = f"{escape(experiment.probe_prime)} → {escape(result.generated)}"
+        if result.cold_start is not None:
+            generated += f"\ncold K → {escape(result.cold_start)}"
+        if result.primed is not None:
+            generated += f"\nprimed A..K → {escape(result.primed)}"
+        table.add_row(
+            experiment.name,
+            experiment.layout,
+            experiment.trainer_kind,
+            str(result.history.epochs),
+            _tutorial(experiment),
+            _accuracy(result),
+            duration(result.seconds),
+            generated,
+        )
+    return table
+
+
+def listing_table(names: Sequence[str]) -> Table:
+    from seqkit.experiments import EXPERIMENTS
+
+    table = Table(title="Experiments", title_style="bold", title_justify="left")
+    table.add_column("name", style="cyan", no_wrap=True)
+    table.add_column("what it is")
+    table.add_column("epochs", justify="right")
+    table.add_column("tutorial", justify="right")
+    for name in names:
+        experiment = EXPERIMENTS[name]
+        table.add_row(name, escape(experiment.title), str(experiment.epochs), _tutorial(experiment))
+    return table

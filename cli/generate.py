@@ -1,0 +1,49 @@
+"""``seqkit generate``: extend a prime token by token."""
+
+from __future__ import annotations
+
+import click
+from rich.text import Text
+
+from .errors import SeqkitCommand
+from .options import NON_NEGATIVE, POSITIVE, bundle_argument, model_level, open_bundle, output_options, split_context
+from .render import UI, join_tokens
+
+
+@click.command(cls=SeqkitCommand)
+@bundle_argument
+@click.option("--prime", required=True, metavar="TOKENS",
+              help="The tokens to start from, at the model's level (e.g. A, or \"C D\").")
+@click.option("--steps", type=POSITIVE, default=25, show_default=True, help="How many tokens to generate.")
+@click.option("--temperature", type=click.FloatRange(0, min_open=True), default=None,
+              help="Sample with this temperature instead of taking the most likely token.")
+@click.option("--seed", type=NON_NEGATIVE, default=None, help="Seed of the sampling (with --temperature).")
+@output_options
+def generate(bundle: str, prime: str, steps: int, temperature: float | None, seed: int | None, ui: UI) -> None:
+    """Generate STEPS tokens after --prime, feeding each prediction back in.
+
+    Greedy by default; --temperature samples (lower: safer, higher: wilder).
+    A stateful model starts from a zero state and primes it with --prime.
+
+    \b
+    Example:
+      seqkit generate alphabet.seqkit --prime A --steps 25
+    """
+    if seed is not None and temperature is None:
+        raise click.UsageError("--seed applies to sampling only; give --temperature too.")
+    model = open_bundle(bundle)
+    level = model_level(model)
+    tokens = split_context(prime, level)
+    model.reset()
+    generated = model.generate(tokens, steps, temperature=temperature, seed=seed)
+    separator = "" if level == "char" else " "
+    text = Text(join_tokens(tokens, level), style="bold")
+    text.append(separator + join_tokens(generated, level), style="green")
+    ui.result(text)
+    ui.emit_json({
+        "prime": tokens,
+        "generated": generated,
+        "text": join_tokens(tokens + generated, level),
+        "temperature": temperature,
+        "seed": seed,
+    })

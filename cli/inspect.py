@@ -1,0 +1,71 @@
+"""``seqkit inspect``: what a bundle holds, without running it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from .errors import SeqkitCommand
+from .options import bundle_argument, model_level, open_bundle, output_options
+from .render import UI, key_value_table, percent
+
+SHOWN_TOKENS = 40
+
+
+@click.command(cls=SeqkitCommand)
+@bundle_argument
+@output_options
+def inspect(bundle: str, ui: UI) -> None:
+    """Show a bundle's vocabulary, layout, trainer, hyperparameters and training history.
+
+    The whole bundle is validated as by predict, so a file that inspect
+    accepts is one that predict and generate can use.
+    """
+    from seqkit.bundle import read_bundle_spec
+
+    model = open_bundle(bundle)
+    stored = read_bundle_spec(bundle)
+    spec: dict[str, Any] = model.spec
+    params: dict[str, Any] = spec.get("hyperparameters") or {}
+    history = model.history
+    losses, accuracies = history.get("loss") or [], history.get("accuracy") or []
+    tokens = model.vocabulary.tokens
+    shown = " ".join(tokens[:SHOWN_TOKENS]) + (f" ... (+{len(tokens) - SHOWN_TOKENS})" if len(tokens) > SHOWN_TOKENS else "")
+    rows: list[tuple[str, Any]] = [
+        ("bundle", f"{bundle} (format {stored['version']}, seqkit {stored['seqkit_version']})"),
+        ("trainer", spec.get("trainer", "-")),
+        ("stateful", "yes" if model.stateful else "no"),
+        ("layout", f"{model.layout.name}, {model.layout.encoding}"),
+        ("window length", model.window_length),
+        ("vocabulary", f"{model.vocabulary.size} tokens ({model_level(model)}): {shown}"),
+    ]
+    rows += [(name, _show(value)) for name, value in params.items()]
+    if losses:
+        best = max(accuracies) if accuracies else None
+        rows += [
+            ("epochs trained", len(losses)),
+            ("loss", f"{losses[0]:.4f} -> {losses[-1]:.4f}"),
+            ("accuracy", f"{percent(accuracies[0])} -> {percent(accuracies[-1])} (best {percent(best)})"
+             if accuracies else "-"),
+        ]
+    ui.result(key_value_table(f"Bundle {escape(bundle)}", rows))
+    ui.emit_json({
+        "bundle": bundle,
+        "format_version": stored["version"],
+        "seqkit_version": stored["seqkit_version"],
+        "stateful": model.stateful,
+        "layout": model.layout.get_config(),
+        "window_length": model.window_length,
+        "vocabulary": list(tokens),
+        "unknown_token": model.vocabulary.unknown_token,
+        "spec": spec,
+        "history": history,
+    })
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={item}" for key, item in value.items())
+    return "-" if value is None else str(value)

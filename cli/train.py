@@ -1,0 +1,183 @@
+"""``seqkit train``: fit an LSTM on a corpus and save it as a bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .errors import Interrupted, SeqkitCommand
+from .options import (
+    ENCODING_NAMES,
+    LAYOUT_NAMES,
+    NON_NEGATIVE,
+    POSITIVE,
+    TRAINER_NAMES,
+    ResetPolicyType,
+    data_options,
+    load_corpus,
+    output_options,
+)
+from .render import UI, duration, key_value_table, percent
+
+if TYPE_CHECKING:
+    import keras
+
+    from seqkit.sequence_model import SequenceModel
+    from seqkit.trainers import History, Trainer
+
+
+@click.command(cls=SeqkitCommand)
+@data_options
+@click.option("--trainer", "trainer_name", type=click.Choice(TRAINER_NAMES), default="stateless", show_default=True,
+              help="stateless: independent windows; in-batch: the whole dataset as one batch; "
+                   "stateful: state carried from batch to batch.")
+@click.option("--window", type=POSITIVE, default=1, show_default=True, help="Tokens per input window.")
+@click.option("--stride", type=POSITIVE, default=None,
+              help="Tokens between window starts. [default: 1; the window length for stateful]")
+@click.option("--layout", type=click.Choice(LAYOUT_NAMES), default="timesteps", show_default=True,
+              help="A window as L time steps, or as one step of L features.")
+@click.option("--encoding", type=click.Choice(ENCODING_NAMES), default="scaled", show_default=True,
+              help="Token ids scaled to [0, 1) (the tutorial's), one-hot vectors, or a learned embedding.")
+@click.option("--units", type=POSITIVE, default=32, show_default=True, help="LSTM units per layer.")
+@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked LSTM layers.")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Dropout after each LSTM layer.")
+@click.option("--epochs", type=POSITIVE, default=500, show_default=True, help="Passes over the data.")
+@click.option("--batch-size", type=POSITIVE, default=None,
+              help="Samples per step (stateful: parallel streams). [default: 1]")
+@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=0.001, show_default=True,
+              help="Adam's learning rate.")
+@click.option("--reset", type=ResetPolicyType(), default=None,
+              help="Stateful only: when to zero the state. [default: epoch]")
+@click.option("--seed", type=NON_NEGATIVE, default=7, show_default=True,
+              help="Seeds weights and shuffling; the same seed gives the same model on CPU.")
+@click.option("--until-accuracy", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
+              help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
+              help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
+@output_options
+def train(
+    *,
+    use_alphabet: bool,
+    text_path: str | None,
+    tokens: str | None,
+    level: str | None,
+    trainer_name: str,
+    window: int,
+    stride: int | None,
+    layout: str,
+    encoding: str,
+    units: int,
+    layers: int,
+    dropout: float,
+    epochs: int,
+    batch_size: int | None,
+    learning_rate: float,
+    reset: str | None,
+    seed: int,
+    until_accuracy: float | None,
+    out_path: Path | None,
+    ui: UI,
+) -> None:
+    """Train an LSTM to predict the next token, and save it with --out.
+
+    The data is the alphabet unless --text FILE (or '-' for standard input) or
+    --tokens "..." is given. The table at the end shows the training accuracy
+    and the accuracy over the training windows, token by token.
+
+    \b
+    Examples:
+      seqkit train --window 3 --epochs 200 --out alphabet.seqkit
+      seqkit train --trainer stateful --reset every:5 --units 50 --out stateful.seqkit
+      cat notes.txt | seqkit train --text - --level word --window 2 --out notes.seqkit
+    """
+    if reset is not None and trainer_name != "stateful":
+        raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
+    if batch_size is not None and trainer_name == "in-batch":
+        raise click.UsageError("--batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch.")
+    corpus = load_corpus(use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level)
+    from seqkit.callbacks import EpochEnd, StopAtAccuracy
+    from seqkit.trainers import TRAINERS
+
+    settings: dict[str, Any] = dict(
+        window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
+        dropout=dropout, epochs=epochs, learning_rate=learning_rate, seed=seed,
+    )
+    if batch_size is not None:
+        settings["batch_size"] = batch_size
+    if reset is not None:
+        settings["reset"] = reset
+    trainer = TRAINERS[trainer_name](**settings)
+    callbacks: list[keras.callbacks.Callback] = []
+    if until_accuracy is not None:
+        callbacks.append(StopAtAccuracy(until_accuracy))
+    # Issue 6 adds --checkpoint DIR / --resume here: a checkpoint callback, and a trainer resumed from DIR.
+    with ui.progress() as progress:
+        callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
+        try:
+            model, history = trainer.fit(corpus, callbacks=callbacks)
+        except KeyboardInterrupt:
+            kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
+            raise Interrupted(
+                f"Interrupted: training stopped at epoch {progress.completed} of {epochs}; {kept}."
+            ) from None
+        progress.finish()
+    evaluation = model.evaluate(trainer.make_windows(corpus, model.vocabulary))
+    if out_path is not None:
+        from seqkit.bundle import save_bundle
+
+        save_bundle(model, out_path)
+    report = summary(model, history, trainer, evaluation.accuracy, out_path)
+    ui.result(key_value_table("Trained", summary_rows(report)))
+    if out_path is None:
+        ui.note("Not saved: pass --out FILE.seqkit to keep the model.")
+    ui.emit_json(report)
+
+
+def summary(
+    model: SequenceModel, history: History, trainer: Trainer, evaluation_accuracy: float, out_path: Path | None
+) -> dict[str, Any]:
+    """What training produced, JSON-ready (accuracies as fractions)."""
+    spec = model.spec
+    return {
+        "trainer": spec.get("trainer"),
+        "hyperparameters": spec.get("hyperparameters"),
+        "layout": model.layout.get_config(),
+        "corpus": spec.get("corpus"),
+        "vocabulary_size": model.vocabulary.size,
+        "window_length": model.window_length,
+        "samples": spec.get("samples"),
+        "epochs": history.epochs,
+        "steps": history.steps,
+        "loss": history.loss[-1] if history.loss else None,
+        "accuracy": history.accuracy[-1] if history.accuracy else None,
+        "evaluation_accuracy": evaluation_accuracy,
+        "seconds": round(history.seconds, 3),
+        "bundle": None if out_path is None else str(out_path),
+    }
+
+
+def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
+    params = report["hyperparameters"] or {}
+    corpus = report["corpus"] or {}
+    rows: list[tuple[str, Any]] = [
+        ("trainer", report["trainer"]),
+        ("data", f"{corpus.get('name')}: {corpus.get('tokens')} tokens ({corpus.get('level')}), "
+                 f"{report['vocabulary_size']} distinct"),
+        ("layout", f"{report['layout']['layout']}, {report['layout']['encoding']}"),
+        ("window", f"{report['window_length']} tokens, {report['samples']} samples"),
+        ("network", f"{params.get('layers')} x LSTM {params.get('units')}"),
+    ]
+    if "reset" in params:
+        rows.append(("reset", params["reset"]))
+    rows += [
+        ("epochs", f"{report['epochs']} ({report['steps']} steps)"),
+        ("loss", f"{report['loss']:.4f}" if report["loss"] is not None else "-"),
+        ("training accuracy", percent(report["accuracy"])),
+        ("accuracy on the windows", percent(report["evaluation_accuracy"])),
+        ("time", duration(report["seconds"])),
+        ("saved to", report["bundle"] or "-"),
+    ]
+    return rows

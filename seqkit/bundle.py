@@ -1,0 +1,561 @@
+"""Bundles: a fitted :class:`~seqkit.sequence_model.SequenceModel` in one file.
+
+A bundle is a zip archive (suffix ``.seqkit`` by convention) with exactly
+three members:
+
+- ``spec.json`` — format name ``"seqkit.bundle"`` and version, the seqkit
+  version that wrote it, the model's training spec, layout config, window
+  length, history, vocabulary size, input shape, statefulness, and the
+  SHA-256 and size of each other member;
+- ``vocabulary.json`` — the vocabulary (:meth:`Vocabulary.to_json`);
+- ``model.keras`` — the Keras network (for stateful models, the batch-1 twin).
+
+:func:`save_bundle` builds the archive in memory and writes it atomically, so
+an interrupted save leaves the previous bundle (or nothing) in place, never a
+half-written one. :func:`load_bundle` checks everything before using
+anything — the archive, its member names and sizes, the spec, the checksums,
+the vocabulary, the Keras file (loaded in safe mode: no pickle, no lambda
+layers), and that network, vocabulary and layout agree — and refuses a
+missing, corrupted, foreign or newer file with a
+:class:`~seqkit.errors.ModelFileError` whose one-line message says what is
+wrong and how to fix it. Nothing is unpickled, ever.
+
+The LSTM state of a stateful model is not saved: a loaded model starts from
+a zero state, as after :meth:`~seqkit.sequence_model.SequenceModel.reset`.
+
+>>> import pathlib, tempfile
+>>> from seqkit import alphabet
+>>> from seqkit.trainers import StatelessTrainer
+>>> model, _ = StatelessTrainer(window=2, units=4, epochs=1).fit(alphabet())
+>>> path = save_bundle(model, pathlib.Path(tempfile.mkdtemp()) / "alphabet.seqkit")
+>>> path.name
+'alphabet.seqkit'
+>>> loaded = load_bundle(path)
+>>> loaded.predict_next("AB") == model.predict_next("AB")
+True
+>>> read_bundle_spec(path)["window_length"]
+2
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from seqkit.atomic import write_bytes_atomic
+from seqkit.errors import LayoutError, ModelFileError
+from seqkit.layouts import Layout, make_layout
+from seqkit.models import recurrent_layers
+from seqkit.sequence_model import SequenceModel
+from seqkit.vocab import Vocabulary
+
+FORMAT_NAME = "seqkit.bundle"
+FORMAT_VERSION = 1
+SUFFIX = ".seqkit"
+"""The conventional file suffix of a bundle (not enforced)."""
+
+SPEC_MEMBER = "spec.json"
+VOCABULARY_MEMBER = "vocabulary.json"
+NETWORK_MEMBER = "model.keras"
+MEMBERS: tuple[str, ...] = (SPEC_MEMBER, VOCABULARY_MEMBER, NETWORK_MEMBER)
+
+MEMBER_LIMITS: dict[str, int] = {
+    SPEC_MEMBER: 16 * 1024 * 1024,
+    VOCABULARY_MEMBER: 64 * 1024 * 1024,
+    NETWORK_MEMBER: 2 * 1024 * 1024 * 1024,
+}
+"""The largest uncompressed size, in bytes, accepted for each member (a guard against zip bombs)."""
+
+_RESAVE = "Save the model again with save_bundle."
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+# Saving -----------------------------------------------------------------------------
+def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` as one bundle file at ``path``, atomically.
+
+    The archive is built in memory and renamed over ``path`` only once it is
+    complete and on disk: a crash at any moment leaves the old bundle (or no
+    file), never a half-written one. Missing parent folders are created.
+
+    Args:
+        model: the fitted model to save.
+        path: the bundle file to create or replace (suffix ``.seqkit`` by convention).
+
+    Returns:
+        The path written, as a :class:`~pathlib.Path`.
+
+    Raises:
+        TypeError: ``model`` is not a SequenceModel.
+        ModelFileError: ``path`` is a directory, or the file cannot be written.
+    """
+    if not isinstance(model, SequenceModel):
+        raise TypeError(f"save_bundle saves a fitted SequenceModel; got {type(model).__name__}.")
+    target = Path(path)
+    if target.is_dir():
+        raise ModelFileError(
+            f"Cannot save the bundle to '{target}': it is a directory. Give a file path such as "
+            f"'{target / ('model' + SUFFIX)}'."
+        )
+    data = bundle_bytes(model)
+    try:
+        write_bytes_atomic(target, data)
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise ModelFileError(
+            f"Cannot save the bundle to '{target}': {reason}. Check that the folder exists and is writable."
+        ) from None
+    return target
+
+
+def bundle_bytes(model: SequenceModel) -> bytes:
+    """The bytes of ``model``'s bundle archive (what :func:`save_bundle` writes).
+
+    >>> from seqkit.trainers import StatelessTrainer
+    >>> from seqkit import alphabet
+    >>> model, _ = StatelessTrainer(units=4, epochs=1).fit(alphabet())
+    >>> bundle_bytes(model)[:4]
+    b'PK\\x03\\x04'
+    """
+    network_data = _network_bytes(model.network)
+    vocabulary_data = model.vocabulary.to_json().encode("utf-8")
+    layout = model.layout
+    spec = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "seqkit_version": _seqkit_version(),
+        "stateful": bool(model.stateful),
+        "window_length": int(model.window_length),
+        "vocabulary_size": int(model.vocabulary.size),
+        "input_shape": list(layout.input_shape(model.window_length, model.vocabulary.size)),
+        "layout": layout.get_config(),
+        "spec": model.spec,
+        "history": model.history,
+        "members": {
+            VOCABULARY_MEMBER: _describe(vocabulary_data),
+            NETWORK_MEMBER: _describe(network_data),
+        },
+    }
+    try:
+        spec_data = (json.dumps(spec, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"Cannot save the bundle: the model's spec or history is not JSON-ready ({error}). "
+            "Keep only strings, numbers, booleans, lists and dicts in model.spec and model.history."
+        ) from None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data)):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _network_bytes(network: keras.Model) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="seqkit-bundle-") as folder:
+        file = Path(folder) / NETWORK_MEMBER
+        network.save(file, include_optimizer=False)
+        return file.read_bytes()
+
+
+def _describe(data: bytes) -> dict[str, Any]:
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+def _seqkit_version() -> str:
+    import seqkit  # at call time: seqkit/__init__ may import this module
+
+    return str(getattr(seqkit, "__version__", "unknown"))
+
+
+# Loading ----------------------------------------------------------------------------
+def load_bundle(path: str | os.PathLike[str]) -> SequenceModel:
+    """Load a bundle written by :func:`save_bundle`; anything else is refused.
+
+    Every member is checked before it is used, and the network, vocabulary and
+    layout must agree. The Keras network is loaded with ``safe_mode=True``
+    and ``compile=False``. A stateful model starts from a zero state.
+
+    Args:
+        path: the bundle file.
+
+    Returns:
+        The model, predicting exactly as the saved one did (from a reset state).
+
+    Raises:
+        ModelFileError: the file is missing, not a bundle, corrupted, written by
+            a newer seqkit, or inconsistent. The message names the problem and the fix.
+
+    >>> load_bundle("/no/such/model.seqkit")
+    Traceback (most recent call last):
+    ...
+    seqkit.errors.ModelFileError: Bundle '/no/such/model.seqkit' does not exist. Check the path, or save a model there with save_bundle(model, path).
+    """
+    source = f"Bundle '{Path(path)}'"
+    members = _read_members(Path(path), source)
+    spec = _parse_spec(members[SPEC_MEMBER], source)
+    _verify_checksums(spec, members, source)
+    try:
+        vocabulary_text = members[VOCABULARY_MEMBER].decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{source} is corrupted: {VOCABULARY_MEMBER} is not UTF-8 text. {_RESAVE}") from None
+    vocabulary = Vocabulary.from_json(vocabulary_text, source=f"{source} member {VOCABULARY_MEMBER}")
+    layout = _layout(spec, source)
+    _check_declared_shapes(spec, vocabulary, layout, source)
+    network = _load_network(members[NETWORK_MEMBER], source)
+    _check_network(network, spec, vocabulary, layout, source)
+    return SequenceModel(
+        network,
+        vocabulary,
+        layout,
+        window_length=spec["window_length"],
+        spec=spec["spec"],
+        history=spec["history"],
+    )
+
+
+def read_bundle_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The validated ``spec.json`` of a bundle, without loading its network.
+
+    The archive, the spec and the members' checksums are checked as by
+    :func:`load_bundle`; Keras is not involved, so this is quick (for an
+    ``inspect`` command, say).
+
+    Raises:
+        ModelFileError: as :func:`load_bundle`, for every check but the network's.
+    """
+    source = f"Bundle '{Path(path)}'"
+    members = _read_members(Path(path), source)
+    spec = _parse_spec(members[SPEC_MEMBER], source)
+    _verify_checksums(spec, members, source)
+    return spec
+
+
+def _read_members(file: Path, source: str) -> dict[str, bytes]:
+    """Open the archive, vet every member's name, kind and size, and read the three members."""
+    if file.is_dir():
+        raise ModelFileError(f"{source} is a directory; expected a {SUFFIX} file written by save_bundle.")
+    try:
+        size = file.stat().st_size
+        with file.open("rb") as handle:
+            head = handle.read(len(_ZIP_MAGIC))
+    except FileNotFoundError:
+        raise ModelFileError(
+            f"{source} does not exist. Check the path, or save a model there with save_bundle(model, path)."
+        ) from None
+    except OSError as error:
+        raise ModelFileError(f"{source} cannot be read: {error.strerror or error}. Check its permissions.") from None
+    if size == 0:
+        raise ModelFileError(f"{source} is empty (0 bytes); it is not a seqkit bundle. {_RESAVE}")
+    try:
+        archive = zipfile.ZipFile(file)
+    except Exception as error:  # zipfile raises many kinds on damaged input
+        if head == _ZIP_MAGIC:
+            raise ModelFileError(
+                f"{source} is truncated or corrupted: its zip directory is missing or damaged "
+                f"({_one_line(error)}). {_RESAVE}"
+            ) from None
+        raise ModelFileError(
+            f"{source} is not a seqkit bundle: it is not a zip archive. Give a file written by save_bundle."
+        ) from None
+    with archive:
+        infos = archive.infolist()
+        _vet_names(infos, source)
+        members: dict[str, bytes] = {}
+        for info in infos:
+            members[info.filename] = _read_member(archive, info, source)
+    return members
+
+
+def _vet_names(infos: list[zipfile.ZipInfo], source: str) -> None:
+    names = [info.filename for info in infos]
+    for info in infos:
+        if _unsafe_name(info.filename):
+            raise ModelFileError(
+                f"{source} has an unsafe member {info.filename!r} (an absolute path or '..'); refusing to "
+                "read it. Use only bundles written by save_bundle."
+            )
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise ModelFileError(
+                f"{source} has a member {info.filename!r} that is a symbolic link; refusing to read it. "
+                "Use only bundles written by save_bundle."
+            )
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ModelFileError(
+            f"{source} holds member {duplicates[0]!r} more than once; refusing an ambiguous archive. {_RESAVE}"
+        )
+    if SPEC_MEMBER not in names and {"config.json", "model.weights.h5"} <= set(names):
+        raise ModelFileError(
+            f"{source} is a Keras model file, not a seqkit bundle: it has no vocabulary or spec. "
+            "Save a fitted SequenceModel with save_bundle."
+        )
+    missing = [name for name in MEMBERS if name not in names]
+    if missing:
+        listed = ", ".join(missing)
+        raise ModelFileError(
+            f"{source} is not a complete seqkit bundle: {listed} missing. Give a file written by save_bundle."
+        )
+    extra = [name for name in names if name not in MEMBERS]
+    if extra:
+        raise ModelFileError(
+            f"{source} has unexpected member(s) {', '.join(map(repr, extra))}; a seqkit bundle holds exactly "
+            f"{', '.join(MEMBERS)}. Use only bundles written by save_bundle."
+        )
+
+
+def _unsafe_name(name: str) -> bool:
+    if not name or "\x00" in name or name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
+        return True
+    return ".." in re.split(r"[/\\]", name)
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
+    name = info.filename
+    limit = MEMBER_LIMITS[name]
+    if info.file_size > limit:
+        raise ModelFileError(
+            f"{source} member {name} declares {info.file_size} bytes uncompressed, more than the "
+            f"{limit} allowed; refusing it (a corrupted file or a zip bomb). {_RESAVE}"
+        )
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"{source} member {name} is encrypted; bundles are never encrypted. {_RESAVE}")
+    try:
+        # zipfile stops at the declared size and checks the CRC, so at most `limit` bytes come out.
+        with archive.open(info) as handle:
+            data = handle.read(limit + 1)
+    except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, ...
+        raise ModelFileError(
+            f"{source} is corrupted: member {name} cannot be read ({_one_line(error)}). {_RESAVE}"
+        ) from None
+    if len(data) > limit:
+        raise ModelFileError(f"{source} member {name} is larger than the {limit} bytes allowed. {_RESAVE}")
+    return data
+
+
+def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
+    """Parse and type-check ``spec.json``: format and version first, then every field."""
+    try:
+        spec = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise ModelFileError(f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({_one_line(error)}). {_RESAVE}") from None
+    if not isinstance(spec, dict):
+        raise ModelFileError(
+            f"{source} is not a seqkit bundle: {SPEC_MEMBER} holds a JSON {type(spec).__name__}, expected an object."
+        )
+    if spec.get("format") != FORMAT_NAME:
+        raise ModelFileError(
+            f"{source} is not a seqkit bundle: its {SPEC_MEMBER} 'format' is {spec.get('format')!r}, "
+            f"expected {FORMAT_NAME!r}. Give a file written by save_bundle."
+        )
+    version = spec.get("version")
+    if not _is_int(version, minimum=1):
+        raise ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} 'version' must be an int >= 1; got {version!r}. {_RESAVE}"
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source} was written by a newer seqkit (format version {version}); this seqkit reads version "
+            f"{FORMAT_VERSION}: upgrade seqkit."
+        )
+
+    def wrong(field: str, expected: str) -> ModelFileError:
+        return ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} '{field}' must be {expected}; got {spec.get(field)!r}. {_RESAVE}"
+        )
+
+    if not isinstance(spec.get("seqkit_version"), str):
+        raise wrong("seqkit_version", "a string")
+    if not isinstance(spec.get("stateful"), bool):
+        raise wrong("stateful", "true or false")
+    for field in ("window_length", "vocabulary_size"):
+        if not _is_int(spec.get(field), minimum=1):
+            raise wrong(field, "an int >= 1")
+    shape = spec.get("input_shape")
+    if not isinstance(shape, list) or not shape or not all(_is_int(size, minimum=1) for size in shape):
+        raise wrong("input_shape", "a non-empty list of ints >= 1")
+    layout = spec.get("layout")
+    if not isinstance(layout, dict) or not all(isinstance(layout.get(key), str) for key in ("layout", "encoding")):
+        raise wrong("layout", "an object with string 'layout' and 'encoding'")
+    model_spec = spec.get("spec")
+    if not isinstance(model_spec, dict) or not isinstance(model_spec.get("model", {}), dict):
+        raise wrong("spec", "an object (with an object 'model', if any)")
+    if not isinstance(model_spec.get("model", {}).get("masked", False), bool):
+        raise ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} 'spec.model.masked' must be true or false; "
+            f"got {model_spec['model']['masked']!r}. {_RESAVE}"
+        )
+    history = spec.get("history")
+    if not isinstance(history, dict) or not all(
+        isinstance(values, list) and all(_is_number(value) for value in values) for values in history.values()
+    ):
+        raise wrong("history", "an object of lists of numbers")
+    recorded = spec.get("members")
+    if not isinstance(recorded, dict) or set(recorded) != {VOCABULARY_MEMBER, NETWORK_MEMBER} or not all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("sha256"), str)
+        and _SHA256.fullmatch(entry["sha256"])
+        and _is_int(entry.get("bytes"), minimum=0)
+        for entry in recorded.values()
+    ):
+        raise wrong("members", f"an object giving the 'sha256' and 'bytes' of {VOCABULARY_MEMBER} and {NETWORK_MEMBER}")
+    return spec
+
+
+def _verify_checksums(spec: dict[str, Any], members: dict[str, bytes], source: str) -> None:
+    for name, entry in spec["members"].items():
+        data = members[name]
+        if len(data) != entry["bytes"] or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise ModelFileError(
+                f"{source} is corrupted: member {name} does not match the SHA-256 checksum in {SPEC_MEMBER}. "
+                f"{_RESAVE}"
+            )
+
+
+def _layout(spec: dict[str, Any], source: str) -> Layout:
+    try:
+        return make_layout(spec["layout"])
+    except LayoutError as error:
+        raise ModelFileError(f"{source} is corrupted: {SPEC_MEMBER} 'layout' is invalid ({error}) {_RESAVE}") from None
+
+
+def _check_declared_shapes(spec: dict[str, Any], vocabulary: Vocabulary, layout: Layout, source: str) -> None:
+    if spec["vocabulary_size"] != vocabulary.size:
+        raise ModelFileError(
+            f"{source} is inconsistent: {SPEC_MEMBER} says the vocabulary has {spec['vocabulary_size']} tokens, "
+            f"{VOCABULARY_MEMBER} has {vocabulary.size}. {_RESAVE}"
+        )
+    implied = list(layout.input_shape(spec["window_length"], vocabulary.size))
+    if spec["input_shape"] != implied:
+        raise ModelFileError(
+            f"{source} is inconsistent: {SPEC_MEMBER} 'input_shape' is {spec['input_shape']}, but layout "
+            f"{layout!r} with window_length {spec['window_length']} and {vocabulary.size} tokens implies "
+            f"{implied}. {_RESAVE}"
+        )
+
+
+def _vet_network_archive(data: bytes, source: str) -> None:
+    """``model.keras`` is a zip too: bound what Keras would unpack before handing it over."""
+    limit = MEMBER_LIMITS[NETWORK_MEMBER]
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            infos = inner.infolist()
+    except Exception as error:
+        raise ModelFileError(
+            f"{source} is corrupted: its {NETWORK_MEMBER} is not a Keras archive ({_one_line(error)}). {_RESAVE}"
+        ) from None
+    for info in infos:
+        if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
+            raise ModelFileError(
+                f"{source} has an unsafe entry {info.filename!r} inside its {NETWORK_MEMBER}; refusing to read it. "
+                "Use only bundles written by save_bundle."
+            )
+    total = sum(info.file_size for info in infos)
+    if total > limit:
+        raise ModelFileError(
+            f"{source}: its {NETWORK_MEMBER} declares {total} bytes uncompressed, more than the {limit} allowed; "
+            f"refusing it (a corrupted file or a zip bomb). {_RESAVE}"
+        )
+
+
+def _load_network(data: bytes, source: str) -> keras.Model:
+    _vet_network_archive(data, source)
+    try:
+        with tempfile.TemporaryDirectory(prefix="seqkit-bundle-") as folder:
+            file = Path(folder) / NETWORK_MEMBER
+            file.write_bytes(data)
+            network = keras.saving.load_model(file, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises anything from ValueError to KeyError on a bad file
+        raise ModelFileError(
+            f"{source}: Keras cannot load its {NETWORK_MEMBER} in safe mode ({type(error).__name__}: "
+            f"{_one_line(error)}). {_RESAVE}"
+        ) from None
+    if not isinstance(network, keras.Model):
+        raise ModelFileError(
+            f"{source}: its {NETWORK_MEMBER} holds a {type(network).__name__}, not a Keras model. {_RESAVE}"
+        )
+    return network
+
+
+def _check_network(
+    network: keras.Model, spec: dict[str, Any], vocabulary: Vocabulary, layout: Layout, source: str
+) -> None:
+    """The loaded network must take the layout's input and predict one probability per token."""
+    inconsistent = f"{source} is inconsistent:"
+    if len(network.inputs) != 1 or len(network.outputs) != 1:
+        raise ModelFileError(
+            f"{inconsistent} its network has {len(network.inputs)} inputs and {len(network.outputs)} outputs; "
+            f"a seqkit network has one of each. {_RESAVE}"
+        )
+    outputs = tuple(network.outputs[0].shape)
+    if len(outputs) != 2 or outputs[-1] != vocabulary.size:
+        raise ModelFileError(
+            f"{inconsistent} its network outputs shape {outputs}, but its vocabulary has {vocabulary.size} "
+            f"tokens (expected (batch, {vocabulary.size})). {_RESAVE}"
+        )
+    inputs = tuple(network.inputs[0].shape)
+    expected = tuple(spec["input_shape"])
+    if inputs[1:] != expected:
+        raise ModelFileError(
+            f"{inconsistent} its network reads samples of shape {inputs[1:]}, but layout {layout!r} implies "
+            f"{expected}. {_RESAVE}"
+        )
+    dtype = str(network.inputs[0].dtype)
+    if dtype != layout.input_dtype:
+        raise ModelFileError(
+            f"{inconsistent} its network reads {dtype} inputs, but layout {layout!r} gives "
+            f"{layout.input_dtype}. {_RESAVE}"
+        )
+    stateful = bool(recurrent_layers(network))
+    if stateful != spec["stateful"]:
+        kind = "stateful" if stateful else "stateless"
+        raise ModelFileError(
+            f"{inconsistent} its network is {kind}, but {SPEC_MEMBER} says stateful={str(spec['stateful']).lower()}. "
+            f"{_RESAVE}"
+        )
+    if stateful and inputs[0] != 1:
+        raise ModelFileError(
+            f"{inconsistent} its stateful network has batch size {inputs[0]}; seqkit predicts with a batch-1 "
+            f"network. {_RESAVE}"
+        )
+
+
+# Helpers ----------------------------------------------------------------------------
+def _is_int(value: object, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _one_line(error: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MEMBERS",
+    "MEMBER_LIMITS",
+    "SUFFIX",
+    "bundle_bytes",
+    "load_bundle",
+    "read_bundle_spec",
+    "save_bundle",
+]

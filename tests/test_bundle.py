@@ -1,0 +1,537 @@
+"""Bundles: save and load a fitted SequenceModel, never losing or half-loading anything."""
+
+from __future__ import annotations
+
+import doctest
+import errno
+import hashlib
+import io
+import json
+import os
+import random
+import signal
+import stat
+import string
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import seqkit
+from seqkit import bundle
+from seqkit.bundle import FORMAT_NAME, MEMBERS, bundle_bytes, load_bundle, read_bundle_spec, save_bundle
+from seqkit.errors import ModelFileError
+from seqkit.layouts import TimeSteps
+from seqkit.models import ModelSpec, build_model
+from seqkit.sequence_model import SequenceModel
+from seqkit.trainers import StatefulTrainer, StatelessTrainer
+from seqkit.trainers.base import RandomWindows
+from seqkit.vocab import Vocabulary
+
+ALPHABET = string.ascii_uppercase
+
+
+# Fixtures and helpers ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def stateless() -> SequenceModel:
+    model, _ = StatelessTrainer(window=3, units=8, epochs=2).fit(seqkit.alphabet())
+    return model
+
+
+@pytest.fixture(scope="module")
+def stateful() -> SequenceModel:
+    """Trained until it recites the alphabet from 'A' (batch 5, predicting through its batch-1 twin)."""
+    model, _ = StatefulTrainer(units=32, epochs=200).fit(seqkit.alphabet())
+    model.reset()
+    assert "".join(model.generate("A", 25)) == ALPHABET[1:]
+    model.reset()
+    return model
+
+
+@pytest.fixture(scope="module")
+def good(stateless: SequenceModel) -> bytes:
+    """The bytes of a valid bundle (the stateless model)."""
+    return bundle_bytes(stateless)
+
+
+def unzip(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def make_zip(members: dict[str, bytes] | list[tuple[str, bytes]], *, symlink: str | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items() if isinstance(members, dict) else members:
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            kind = stat.S_IFLNK if name == symlink else stat.S_IFREG
+            info.external_attr = (kind | 0o644) << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def rebuilt(
+    data: bytes, *, replace: dict[str, bytes] | None = None, spec: dict[str, object] | None = None, rehash: bool = True
+) -> bytes:
+    """``data`` with members replaced and spec fields changed; checksums recomputed unless ``rehash=False``."""
+    members = unzip(data)
+    members.update(replace or {})
+    document = json.loads(members["spec.json"])
+    document.update(spec or {})
+    if rehash:
+        for name in ("vocabulary.json", "model.keras"):
+            document["members"][name] = {
+                "sha256": hashlib.sha256(members[name]).hexdigest(),
+                "bytes": len(members[name]),
+            }
+    members["spec.json"] = json.dumps(document).encode()
+    return make_zip(members)
+
+
+def network_bytes(network: keras.Model) -> bytes:
+    return bundle._network_bytes(network)
+
+
+def lambda_network() -> keras.Model:
+    inputs = keras.Input(shape=(3, 1))
+    flat = keras.layers.Flatten()(inputs)
+    outputs = keras.layers.Lambda(lambda x: keras.ops.softmax(keras.ops.tile(x, (1, 9))[:, :26]))(flat)
+    return keras.Model(inputs, outputs)
+
+
+def stateful_network(batch_size: int) -> keras.Model:
+    return build_model(
+        ModelSpec(units=4), TimeSteps("scaled"), window_length=1, vocabulary_size=26, batch_size=batch_size, stateful=True
+    )
+
+
+# Round trips -------------------------------------------------------------------------
+def test_stateless_round_trip_predicts_bit_for_bit(stateless: SequenceModel, tmp_path: Path) -> None:
+    loaded = load_bundle(save_bundle(stateless, tmp_path / "model.seqkit"))
+    assert np.array_equal(loaded.next_distribution("XYZ"), stateless.next_distribution("XYZ"))
+    assert loaded.predict_next("ABC", top_k=26) == stateless.predict_next("ABC", top_k=26)
+    assert loaded.generate("ABC", 10) == stateless.generate("ABC", 10)
+    assert loaded.generate("ABC", 10, temperature=0.8, seed=3) == stateless.generate("ABC", 10, temperature=0.8, seed=3)
+
+
+def test_round_trip_keeps_vocabulary_layout_spec_and_history(stateless: SequenceModel, tmp_path: Path) -> None:
+    loaded = load_bundle(save_bundle(stateless, tmp_path / "model.seqkit"))
+    assert loaded.vocabulary.tokens == stateless.vocabulary.tokens
+    assert loaded.layout == stateless.layout
+    assert loaded.window_length == 3
+    assert loaded.spec == stateless.spec
+    assert loaded.history == stateless.history
+    assert not loaded.stateful
+
+
+def test_stateful_round_trip_generates_the_alphabet(stateful: SequenceModel, tmp_path: Path) -> None:
+    loaded = load_bundle(save_bundle(stateful, tmp_path / "model.seqkit"))
+    assert loaded.stateful and loaded.network.inputs[0].shape[0] == 1
+    assert "".join(loaded.generate("A", 25)) == ALPHABET[1:]
+    stateful.reset()
+    loaded.reset()
+    assert np.array_equal(loaded.next_distribution("ABC"), stateful.next_distribution("ABC"))
+    assert loaded.predict_next("D", top_k=26) == stateful.predict_next("D", top_k=26)
+    stateful.reset()
+
+
+def test_loaded_stateful_model_starts_from_a_zero_state(stateful: SequenceModel, tmp_path: Path) -> None:
+    stateful.reset()
+    stateful.prime("ABCDEFG")  # state is not part of the bundle
+    loaded = load_bundle(save_bundle(stateful, tmp_path / "model.seqkit"))
+    stateful.reset()
+    assert loaded.predict_next("A") == stateful.predict_next("A")
+    stateful.reset()
+
+
+@pytest.mark.parametrize(
+    "trainer",
+    [
+        StatelessTrainer(layout="features", encoding="onehot", window=2, units=4, epochs=1),
+        StatelessTrainer(encoding="embedding", window=RandomWindows(count=20, max_length=3), units=4, epochs=1),
+    ],
+    ids=["features-onehot", "embedding-masked"],
+)
+def test_other_layouts_round_trip(trainer: StatelessTrainer, tmp_path: Path) -> None:
+    model, _ = trainer.fit(seqkit.alphabet())
+    loaded = load_bundle(save_bundle(model, tmp_path / "model.seqkit"))
+    assert loaded.layout == model.layout and loaded.masked == model.masked
+    assert np.array_equal(loaded.next_distribution("QR"), model.next_distribution("QR"))
+
+
+# The format --------------------------------------------------------------------------
+def test_bundle_is_one_zip_with_three_members_and_a_versioned_spec(stateless: SequenceModel, tmp_path: Path) -> None:
+    path = save_bundle(stateless, tmp_path / "model.seqkit")
+    members = unzip(path.read_bytes())
+    assert list(members) == list(MEMBERS) == ["spec.json", "vocabulary.json", "model.keras"]
+    spec = json.loads(members["spec.json"])
+    assert {key: spec[key] for key in ("format", "version", "seqkit_version", "stateful", "window_length")} == {
+        "format": FORMAT_NAME,
+        "version": 1,
+        "seqkit_version": seqkit.__version__,
+        "stateful": False,
+        "window_length": 3,
+    }
+    assert spec["vocabulary_size"] == 26 and spec["input_shape"] == [3, 1]
+    assert spec["layout"] == {"layout": "timesteps", "encoding": "scaled"}
+    assert spec["spec"] == stateless.spec and spec["history"] == stateless.history
+    for name in ("vocabulary.json", "model.keras"):
+        assert spec["members"][name] == {"sha256": hashlib.sha256(members[name]).hexdigest(), "bytes": len(members[name])}
+    assert Vocabulary.from_json(members["vocabulary.json"].decode()).tokens == tuple(ALPHABET)
+
+
+def test_read_bundle_spec_validates_without_keras(stateless: SequenceModel, tmp_path: Path) -> None:
+    path = save_bundle(stateless, tmp_path / "model.seqkit")
+    assert read_bundle_spec(path)["spec"]["trainer"] == "StatelessTrainer"
+
+
+def test_save_creates_missing_folders_and_returns_the_path(stateless: SequenceModel, tmp_path: Path) -> None:
+    path = save_bundle(stateless, str(tmp_path / "deep" / "er" / "model.seqkit"))
+    assert path == tmp_path / "deep" / "er" / "model.seqkit" and path.is_file()
+
+
+def test_save_refuses_a_directory(stateless: SequenceModel, tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError) as caught:
+        save_bundle(stateless, tmp_path)
+    assert str(caught.value) == (
+        f"Cannot save the bundle to '{tmp_path}': it is a directory. Give a file path such as "
+        f"'{tmp_path / 'model.seqkit'}'."
+    )
+
+
+def test_save_refuses_what_is_not_a_sequence_model(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"^save_bundle saves a fitted SequenceModel; got Model\.$"):
+        save_bundle(stateful_network(1), tmp_path / "model.seqkit")  # type: ignore[arg-type]
+
+
+# Atomic saves ------------------------------------------------------------------------
+def test_crash_mid_save_keeps_the_old_bundle_and_leaves_no_temp_file(
+    stateless: SequenceModel, stateful: SequenceModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_bundle(stateless, tmp_path / "model.seqkit")
+
+    def failing_fsync(fd: int) -> None:  # the new archive is written, not yet renamed into place
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr("seqkit.atomic.os.fsync", failing_fsync)
+    with pytest.raises(ModelFileError) as caught:
+        save_bundle(stateful, path)
+    assert str(caught.value) == (
+        f"Cannot save the bundle to '{path}': Input/output error. Check that the folder exists and is writable."
+    )
+    monkeypatch.undo()
+    assert not load_bundle(path).stateful
+    assert sorted(os.listdir(tmp_path)) == ["model.seqkit"]
+
+
+def test_interrupt_before_rename_keeps_the_old_bundle(
+    stateless: SequenceModel, stateful: SequenceModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_bundle(stateless, tmp_path / "model.seqkit")
+
+    def interrupted(source: str, target: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("seqkit.atomic.os.replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_bundle(stateful, path)
+    monkeypatch.undo()
+    assert not load_bundle(path).stateful
+    assert sorted(os.listdir(tmp_path)) == ["model.seqkit"]
+
+
+def test_failure_while_serializing_the_network_writes_nothing(
+    stateless: SequenceModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_save(self: keras.Model, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(keras.Model, "save", broken_save)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        save_bundle(stateless, tmp_path / "model.seqkit")
+    assert os.listdir(tmp_path) == []
+
+
+_CHILD = """
+import pathlib, sys
+from seqkit.bundle import load_bundle, save_bundle
+target, ready = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+models = [load_bundle(path) for path in sys.argv[3:]]
+saves = 0
+while True:
+    save_bundle(models[saves % 2], target)
+    saves += 1
+    if saves == 2:
+        ready.touch()
+"""
+
+
+def test_sigkill_while_saving_never_breaks_the_bundle(
+    stateless: SequenceModel, stateful: SequenceModel, tmp_path: Path
+) -> None:
+    first = save_bundle(stateless, tmp_path / "first.seqkit")
+    second = save_bundle(stateful, tmp_path / "second.seqkit")
+    target = tmp_path / "out" / "model.seqkit"
+    target.parent.mkdir()
+    target.write_bytes(first.read_bytes())
+    ready = tmp_path / "ready"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, str(target), str(ready), str(first), str(second)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert child.poll() is None, child.stderr.read().decode() if child.stderr else "child died"
+            assert time.monotonic() < deadline, "the child never finished two saves"
+            time.sleep(0.05)
+        time.sleep(random.Random(7).uniform(0.2, 0.5))  # many saves in flight, killed mid-way through one
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        if child.stderr:
+            child.stderr.close()
+    assert child.returncode == -signal.SIGKILL
+    loaded = load_bundle(target)
+    assert loaded.spec["trainer"] in {"StatelessTrainer", "StatefulTrainer"}
+    leftovers = [name for name in os.listdir(target.parent) if name != "model.seqkit"]
+    assert all(name.startswith(".model.seqkit.") and name.endswith(".tmp") for name in leftovers)
+
+
+# Refusals ----------------------------------------------------------------------------
+def test_missing_path_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nothing.seqkit"
+    with pytest.raises(ModelFileError) as caught:
+        load_bundle(path)
+    assert str(caught.value) == (
+        f"Bundle '{path}' does not exist. Check the path, or save a model there with save_bundle(model, path)."
+    )
+
+
+def test_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError) as caught:
+        load_bundle(tmp_path)
+    assert str(caught.value) == f"Bundle '{tmp_path}' is a directory; expected a .seqkit file written by save_bundle."
+
+
+RESAVE = "Save the model again with save_bundle."
+FOREIGN = "Use only bundles written by save_bundle."
+
+
+def _spec_of(data: bytes) -> dict[str, object]:
+    return json.loads(unzip(data)["spec.json"])
+
+
+REFUSALS: list[tuple[str, Callable[[bytes], bytes], str]] = [
+    (
+        "truncated",
+        lambda good: good[: len(good) // 2],
+        "is truncated or corrupted: its zip directory is missing or damaged (File is not a zip file). " + RESAVE,
+    ),
+    (
+        "random-bytes",
+        lambda good: random.Random(0).randbytes(4096),
+        "is not a seqkit bundle: it is not a zip archive. Give a file written by save_bundle.",
+    ),
+    ("empty", lambda good: b"", "is empty (0 bytes); it is not a seqkit bundle. " + RESAVE),
+    (
+        "text-file",
+        lambda good: b"A B C D E\nF G H\n",
+        "is not a seqkit bundle: it is not a zip archive. Give a file written by save_bundle.",
+    ),
+    (
+        "no-spec",
+        lambda good: make_zip({k: v for k, v in unzip(good).items() if k != "spec.json"}),
+        "is not a complete seqkit bundle: spec.json missing. Give a file written by save_bundle.",
+    ),
+    (
+        "keras-file",
+        lambda good: unzip(good)["model.keras"],
+        "is a Keras model file, not a seqkit bundle: it has no vocabulary or spec. "
+        "Save a fitted SequenceModel with save_bundle.",
+    ),
+    (
+        "other-format",
+        lambda good: rebuilt(good, spec={"format": "seqkit.vocabulary"}),
+        "is not a seqkit bundle: its spec.json 'format' is 'seqkit.vocabulary', expected 'seqkit.bundle'. "
+        "Give a file written by save_bundle.",
+    ),
+    (
+        "spec-not-json",
+        lambda good: make_zip({**unzip(good), "spec.json": b"{format: 1"}),
+        "is corrupted: spec.json is not valid JSON (Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1)). " + RESAVE,
+    ),
+    (
+        "spec-a-list",
+        lambda good: make_zip({**unzip(good), "spec.json": b"[1, 2]"}),
+        "is not a seqkit bundle: spec.json holds a JSON list, expected an object.",
+    ),
+    (
+        "future-version",
+        lambda good: rebuilt(good, spec={"version": 2}),
+        "was written by a newer seqkit (format version 2); this seqkit reads version 1: upgrade seqkit.",
+    ),
+    (
+        "version-a-bool",
+        lambda good: rebuilt(good, spec={"version": True}),
+        "is corrupted: spec.json 'version' must be an int >= 1; got True. " + RESAVE,
+    ),
+    (
+        "window-length-a-string",
+        lambda good: rebuilt(good, spec={"window_length": "3"}),
+        "is corrupted: spec.json 'window_length' must be an int >= 1; got '3'. " + RESAVE,
+    ),
+    (
+        "stateful-a-string",
+        lambda good: rebuilt(good, spec={"stateful": "no"}),
+        "is corrupted: spec.json 'stateful' must be true or false; got 'no'. " + RESAVE,
+    ),
+    (
+        "history-of-strings",
+        lambda good: rebuilt(good, spec={"history": {"loss": ["low"]}}),
+        "is corrupted: spec.json 'history' must be an object of lists of numbers; got {'loss': ['low']}. " + RESAVE,
+    ),
+    (
+        "layout-unknown",
+        lambda good: rebuilt(good, spec={"layout": {"layout": "spiral", "encoding": "scaled"}}),
+        "is corrupted: spec.json 'layout' is invalid (Unknown layout 'spiral': expected 'timesteps' or "
+        "'features'.) " + RESAVE,
+    ),
+    (
+        "checksum-mismatch",
+        lambda good: rebuilt(good, replace={"vocabulary.json": Vocabulary(list(ALPHABET[::-1])).to_json().encode()}, rehash=False),
+        "is corrupted: member vocabulary.json does not match the SHA-256 checksum in spec.json. " + RESAVE,
+    ),
+    (
+        "dotdot-member",
+        lambda good: make_zip({**unzip(good), "../evil.sh": b"rm -rf ~"}),
+        "has an unsafe member '../evil.sh' (an absolute path or '..'); refusing to read it. " + FOREIGN,
+    ),
+    (
+        "absolute-member",
+        lambda good: make_zip({**unzip(good), "/etc/cron.d/evil": b"* * * * * evil"}),
+        "has an unsafe member '/etc/cron.d/evil' (an absolute path or '..'); refusing to read it. " + FOREIGN,
+    ),
+    (
+        "symlink-member",
+        lambda good: make_zip({**unzip(good), "vocabulary.json": b"/etc/passwd"}, symlink="vocabulary.json"),
+        "has a member 'vocabulary.json' that is a symbolic link; refusing to read it. " + FOREIGN,
+    ),
+    (
+        "duplicate-member",
+        lambda good: make_zip([*unzip(good).items(), ("spec.json", b"{}")]),
+        "holds member 'spec.json' more than once; refusing an ambiguous archive. " + RESAVE,
+    ),
+    (
+        "extra-member",
+        lambda good: make_zip({**unzip(good), "notes.txt": b"hello"}),
+        "has unexpected member(s) 'notes.txt'; a seqkit bundle holds exactly spec.json, vocabulary.json, "
+        "model.keras. " + FOREIGN,
+    ),
+    (
+        "zip-bomb",
+        lambda good: make_zip({**unzip(good), "spec.json": b" " * (16 * 1024 * 1024 + 1)}),
+        "member spec.json declares 16777217 bytes uncompressed, more than the 16777216 allowed; refusing it "
+        "(a corrupted file or a zip bomb). " + RESAVE,
+    ),
+    (
+        "spec-vocabulary-size-mismatch",
+        lambda good: rebuilt(good, spec={"vocabulary_size": 27}),
+        "is inconsistent: spec.json says the vocabulary has 27 tokens, vocabulary.json has 26. " + RESAVE,
+    ),
+    (
+        "spec-input-shape-mismatch",
+        lambda good: rebuilt(good, spec={"input_shape": [1, 3]}),
+        "is inconsistent: spec.json 'input_shape' is [1, 3], but layout TimeSteps('scaled') with window_length 3 "
+        "and 26 tokens implies [3, 1]. " + RESAVE,
+    ),
+    (
+        "vocabulary-size-mismatching-the-model",
+        lambda good: rebuilt(
+            good,
+            replace={"vocabulary.json": Vocabulary([*ALPHABET, "?"]).to_json().encode()},
+            spec={"vocabulary_size": 27},
+        ),
+        "is inconsistent: its network outputs shape (None, 26), but its vocabulary has 27 tokens "
+        "(expected (batch, 27)). " + RESAVE,
+    ),
+    (
+        "window-length-mismatching-the-model",
+        lambda good: rebuilt(good, spec={"window_length": 2, "input_shape": [2, 1]}),
+        "is inconsistent: its network reads samples of shape (3, 1), but layout TimeSteps('scaled') implies "
+        "(2, 1). " + RESAVE,
+    ),
+    (
+        "stateful-flag-mismatch",
+        lambda good: rebuilt(good, spec={"stateful": True}),
+        "is inconsistent: its network is stateless, but spec.json says stateful=true. " + RESAVE,
+    ),
+    (
+        "stateful-batch-not-one",
+        lambda good: rebuilt(
+            good,
+            replace={"model.keras": network_bytes(stateful_network(4))},
+            spec={"stateful": True, "window_length": 1, "input_shape": [1, 1]},
+        ),
+        "is inconsistent: its stateful network has batch size 4; seqkit predicts with a batch-1 network. " + RESAVE,
+    ),
+    (
+        "model-not-a-keras-archive",
+        lambda good: rebuilt(good, replace={"model.keras": b"\x80\x04K\x01."}),
+        "is corrupted: its model.keras is not a Keras archive (File is not a zip file). " + RESAVE,
+    ),
+    (
+        "invalid-vocabulary",
+        lambda good: rebuilt(good, replace={"vocabulary.json": b'{"format": "seqkit.vocabulary", "version": 1}'}),
+        "member vocabulary.json is corrupted: 'tokens' must be a list of strings.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("make", "message"), [case[1:] for case in REFUSALS], ids=[case[0] for case in REFUSALS])
+def test_refusals(make: Callable[[bytes], bytes], message: str, good: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "model.seqkit"
+    path.write_bytes(make(good))
+    with pytest.raises(ModelFileError) as caught:
+        load_bundle(path)
+    assert str(caught.value) == f"Bundle '{path}' {message}"
+
+
+def test_a_corrupted_member_fails_its_crc_check(good: bytes, tmp_path: Path) -> None:
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        info = archive.getinfo("vocabulary.json")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra) + info.compress_size // 2
+    damaged = bytearray(good)
+    damaged[start] ^= 0xFF
+    path = tmp_path / "model.seqkit"
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(ModelFileError) as caught:
+        load_bundle(path)
+    assert str(caught.value).startswith(f"Bundle '{path}' is corrupted: member vocabulary.json cannot be read (")
+    assert str(caught.value).endswith(f"). {RESAVE}")
+
+
+def test_keras_safe_mode_refuses_lambda_layers(good: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "model.seqkit"
+    path.write_bytes(rebuilt(good, replace={"model.keras": network_bytes(lambda_network())}))
+    with pytest.raises(ModelFileError) as caught:
+        load_bundle(path)
+    message = str(caught.value)
+    assert message.startswith(f"Bundle '{path}': Keras cannot load its model.keras in safe mode (ValueError: ")
+    assert "Lambda" in message and message.endswith(f"). {RESAVE}") and "\n" not in message
+
+
+def test_docstring_examples_run() -> None:
+    results = doctest.testmod(bundle, optionflags=doctest.ELLIPSIS)
+    assert results.failed == 0 and results.attempted >= 5
