@@ -11,7 +11,7 @@ from .options import NON_NEGATIVE, bundle_argument, data_options, load_corpus, m
 from .render import UI, join_tokens, key_value_table, percent
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Score a model on a corpus and list its mistakes.")
 @bundle_argument
 @data_options
 @click.option("--show", "shown", type=NON_NEGATIVE, default=20, show_default=True,
@@ -53,9 +53,9 @@ def evaluate(
         table.add_column("predicted", style="red")
         for inputs, expected, predicted in evaluation.mistakes[:shown]:
             table.add_row(escape(join_tokens(inputs, token_level)), escape(expected), escape(predicted))
-        if len(evaluation.mistakes) > shown:
-            table.caption = f"... and {len(evaluation.mistakes) - shown} more (--show N to list more)"
         ui.result(table)
+        if len(evaluation.mistakes) > shown:
+            ui.result(f"... and {len(evaluation.mistakes) - shown} more (--show N lists more).")
     ui.emit_json({
         "bundle": bundle,
         "corpus": {"name": corpus.name, "tokens": len(corpus), "level": corpus.level},

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from .errors import Interrupted, SeqkitCommand
 from .options import POSITIVE, output_options
@@ -31,7 +33,7 @@ def _check_names(ctx: click.Context, param: click.Parameter, names: tuple[str, .
     return tuple(dict.fromkeys(names))
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Run the tutorial's experiments and compare accuracies.")
 @click.argument("names", metavar="[NAME]...", nargs=-1, callback=_check_names)
 @click.option(
     "--epochs",
@@ -62,7 +64,7 @@ def experiments(names: tuple[str, ...], epochs: int | None, list_only: bool, ui:
         ui.emit_json({"experiments": [describe(EXPERIMENTS[name]) for name in chosen]})
         return
     results = run_all(chosen, epochs, ui)
-    ui.result(results_table(results))
+    ui.result(results_table(results, ui.out.width), table_notes(results))
     ui.emit_json({"epochs": epochs, "experiments": [result_document(result) for result in results]})
 
 
@@ -121,7 +123,7 @@ def result_document(result: ExperimentResult) -> dict[str, Any]:
 def _tutorial(experiment: Any) -> str:
     text = f"{experiment.tutorial_accuracy:.2f}%"
     if experiment.notebook_accuracy is not None:
-        text += f"\n[dim](notebook {experiment.notebook_accuracy:.2f}%)[/dim]"
+        text += f"\n[dim]nb {experiment.notebook_accuracy:.2f}%[/dim]"
     return text
 
 
@@ -130,35 +132,55 @@ def _accuracy(result: ExperimentResult) -> str:
     return f"[{style}]{result.accuracy:.2f}%[/{style}]"
 
 
-def results_table(results: Sequence[ExperimentResult]) -> Table:
-    """The summary table: tutorial vs seqkit, time and generated text."""
-    table = Table(title="The tutorial's experiments, reproduced", title_style="bold", title_justify="left")
+WIDE = 110
+"""Below this console width the layout, trainer and epochs go under the experiment's name."""
+
+
+def results_table(results: Sequence[ExperimentResult], width: int = WIDE) -> Table:
+    """The summary table: tutorial vs seqkit, time and generated text.
+
+    Below :data:`WIDE` columns the layout, trainer and epochs are folded into
+    the experiment cell so the generated text keeps its room.
+    """
+    compact = width < WIDE
+    table = Table(
+        title="The tutorial's experiments, reproduced", title_style="bold", title_justify="left", box=box.SIMPLE_HEAD
+    )
     table.add_column("experiment", style="cyan", no_wrap=True)
-    table.add_column("layout")
-    table.add_column("trainer")
-    table.add_column("epochs", justify="right")
-    table.add_column("tutorial", justify="right")
-    table.add_column("seqkit", justify="right")
+    if not compact:
+        table.add_column("layout", no_wrap=True)
+        table.add_column("trainer", no_wrap=True)
+        table.add_column("epochs", justify="right", no_wrap=True)
+    table.add_column("tutorial", justify="right", no_wrap=True)
+    table.add_column("seqkit", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("generated", overflow="fold")
+    table.add_column("generated", overflow="fold", min_width=12)
     for result in results:
         experiment = result.experiment
         generated = f"{escape(experiment.probe_prime)} → {escape(result.generated)}"
         if result.cold_start is not None:
             generated += f"\ncold K → {escape(result.cold_start)}"
         if result.primed is not None:
-            generated += f"\nprimed A..K → {escape(result.primed)}"
-        table.add_row(
-            experiment.name,
-            experiment.layout,
-            experiment.trainer_kind,
-            str(result.history.epochs),
-            _tutorial(experiment),
-            _accuracy(result),
-            duration(result.seconds),
-            generated,
-        )
+            generated += f"\nA..J, K → {escape(result.primed)}"
+        if compact:
+            setup = [
+                f"{experiment.name}\n[dim]{experiment.layout}, {experiment.trainer_kind},\n"
+                f"{result.history.epochs} epochs[/dim]"
+            ]
+        else:
+            setup = [experiment.name, experiment.layout, experiment.trainer_kind, str(result.history.epochs)]
+        table.add_row(*setup, _tutorial(experiment), _accuracy(result), duration(result.seconds), generated)
     return table
+
+
+def table_notes(results: Sequence[ExperimentResult]) -> Text:
+    """What the table's abbreviations mean, for the rows shown."""
+    notes = []
+    if any(result.experiment.notebook_accuracy is not None for result in results):
+        notes.append("nb: what the seed notebook's own run printed.")
+    if any(result.cold_start is not None for result in results):
+        notes.append("cold K: generated from 'K' after a reset; A..J, K: from 'K' after reading A..J.")
+    return Text("\n".join(notes), style="dim")
 
 
 def listing_table(names: Sequence[str]) -> Table:

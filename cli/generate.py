@@ -10,7 +10,7 @@ from .options import NON_NEGATIVE, POSITIVE, bundle_argument, model_level, open_
 from .render import UI, join_tokens
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Generate tokens after a prime.")
 @bundle_argument
 @click.option("--prime", required=True, metavar="TOKENS",
               help="The tokens to start from, at the model's level (e.g. A, or \"C D\").")

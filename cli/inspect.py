@@ -14,7 +14,7 @@ from .render import UI, key_value_table, percent
 SHOWN_TOKENS = 40
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Show what a bundle holds.")
 @bundle_argument
 @output_options
 def inspect(bundle: str, ui: UI) -> None:
@@ -41,7 +41,7 @@ def inspect(bundle: str, ui: UI) -> None:
         ("window length", model.window_length),
         ("vocabulary", f"{model.vocabulary.size} tokens ({model_level(model)}): {shown}"),
     ]
-    rows += [(name, _show(value)) for name, value in params.items()]
+    rows += [(name, _show(value)) for name, value in params.items() if name not in ("layout", "encoding")]
     if losses:
         best = max(accuracies) if accuracies else None
         rows += [

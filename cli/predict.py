@@ -11,7 +11,7 @@ from .options import POSITIVE, bundle_argument, model_level, open_bundle, output
 from .render import UI, join_tokens
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Rank the most likely next tokens.")
 @bundle_argument
 @click.argument("context", metavar="TOKENS")
 @click.option("--top-k", "-k", type=POSITIVE, default=5, show_default=True,

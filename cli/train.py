@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from seqkit.trainers import History, Trainer
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Train a model on a corpus and save it as a bundle.")
 @data_options
 @click.option("--trainer", "trainer_name", type=click.Choice(TRAINER_NAMES), default="stateless", show_default=True,
               help="stateless: independent windows; in-batch: the whole dataset as one batch; "

@@ -14,7 +14,7 @@ from .options import POSITIVE, data_options, load_corpus, output_options
 from .render import UI, key_value_table
 
 
-@click.command(cls=SeqkitCommand)
+@click.command(cls=SeqkitCommand, short_help="Show the tokens and ids a corpus gives.")
 @data_options
 @click.option("--window", type=POSITIVE, default=None, help="Also count the training windows of this length.")
 @click.option("--save", "save_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",

@@ -109,9 +109,8 @@ def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
             f"Cannot save the bundle to '{target}': it is a directory. Give a file path such as "
             f"'{target / ('model' + SUFFIX)}'."
         )
-    data = bundle_bytes(model)
     try:
-        write_bytes_atomic(target, data)
+        write_bytes_atomic(target, bundle_bytes(model))
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise ModelFileError(
@@ -121,14 +120,7 @@ def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
 
 
 def bundle_bytes(model: SequenceModel) -> bytes:
-    """The bytes of ``model``'s bundle archive (what :func:`save_bundle` writes).
-
-    >>> from seqkit.trainers import StatelessTrainer
-    >>> from seqkit import alphabet
-    >>> model, _ = StatelessTrainer(units=4, epochs=1).fit(alphabet())
-    >>> bundle_bytes(model)[:4]
-    b'PK\\x03\\x04'
-    """
+    """The bytes of ``model``'s bundle archive: what :func:`save_bundle` writes, built in memory."""
     network_data = _network_bytes(model.network)
     vocabulary_data = model.vocabulary.to_json().encode("utf-8")
     layout = model.layout
@@ -157,7 +149,8 @@ def bundle_bytes(model: SequenceModel) -> bytes:
         ) from None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data)):
+        contents = ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data))
+        for name, data in contents:
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (stat.S_IFREG | 0o644) << 16
@@ -200,10 +193,10 @@ def load_bundle(path: str | os.PathLike[str]) -> SequenceModel:
         ModelFileError: the file is missing, not a bundle, corrupted, written by
             a newer seqkit, or inconsistent. The message names the problem and the fix.
 
-    >>> load_bundle("/no/such/model.seqkit")
+    >>> load_bundle("/no/such/model.seqkit")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    seqkit.errors.ModelFileError: Bundle '/no/such/model.seqkit' does not exist. Check the path, or save a model there with save_bundle(model, path).
+    seqkit.errors.ModelFileError: Bundle '/no/such/model.seqkit' does not exist. Check the path, or save...
     """
     source = f"Bundle '{Path(path)}'"
     members = _read_members(Path(path), source)
@@ -250,13 +243,18 @@ def _read_members(file: Path, source: str) -> dict[str, bytes]:
     if file.is_dir():
         raise ModelFileError(f"{source} is a directory; expected a {SUFFIX} file written by save_bundle.")
     try:
-        size = file.stat().st_size
+        status = file.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ModelFileError(f"{source} is not a regular file; expected a {SUFFIX} file written by save_bundle.")
+        size = status.st_size
         with file.open("rb") as handle:
             head = handle.read(len(_ZIP_MAGIC))
     except FileNotFoundError:
         raise ModelFileError(
             f"{source} does not exist. Check the path, or save a model there with save_bundle(model, path)."
         ) from None
+    except ModelFileError:
+        raise
     except OSError as error:
         raise ModelFileError(f"{source} cannot be read: {error.strerror or error}. Check its permissions.") from None
     if size == 0:
@@ -352,7 +350,9 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
     try:
         spec = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-        raise ModelFileError(f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({_one_line(error)}). {_RESAVE}") from None
+        raise ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({_one_line(error)}). {_RESAVE}"
+        ) from None
     if not isinstance(spec, dict):
         raise ModelFileError(
             f"{source} is not a seqkit bundle: {SPEC_MEMBER} holds a JSON {type(spec).__name__}, expected an object."

@@ -112,7 +112,7 @@ def read_text(path: str | os.PathLike[str]) -> str:
     except OSError as error:
         raise DataError(f"Text file '{file}' cannot be read: {error.strerror}.") from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a leading byte-order mark is not a token
     except UnicodeDecodeError as error:
         raise DataError(
             f"Text file '{file}' is not valid UTF-8 (byte {error.start}: "

@@ -79,6 +79,13 @@ class Vocabulary:
                     f"Every token must be a non-empty string; got {token!r}. "
                     "Convert tokens to strings before building the vocabulary."
                 )
+            try:
+                token.encode("utf-8")
+            except UnicodeEncodeError:
+                raise VocabularyError(
+                    f"Token {token!r} is not valid Unicode text (it holds a lone surrogate) and "
+                    "cannot be saved as UTF-8. Decode your input with errors='replace' first."
+                ) from None
         if unknown_token is not None:
             if not isinstance(unknown_token, str) or unknown_token == "":
                 raise VocabularyError(

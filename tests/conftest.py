@@ -45,3 +45,11 @@ def tutorial_dataset():
         return dataX, dataY
 
     return build
+
+
+@pytest.fixture
+def runner():
+    """A click ``CliRunner`` for the ``seqkit`` CLI (stdout and stderr kept apart)."""
+    from click.testing import CliRunner
+
+    return CliRunner()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 
 import keras
 import numpy as np
 import pytest
 
-import seqkit.engine
 from seqkit.engine import EpochPlan, TrainingLoop, shuffled_plan, stateful_batch_size
 from seqkit.errors import ConfigurationError, DataError
 
@@ -96,28 +94,37 @@ def test_epoch_plan_refuses_a_step_without_samples() -> None:
 
 
 # ----------------------------------------------------------------- semantics
+@pytest.fixture(scope="module")
+def keras_fit_epoch() -> tuple[keras.Model, dict[str, list[float]]]:
+    """One epoch of plain Keras fit, batch 3 over 7 samples, from stateless_model()."""
+    inputs, targets = letters(7)
+    twin = keras_twin(stateless_model(), learning_rate=0.01)
+    history = twin.fit(inputs, targets, batch_size=3, shuffle=False, epochs=1, verbose=0)
+    return twin, history.history
+
+
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
 def test_stateless_epoch_equals_keras_fit_including_a_partial_last_batch(
-    jit_compile: bool,
+    jit_compile: bool, keras_fit_epoch: tuple[keras.Model, dict[str, list[float]]]
 ) -> None:
+    twin, reference = keras_fit_epoch
     inputs, targets = letters(7)
     model = stateless_model()
-    twin = keras_twin(model, learning_rate=0.01)
     loop = TrainingLoop(model, learning_rate=0.01, jit_compile=jit_compile)
 
     logs = loop.run_epoch(inputs, targets, shuffled_plan(7, 3, seed=0, epoch=0, shuffle=False))
-    reference = twin.fit(inputs, targets, batch_size=3, shuffle=False, epochs=1, verbose=0)
 
     assert_same_weights(model, twin)
-    assert logs["loss"] == pytest.approx(reference.history["loss"][0], abs=TOLERANCE)
-    assert logs["accuracy"] == pytest.approx(reference.history["accuracy"][0])
+    assert logs["loss"] == pytest.approx(reference["loss"][0], abs=TOLERANCE)
+    assert logs["accuracy"] == pytest.approx(reference["accuracy"][0])
 
 
-def test_stateful_model_carries_state_across_steps_like_keras_fit() -> None:
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+def test_stateful_model_carries_state_across_steps_like_keras_fit(jit_compile: bool) -> None:
     inputs, targets = letters(6)
     model = stateful_model(batch=2)
     twin = keras_twin(model)
-    loop = TrainingLoop(model, jit_compile=False)
+    loop = TrainingLoop(model, jit_compile=jit_compile)
 
     loop.run_epoch(inputs, targets, shuffled_plan(6, 2, seed=0, epoch=0, shuffle=False))
     twin.fit(inputs, targets, batch_size=2, shuffle=False, epochs=1, verbose=0)
@@ -283,8 +290,8 @@ def test_several_epochs_per_call_train_exactly_like_one_epoch_per_call() -> None
     inputs, targets = letters(5)
     one, chunked = stateless_model(), stateless_model()
     plans = lambda e: shuffled_plan(5, 2, seed=4, epoch=e)  # noqa: E731
-    one_history = TrainingLoop(one).fit(inputs, targets, plans, epochs=5, epochs_per_call=1)
-    chunk_loop = TrainingLoop(chunked)
+    one_loop, chunk_loop = TrainingLoop(one, jit_compile=False), TrainingLoop(chunked, jit_compile=False)
+    one_history = one_loop.fit(inputs, targets, plans, epochs=5, epochs_per_call=1)
     chunk_history = chunk_loop.fit(inputs, targets, plans, epochs=5, epochs_per_call=2)
 
     assert_same_weights(one, chunked, atol=1e-6)
@@ -307,8 +314,9 @@ def test_same_seed_gives_bit_identical_weights() -> None:
     models = []
     for _ in range(2):
         model = stateless_model(seed=11)
-        TrainingLoop(model).fit(
-            inputs, targets, lambda e: shuffled_plan(6, 2, seed=11, epoch=e), epochs=3
+        TrainingLoop(model).fit(  # the default: XLA, epochs chunked and the last chunk padded
+            inputs, targets, lambda e: shuffled_plan(6, 2, seed=11, epoch=e),
+            epochs=3, epochs_per_call=2,
         )
         models.append(model)
     for a, b in zip(models[0].get_weights(), models[1].get_weights(), strict=True):
@@ -389,7 +397,3 @@ def test_a_plan_batch_that_differs_from_the_stateful_batch_is_refused() -> None:
         "keras.Input(batch_shape=(3, ...))."
     )
 
-
-def test_docstring_examples_run() -> None:
-    results = doctest.testmod(seqkit.engine, optionflags=doctest.ELLIPSIS)
-    assert results.failed == 0
