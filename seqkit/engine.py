@@ -20,7 +20,7 @@ row ``r`` of step ``t + 1`` continues row ``r`` of step ``t``.
 ...                           keras.layers.Dense(3, activation="softmax")])
 >>> inputs = np.array([[[0.0]], [[0.5]], [[1.0]]], dtype="float32")
 >>> targets = np.array([1, 2, 0])
->>> loop = TrainingLoop(model, learning_rate=0.01)
+>>> loop = TrainingLoop(model, learning_rate=0.01, jit_compile=False)  # XLA pays off on long runs
 >>> history = loop.fit(inputs, targets, lambda epoch: shuffled_plan(3, 2, seed=1, epoch=epoch),
 ...                    epochs=3)
 >>> sorted(history), len(history["loss"])
@@ -47,7 +47,7 @@ __all__ = ["EpochPlan", "TrainingLoop", "shuffled_plan", "stateful_batch_size"]
 
 @dataclass(frozen=True, eq=False)
 class EpochPlan:
-    """Which samples feed each optimizer step of one epoch and which state rows reset before each step.
+    """Which samples feed each optimizer step of an epoch, and which state rows reset first.
 
     Args:
         indices: ``(steps, batch)`` integer indices into the sample arrays; ``-1`` is an
@@ -62,7 +62,7 @@ class EpochPlan:
     >>> EpochPlan(np.array([[0, 1]]), np.zeros((1, 3), dtype=bool))
     Traceback (most recent call last):
     ...
-    seqkit.errors.DataError: EpochPlan.reset_rows must have the shape of indices (1, 2); got (1, 3). Build both from the same (steps, batch) layout.
+    seqkit.errors.DataError: EpochPlan.reset_rows must have the shape of indices (1, 2); ...
     """
 
     indices: np.ndarray
@@ -209,7 +209,7 @@ class TrainingLoop:
     >>> keras.utils.set_random_seed(0)
     >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
     ...                           keras.layers.Dense(3, activation="softmax")])
-    >>> loop = TrainingLoop(model, jit_compile=False)  # XLA pays off on long runs
+    >>> loop = TrainingLoop(model, jit_compile=False)
     >>> inputs = np.zeros((3, 1, 1), dtype="float32")
     >>> logs = loop.run_epoch(inputs, np.array([0, 1, 2]), shuffled_plan(3, 3, seed=0, epoch=0))
     >>> sorted(logs), loop.optimizer.iterations.numpy().item()
@@ -295,10 +295,9 @@ class TrainingLoop:
                 tf.equal(tf.argmax(outputs, axis=-1, output_type=tf.int32), batch_targets),
                 tf.float32,
             )
+            record = tf.stack([loss * count, tf.reduce_sum(correct * weights), count])
             records = tf.tensor_scatter_nd_update(
-                records,
-                tf.reshape(step, [1, 1]),
-                tf.reshape(tf.stack([loss * count, tf.reduce_sum(correct * weights), count]), [1, 3]),
+                records, tf.reshape(step, [1, 1]), tf.reshape(record, [1, 3])
             )
         return records
 

@@ -13,7 +13,9 @@ parallel streams predicts one token at a time without rebuilding anything.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -94,6 +96,20 @@ class SequenceModel:
             f"SequenceModel({kind}, layout={self.layout!r}, window_length={self.window_length}, "
             f"vocabulary_size={self.vocabulary.size})"
         )
+
+    # Persistence --------------------------------------------------------------------
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save as one bundle file, atomically (see :func:`seqkit.bundle.save_bundle`)."""
+        from seqkit.bundle import save_bundle
+
+        return save_bundle(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> SequenceModel:
+        """Load a bundle, validated whole before use (see :func:`seqkit.bundle.load_bundle`)."""
+        from seqkit.bundle import load_bundle
+
+        return load_bundle(path)
 
     # Inputs -------------------------------------------------------------------------
     def _window_ids(self, tokens: Any) -> np.ndarray:

@@ -553,3 +553,14 @@ def test_keras_safe_mode_refuses_lambda_layers(good: bytes, tmp_path: Path) -> N
     assert message.startswith(f"Bundle '{path}': Keras cannot load its model.keras in safe mode (ValueError: ")
     assert "Lambda" in message and message.endswith(f"). {RESAVE}") and "\n" not in message
 
+
+
+def test_sequence_model_save_and_load_wrap_the_bundle_functions(tmp_path):
+    import seqkit
+    from seqkit.sequence_model import SequenceModel
+    from seqkit.trainers import StatelessTrainer
+
+    model, _ = StatelessTrainer(window=3, units=4, epochs=1).fit(seqkit.alphabet())
+    path = model.save(tmp_path / "m.seqkit")
+    loaded = SequenceModel.load(path)
+    np.testing.assert_array_equal(loaded.next_distribution("ABC"), model.next_distribution("ABC"))

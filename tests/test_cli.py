@@ -147,7 +147,9 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "code", "message"), BAD_INPUTS, ids=lambda value: None)
+@pytest.mark.parametrize(
+    ("args", "code", "message"), BAD_INPUTS, ids=[f"{number:02d}-{args[0]}" for number, (args, _, _) in enumerate(BAD_INPUTS)]
+)
 def test_bad_input_exits_with_one_line_message(runner, files, args, code, message):
     fill = {name: str(path) for name, path in files.items()}
     result = invoke(runner, [arg.format(**fill) for arg in args])
@@ -395,7 +397,7 @@ def test_experiments_table_shows_both_accuracies_and_the_stateful_probes(runner)
     result = invoke(runner, ["experiments", "stateful", "--epochs", "1"], obj=consoles)
     assert result.exit_code == 0
     table = out.getvalue()
-    header = next(line for line in table.splitlines() if "experiment" in line).split()
+    header = next(line for line in table.splitlines() if line.split()[:1] == ["experiment"]).split()
     assert header == ["experiment", "layout", "trainer", "epochs", "tutorial", "seqkit", "time", "generated"]
     assert "stateful" in table and "100.00%" in table and "A → " in table
     assert "cold K → " in table and "A..J, K → " in table

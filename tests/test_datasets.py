@@ -162,3 +162,9 @@ def test_whitespace_only_file_is_empty_at_word_level(tmp_path):
         DataError, f"Text file '{path}' is empty: it holds no words. Give a file with at least two tokens."
     ):
         load_text(path, level="word")
+
+
+def test_a_leading_byte_order_mark_is_not_read_as_a_token(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffABC".encode("utf-8"))
+    assert load_text(path).tokens == ("A", "B", "C")

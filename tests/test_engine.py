@@ -290,7 +290,8 @@ def test_several_epochs_per_call_train_exactly_like_one_epoch_per_call() -> None
     inputs, targets = letters(5)
     one, chunked = stateless_model(), stateless_model()
     plans = lambda e: shuffled_plan(5, 2, seed=4, epoch=e)  # noqa: E731
-    one_loop, chunk_loop = TrainingLoop(one, jit_compile=False), TrainingLoop(chunked, jit_compile=False)
+    one_loop = TrainingLoop(one, jit_compile=False)
+    chunk_loop = TrainingLoop(chunked, jit_compile=False)
     one_history = one_loop.fit(inputs, targets, plans, epochs=5, epochs_per_call=1)
     chunk_history = chunk_loop.fit(inputs, targets, plans, epochs=5, epochs_per_call=2)
 

@@ -364,3 +364,12 @@ def test_building_from_a_missing_text_file_is_a_data_error(tmp_path):
     path = tmp_path / "corpus.txt"
     with raises_exactly(DataError, f"Text file '{path}' does not exist. Check the path."):
         Vocabulary.from_text_file(path)
+
+
+def test_a_token_with_a_lone_surrogate_is_refused():
+    with pytest.raises(VocabularyError) as error:
+        Vocabulary(["a", "\udc80"])
+    assert str(error.value) == (
+        "Token '\\udc80' is not valid Unicode text (it holds a lone surrogate) and cannot be saved "
+        "as UTF-8. Decode your input with errors='replace' first."
+    )
