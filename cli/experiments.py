@@ -64,7 +64,7 @@ def experiments(names: tuple[str, ...], epochs: int | None, list_only: bool, ui:
         ui.emit_json({"experiments": [describe(EXPERIMENTS[name]) for name in chosen]})
         return
     results = run_all(chosen, epochs, ui)
-    ui.result(results_table(results, ui.out.width), table_notes(results))
+    ui.result(results_table(results, ui.out.width, epochs), table_notes(results))
     ui.emit_json({"epochs": epochs, "experiments": [result_document(result) for result in results]})
 
 
@@ -136,16 +136,17 @@ WIDE = 110
 """Below this console width the layout, trainer and epochs go under the experiment's name."""
 
 
-def results_table(results: Sequence[ExperimentResult], width: int = WIDE) -> Table:
+def results_table(results: Sequence[ExperimentResult], width: int = WIDE, epochs: int | None = None) -> Table:
     """The summary table: tutorial vs seqkit, time and generated text.
 
     Below :data:`WIDE` columns the layout, trainer and epochs are folded into
     the experiment cell so the generated text keeps its room.
     """
     compact = width < WIDE
-    table = Table(
-        title="The tutorial's experiments, reproduced", title_style="bold", title_justify="left", box=box.SIMPLE_HEAD
-    )
+    title = "The tutorial's experiments, reproduced"
+    if epochs is not None:
+        title += f" [dim](quick run: {epochs} epochs each, not the tutorial's)[/dim]"
+    table = Table(title=title, title_style="bold", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("experiment", style="cyan", no_wrap=True)
     if not compact:
         table.add_column("layout", no_wrap=True)

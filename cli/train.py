@@ -49,7 +49,7 @@ if TYPE_CHECKING:
               help="Samples per step (stateful: parallel streams). [default: 1]")
 @click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=0.001, show_default=True,
               help="Adam's learning rate.")
-@click.option("--reset", type=ResetPolicyType(), default=None,
+@click.option("--reset", type=ResetPolicyType(), default=None, metavar="epoch|boundary|every:K|never",
               help="Stateful only: when to zero the state. [default: epoch]")
 @click.option("--seed", type=NON_NEGATIVE, default=7, show_default=True,
               help="Seeds weights and shuffling; the same seed gives the same model on CPU.")
@@ -114,6 +114,7 @@ def train(
     if until_accuracy is not None:
         callbacks.append(StopAtAccuracy(until_accuracy))
     # Issue 6 adds --checkpoint DIR / --resume here: a checkpoint callback, and a trainer resumed from DIR.
+    ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens) for {epochs} epochs...")
     with ui.progress() as progress:
         callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
         try:

@@ -11,12 +11,8 @@ generates.
 ('A', 'B', 'C')
 """
 
-from seqkit._quiet import quiet_import
-
-quiet_import()
-
-from seqkit.datasets import Corpus, alphabet, load_text  # noqa: E402
-from seqkit.errors import (  # noqa: E402
+from seqkit.datasets import Corpus, alphabet, load_text
+from seqkit.errors import (
     ConfigurationError,
     DataError,
     LayoutError,
@@ -25,9 +21,9 @@ from seqkit.errors import (  # noqa: E402
     SeqkitError,
     VocabularyError,
 )
-from seqkit.layouts import Features, Layout, TimeSteps, make_layout  # noqa: E402
-from seqkit.vocab import Vocabulary  # noqa: E402
-from seqkit.windows import Windows, random_windows, sliding_windows  # noqa: E402
+from seqkit.layouts import Features, Layout, TimeSteps, make_layout
+from seqkit.vocab import Vocabulary
+from seqkit.windows import Windows, random_windows, sliding_windows
 
 __version__ = "0.1.0"
 

@@ -39,6 +39,10 @@ True
 
 from __future__ import annotations
 
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
 import hashlib
 import io
 import json

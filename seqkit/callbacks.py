@@ -21,6 +21,10 @@ seqkit's own:
 
 from __future__ import annotations
 
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
 from collections.abc import Callable
 from typing import Any
 

@@ -40,6 +40,10 @@ class ModelFileError(SeqkitError, OSError):
     """A bundle, vocabulary or checkpoint file is missing, corrupted or foreign."""
 
 
+class MissingDependencyError(SeqkitError, ImportError):
+    """An optional dependency (an extra such as ``seqkit[plot]``) is not installed."""
+
+
 def parameter_error(
     owner: str, name: str, expected: str, received: object
 ) -> ConfigurationError:

@@ -13,6 +13,10 @@ input side (masking for padded time steps, an ``Embedding`` for ids).
 
 from __future__ import annotations
 
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
 from dataclasses import asdict, dataclass
 from typing import Any
 

@@ -13,6 +13,10 @@ parallel streams predicts one token at a time without rebuilding anything.
 
 from __future__ import annotations
 
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
 import os
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -334,6 +334,16 @@ def test_evaluate_equals_keras_evaluate() -> None:
     assert logs["accuracy"] == pytest.approx(expected["accuracy"])
 
 
+def test_evaluate_refuses_a_zero_batch_size() -> None:
+    inputs, targets = letters(2)
+    message = (
+        "The 'batch_size' parameter of TrainingLoop.evaluate must be None or an int >= 1. "
+        "Got 0 instead."
+    )
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        TrainingLoop(stateless_model(), jit_compile=False).evaluate(inputs, targets, batch_size=0)
+
+
 def test_evaluate_refuses_a_stateful_model() -> None:
     inputs, targets = letters(2)
     with pytest.raises(DataError, match="evaluate is stateless"):

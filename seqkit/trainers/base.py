@@ -11,6 +11,10 @@ whether the network is stateful.
 
 from __future__ import annotations
 
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
 import abc
 import time
 from collections.abc import Callable, Sequence
