@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .errors import Interrupted, SeqkitCommand
-from .options import POSITIVE, output_options
+from .options import POSITIVE, figure_options, output_options
 from .render import UI, duration
 
 if TYPE_CHECKING:
@@ -42,8 +43,16 @@ def _check_names(ctx: click.Context, param: click.Parameter, names: tuple[str, .
     help="Train every experiment this many epochs instead of the tutorial's (for quick runs).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the experiments without running them.")
+@figure_options
 @output_options
-def experiments(names: tuple[str, ...], epochs: int | None, list_only: bool, ui: UI) -> None:
+def experiments(
+    names: tuple[str, ...],
+    epochs: int | None,
+    list_only: bool,
+    plot_path: Path | None,
+    tensorboard_dir: Path | None,
+    ui: UI,
+) -> None:
     """Run the tutorial's experiments on the alphabet (all six by default).
 
     Each experiment trains with the tutorial's hyperparameters (inputs scaled
@@ -63,23 +72,36 @@ def experiments(names: tuple[str, ...], epochs: int | None, list_only: bool, ui:
         ui.result(listing_table(chosen))
         ui.emit_json({"experiments": [describe(EXPERIMENTS[name]) for name in chosen]})
         return
-    results = run_all(chosen, epochs, ui)
+    results = run_all(chosen, epochs, ui, tensorboard_dir)
+    if plot_path is not None:
+        from seqkit.plot import plot_history
+
+        plot_history({result.experiment.name: result.history for result in results}, plot_path,
+                     title="The tutorial's experiments" + (f", {epochs} epochs each" if epochs else ""))
+        ui.note(f"Training curves drawn to {plot_path}.")
     ui.result(results_table(results, ui.out.width, epochs), table_notes(results))
     ui.emit_json({"epochs": epochs, "experiments": [result_document(result) for result in results]})
 
 
-def run_all(names: Sequence[str], epochs: int | None, ui: UI) -> list[ExperimentResult]:
-    """Run ``names`` in order under one progress display; Ctrl-C stops with what finished."""
-    from seqkit.callbacks import EpochEnd
+def run_all(
+    names: Sequence[str], epochs: int | None, ui: UI, tensorboard_dir: Path | None = None
+) -> list[ExperimentResult]:
+    """Run ``names`` in order under one progress display; Ctrl-C stops with what finished.
+
+    With ``tensorboard_dir``, each experiment logs to ``tensorboard_dir/NAME``.
+    """
+    from seqkit.callbacks import EpochEnd, TensorBoardLog
     from seqkit.experiments import EXPERIMENTS, run_experiment
 
     results: list[ExperimentResult] = []
     with ui.progress() as progress:
         for name in names:
             total = epochs or EXPERIMENTS[name].epochs
-            callback = EpochEnd(progress.track(name, total))
+            callbacks = [EpochEnd(progress.track(name, total))]
+            if tensorboard_dir is not None:
+                callbacks.append(TensorBoardLog(tensorboard_dir / name))
             try:
-                results.append(run_experiment(name, epochs=epochs, callbacks=[callback]))
+                results.append(run_experiment(name, epochs=epochs, callbacks=callbacks))
             except KeyboardInterrupt:
                 done = ", ".join(result.experiment.name for result in results) or "none"
                 raise Interrupted(

@@ -62,6 +62,28 @@ POSITIVE = click.IntRange(min=1)
 NON_NEGATIVE = click.IntRange(min=0)
 
 
+# Figures and logs -------------------------------------------------------------------
+def _png_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    if value is not None and value.suffix.lower() != ".png":
+        raise click.BadParameter(f"the figure is written as PNG: give a file name ending in .png; got '{value}'.")
+    return value
+
+
+def figure_options(function: F) -> F:
+    """``--plot FILE.png`` (training curves; needs ``seqkit[plot]``) and ``--tensorboard DIR`` (event files)."""
+    from pathlib import Path
+
+    function = click.option(
+        "--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        metavar="DIR", help="Write loss and accuracy per epoch as TensorBoard logs (tensorboard --logdir DIR).",
+    )(function)
+    return click.option(
+        "--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE.png",
+        callback=_png_path,
+        help="Draw loss and accuracy per epoch to this PNG (needs matplotlib: pip install 'seqkit[plot]').",
+    )(function)
+
+
 # Data -------------------------------------------------------------------------------
 def data_options(function: F) -> F:
     """``--alphabet`` / ``--text FILE`` (``-`` for stdin) / ``--tokens "..."``, and ``--level``."""

@@ -16,6 +16,7 @@ from .options import (
     TRAINER_NAMES,
     ResetPolicyType,
     data_options,
+    figure_options,
     load_corpus,
     output_options,
 )
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
               help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
+@figure_options
 @output_options
 def train(
     *,
@@ -79,6 +81,8 @@ def train(
     seed: int,
     until_accuracy: float | None,
     out_path: Path | None,
+    plot_path: Path | None,
+    tensorboard_dir: Path | None,
     ui: UI,
 ) -> None:
     """Train an LSTM to predict the next token, and save it with --out.
@@ -92,6 +96,7 @@ def train(
       seqkit train --window 3 --epochs 200 --out alphabet.seqkit
       seqkit train --trainer stateful --reset every:5 --units 50 --out stateful.seqkit
       cat notes.txt | seqkit train --text - --level word --window 2 --out notes.seqkit
+      seqkit train --window 3 --plot curves.png --tensorboard logs/
     """
     if reset is not None and trainer_name != "stateful":
         raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
@@ -113,6 +118,10 @@ def train(
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
         callbacks.append(StopAtAccuracy(until_accuracy))
+    if tensorboard_dir is not None:
+        from seqkit.callbacks import TensorBoardLog
+
+        callbacks.append(TensorBoardLog(tensorboard_dir))
     # Issue 6 adds --checkpoint DIR / --resume here: a checkpoint callback, and a trainer resumed from DIR.
     ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens) for {epochs} epochs...")
     with ui.progress() as progress:
@@ -130,6 +139,14 @@ def train(
         from seqkit.bundle import save_bundle
 
         save_bundle(model, out_path)
+    if plot_path is not None:
+        from seqkit.plot import plot_history
+
+        plot_history({f"{trainer_name} on {corpus.name}": history}, plot_path,
+                     title=f"seqkit train: {trainer_name}, {epochs} epochs")
+        ui.note(f"Training curves drawn to {plot_path}.")
+    if tensorboard_dir is not None:
+        ui.note(f"TensorBoard logs in {tensorboard_dir}: tensorboard --logdir {tensorboard_dir}")
     report = summary(model, history, trainer, evaluation.accuracy, out_path)
     ui.result(key_value_table("Trained", summary_rows(report)))
     if out_path is None:

@@ -9,6 +9,7 @@ seqkit's own:
 - :class:`StopAtAccuracy` — stop as soon as training accuracy reaches a target.
 - :class:`EpochEnd` — call a function with ``(epoch, logs)`` after every epoch
   (progress bars, logging).
+- :class:`TensorBoardLog` — write loss and accuracy per epoch for TensorBoard.
 
 >>> from seqkit.trainers import StatelessTrainer
 >>> from seqkit import alphabet
@@ -71,9 +72,73 @@ class EpochEnd(keras.callbacks.Callback):
         function: receives the 0-based epoch and ``{"loss": ..., "accuracy": ...}``.
     """
 
+    observes_only = True
+    """It only watches: the trainer may run several epochs per compiled call and
+    replay their logs in order afterwards."""
+
     def __init__(self, function: Callable[[int, dict[str, float]], None]) -> None:
         super().__init__()
         self.function = function
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.function(epoch, dict(logs or {}))
+
+
+def _SCALAR_METADATA() -> Any:  # noqa: N802 - a constant, built on first use
+    from tensorflow.core.framework import summary_pb2
+
+    metadata = summary_pb2.SummaryMetadata()
+    metadata.plugin_data.plugin_name = "scalars"
+    return metadata
+
+
+class TensorBoardLog(keras.callbacks.Callback):
+    """Write each epoch's loss and accuracy as TensorBoard scalars.
+
+    The ecosystem's convention, with no dependency beyond TensorFlow: the
+    scalars are named ``epoch_loss`` and ``epoch_accuracy`` and written under
+    ``log_dir/train``, as ``keras.callbacks.TensorBoard`` names them, so
+    ``tensorboard --logdir DIR`` shows seqkit runs beside Keras ones.
+    (Keras's own callback needs a compiled ``model.optimizer``, which seqkit's
+    compiled loop does not attach.)
+
+    Args:
+        log_dir: the folder to write event files to (created if missing).
+
+    >>> import tempfile, pathlib
+    >>> from seqkit.trainers import StatelessTrainer
+    >>> from seqkit import alphabet
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = StatelessTrainer(window=3, epochs=2, units=8).fit(alphabet(), callbacks=[TensorBoardLog(folder)])
+    >>> len(list((folder / "train").glob("events.out.tfevents.*")))
+    1
+    """
+
+    def __init__(self, log_dir: Any) -> None:
+        super().__init__()
+        self.log_dir = log_dir
+        self._writer: Any = None
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        import os
+
+        import tensorflow as tf
+
+        self._writer = tf.summary.create_file_writer(os.path.join(os.fspath(self.log_dir), "train"))
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        import tensorflow as tf
+
+        if self._writer is None:
+            self.on_train_begin()
+        with self._writer.as_default():
+            for name, value in (logs or {}).items():
+                # tf.summary.scalar needs the tensorboard package; a raw write with the
+                # scalars plugin's metadata is the same record without it.
+                tf.summary.write(f"epoch_{name}", tf.constant(float(value)), step=epoch, metadata=_SCALAR_METADATA())
+        self._writer.flush()
+
+    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -142,7 +142,7 @@ def plot_history(
         if log_epochs:
             axes.set_xscale("log")
         axes.grid(True, alpha=0.3)
-    accuracy_axes.legend(loc="lower right", fontsize="small")
+    accuracy_axes.legend(loc="best", fontsize="small")
     if title:
         figure.suptitle(title)
     return _save_png(figure, path)

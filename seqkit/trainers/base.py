@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from seqkit.datasets import Corpus
-from seqkit.engine import EpochPlan, TrainingLoop
+from seqkit.engine import EpochPlan, TrainingLoop, auto_epochs_per_call
 from seqkit.errors import DataError, parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
 from seqkit.models import ModelSpec, build_model
@@ -268,19 +268,22 @@ class Trainer(abc.ABC):
         network = build(self._network_batch_size(windows))
         loop = TrainingLoop(network, learning_rate=float(self.learning_rate))
         started = time.perf_counter()
+        plans = self._plans(windows)
+        all_callbacks = [*self.callbacks, *callbacks]
         logs = loop.fit(
             inputs,
             windows.targets,
-            self._plans(windows),
+            plans,
             epochs=int(self.epochs),
-            callbacks=[*self.callbacks, *callbacks],
+            callbacks=all_callbacks,
+            epochs_per_call=_epochs_per_call(all_callbacks, plans(0).steps),
         )
         history = History(
             loss=[float(value) for value in logs["loss"]],
             accuracy=[float(value) for value in logs["accuracy"]],
             seconds=time.perf_counter() - started,
         )
-        history.steps = history.epochs * self._plans(windows)(0).steps
+        history.steps = history.epochs * plans(0).steps
         predictor = network
         if self.stateful:
             predictor = build(1)
@@ -305,6 +308,18 @@ class Trainer(abc.ABC):
         self.model_ = model
         self.history_ = history
         return FitResult(model, history)
+
+
+def _epochs_per_call(callbacks: Sequence[keras.callbacks.Callback], steps_per_epoch: int) -> int | None:
+    """Several epochs per compiled call unless a callback may act on an epoch's end.
+
+    Callbacks marked ``observes_only`` (progress, logging) see every epoch's logs in
+    order, just a few epochs at a time; any other callback (early stopping,
+    checkpoints) gets one epoch per call so that it acts exactly where it says.
+    """
+    if callbacks and all(getattr(callback, "observes_only", False) for callback in callbacks):
+        return auto_epochs_per_call(steps_per_epoch)
+    return None
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
