@@ -18,7 +18,8 @@ from .render import UI, Consoles
 if TYPE_CHECKING:
     from seqkit.datasets import Corpus
 
-TRAINER_NAMES = ("stateless", "in-batch", "stateful")
+TRAINER_NAMES = ("stateless", "in-batch", "stateful", "stream")
+STRATEGY_NAMES = ("default", "mirrored", "multi-worker")
 LAYOUT_NAMES = ("timesteps", "features")
 ENCODING_NAMES = ("scaled", "onehot", "embedding")
 LEVEL_NAMES = ("char", "word")

@@ -13,6 +13,7 @@ from .options import (
     LAYOUT_NAMES,
     NON_NEGATIVE,
     POSITIVE,
+    STRATEGY_NAMES,
     TRAINER_NAMES,
     ResetPolicyType,
     data_options,
@@ -21,6 +22,9 @@ from .options import (
     output_options,
 )
 from .render import UI, duration, key_value_table, percent
+
+STREAM_EVALUATION_TOKENS = 2000
+"""How many tokens `seqkit train --trainer stream` scores after training (one by one)."""
 
 if TYPE_CHECKING:
     import keras
@@ -56,8 +60,17 @@ if TYPE_CHECKING:
               help="Seeds weights and shuffling; the same seed gives the same model on CPU.")
 @click.option("--until-accuracy", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
+@click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default="default", show_default=True,
+              help="Stream trainer only: tf.distribute strategy. mirrored: every local GPU (or logical CPU "
+                   "device); multi-worker: the cluster in TF_CONFIG.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
               help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
+@click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Save the training state to this folder after every epoch (see --resume).")
+@click.option("--checkpoint-every", type=POSITIVE, default=1, show_default=True, metavar="K",
+              help="With --checkpoint: save every K epochs (and after the last).")
+@click.option("--resume", is_flag=True,
+              help="Continue the run saved in --checkpoint DIR (same settings and data; --epochs may grow).")
 @figure_options
 @output_options
 def train(
@@ -80,7 +93,11 @@ def train(
     reset: str | None,
     seed: int,
     until_accuracy: float | None,
+    strategy: str,
     out_path: Path | None,
+    checkpoint_dir: Path | None,
+    checkpoint_every: int,
+    resume: bool,
     plot_path: Path | None,
     tensorboard_dir: Path | None,
     ui: UI,
@@ -97,11 +114,17 @@ def train(
       seqkit train --trainer stateful --reset every:5 --units 50 --out stateful.seqkit
       cat notes.txt | seqkit train --text - --level word --window 2 --out notes.seqkit
       seqkit train --window 3 --plot curves.png --tensorboard logs/
+      seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
     """
-    if reset is not None and trainer_name != "stateful":
-        raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
+    if reset is not None and trainer_name not in ("stateful", "stream"):
+        raise click.UsageError(f"--reset applies to --trainer stateful or stream only; got --trainer {trainer_name}.")
+    if strategy != "default" and trainer_name != "stream":
+        raise click.UsageError(f"--strategy applies to --trainer stream only; got --trainer {trainer_name}.")
     if batch_size is not None and trainer_name == "in-batch":
         raise click.UsageError("--batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch.")
+    if checkpoint_dir is None and (resume or checkpoint_every != 1):
+        given = "--resume" if resume else "--checkpoint-every"
+        raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
     corpus = load_corpus(use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level)
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
     from seqkit.trainers import TRAINERS
@@ -114,6 +137,12 @@ def train(
         settings["batch_size"] = batch_size
     if reset is not None:
         settings["reset"] = reset
+    if trainer_name == "stream":  # ids through an embedding, segments of --window steps
+        if click.get_current_context().get_parameter_source("encoding") == click.core.ParameterSource.DEFAULT:
+            settings["encoding"] = "embedding"
+        settings["strategy"] = strategy
+    if checkpoint_dir is not None:
+        settings.update(checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
     trainer = TRAINERS[trainer_name](**settings)
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
@@ -122,19 +151,24 @@ def train(
         from seqkit.callbacks import TensorBoardLog
 
         callbacks.append(TensorBoardLog(tensorboard_dir))
-    # Issue 6 adds --checkpoint DIR / --resume here: a checkpoint callback, and a trainer resumed from DIR.
     ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens) for {epochs} epochs...")
     with ui.progress() as progress:
         callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
         try:
-            model, history = trainer.fit(corpus, callbacks=callbacks)
+            model, history = trainer.fit(corpus, callbacks=callbacks, resume=resume)
         except KeyboardInterrupt:
             kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
+            if checkpoint_dir is not None:
+                kept += f"; continue with --checkpoint {checkpoint_dir} --resume"
             raise Interrupted(
                 f"Interrupted: training stopped at epoch {progress.completed} of {epochs}; {kept}."
             ) from None
         progress.finish()
-    evaluation = model.evaluate(trainer.make_windows(corpus, model.vocabulary))
+    windows = trainer.training_windows(corpus, model.vocabulary)
+    if trainer_name == "stream":  # read token by token through the batch-1 twin: a prefix is enough
+        windows = windows.take(slice(0, STREAM_EVALUATION_TOKENS))
+        ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
+    evaluation = model.evaluate(windows)
     if out_path is not None:
         from seqkit.bundle import save_bundle
 

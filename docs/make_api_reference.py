@@ -35,6 +35,7 @@ MODULES = (
     "seqkit.callbacks",
     "seqkit.sequence_model",
     "seqkit.bundle",
+    "seqkit.checkpoint",
     "seqkit.experiments",
     "seqkit.plot",
     "seqkit.errors",
@@ -88,19 +89,14 @@ def _docstring(obj: object) -> str:
 
 
 def _signature(obj: object) -> str:
+    """``(a: int, *, b: str = 'x') -> T`` with string annotations unquoted."""
     try:
         signature = inspect.signature(obj)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "(...)"
-    parameters = []
-    for parameter in signature.parameters.values():
-        text = str(parameter).replace("'", "")
-        parameters.append(text)
-    text = "(" + ", ".join(parameters) + ")"
-    if signature.return_annotation is not inspect.Signature.empty:
-        annotation = signature.return_annotation
-        text += " -> " + (annotation if isinstance(annotation, str) else getattr(annotation, "__name__", str(annotation)))
-    return re.sub(r"<class (\w+)>", r"\1", text).replace("'", "")
+    if inspect.isclass(obj):
+        signature = signature.replace(return_annotation=inspect.Signature.empty)
+    return re.sub(r"<class (\w+)>", r"\1", str(signature)).replace("'", "")
 
 
 def _public_members(module: object) -> list[tuple[str, object]]:
@@ -122,8 +118,8 @@ def _class_members(cls: type) -> list[tuple[str, object]]:
         if name == "__init__":
             continue
         if isinstance(value, (staticmethod, classmethod)):
-            value = value.__func__
-        if inspect.isfunction(value) or isinstance(value, property):
+            value = getattr(cls, name)  # bound: the signature drops cls
+        if inspect.isfunction(value) or inspect.ismethod(value) or isinstance(value, property):
             if inspect.getdoc(value):
                 members.append((name, value))
     return members
@@ -147,7 +143,8 @@ def render() -> str:
             if inspect.isclass(value):
                 bases = [base.__name__ for base in value.__bases__ if base is not object]
                 heading = f"class {name}" + (f"({', '.join(bases)})" if bases else "")
-                parts += ["", f"### {heading}", "", f"`{name}{_signature(value)}`", "", _docstring(value)]
+                signature = [] if issubclass(value, BaseException) else [f"`{name}{_signature(value)}`", ""]
+                parts += ["", f"### {heading}", "", *signature, _docstring(value)]
                 for member_name, member in _class_members(value):
                     if isinstance(member, property):
                         parts += ["", f"#### {name}.{member_name} *(property)*", "", _docstring(member)]

@@ -1,13 +1,12 @@
 """Regenerate every figure in ``docs/figures/`` with seqkit's own plotting.
 
-Run from the repository root (a few minutes on a laptop CPU)::
+Run from the repository root (about a minute on a quiet laptop CPU)::
 
     .venv/bin/python docs/make_figures.py
 
 - ``training-curves.png``: loss and accuracy per epoch of the tutorial's six
-  experiments, side by side. Five run with the tutorial's epochs; the
-  variable-length experiment (500 epochs of 1000 windows, many minutes) runs
-  :data:`VARIABLE_LENGTH_EPOCHS` epochs, and its label says so.
+  experiments, side by side, each with the tutorial's epochs (pass
+  ``--epochs N`` for a quick draft; the labels then say so).
 - ``hidden-state.png``: the hidden state of the tutorial's stateful model
   (LSTM 50, 300 epochs) as it reads A..Z, in one go and with a reset before K.
 """
@@ -21,16 +20,14 @@ from seqkit.experiments import EXPERIMENTS, run_experiment
 from seqkit.plot import plot_hidden_states, plot_history
 
 FIGURES = Path(__file__).resolve().parent / "figures"
-VARIABLE_LENGTH_EPOCHS = 40
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def main() -> None:
+def main(epochs: int | None = None) -> None:
     histories = {}
     stateful = None
     for name, experiment in EXPERIMENTS.items():
         started = time.perf_counter()
-        epochs = VARIABLE_LENGTH_EPOCHS if name == "variable-length" else None
         result = run_experiment(name, epochs=epochs)
         label = f"{name} ({result.accuracy:.2f}%)"
         if epochs is not None:
@@ -57,4 +54,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per experiment (default: the tutorial's)")
+    main(parser.parse_args().epochs)

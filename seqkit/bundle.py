@@ -357,6 +357,11 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
         raise ModelFileError(
             f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({_one_line(error)}). {_RESAVE}"
         ) from None
+    except ValueError:  # a number of more than 4300 digits (Python's int conversion limit)
+        raise ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON (it holds a number of more than 4300 "
+            f"digits). {_RESAVE}"
+        ) from None
     if not isinstance(spec, dict):
         raise ModelFileError(
             f"{source} is not a seqkit bundle: {SPEC_MEMBER} holds a JSON {type(spec).__name__}, expected an object."

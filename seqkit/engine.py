@@ -35,6 +35,7 @@ quiet_import()
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -46,7 +47,58 @@ from seqkit.errors import ConfigurationError, DataError, parameter_error
 _STEPS_PER_CALL = 512
 """Steps per compiled call that fit aims at when it may chunk epochs (call overhead ~1 ms)."""
 
-__all__ = ["EpochPlan", "TrainingLoop", "auto_epochs_per_call", "shuffled_plan", "stateful_batch_size"]
+__all__ = [
+    "EpochPlan",
+    "StreamLoop",
+    "TrainingLoop",
+    "WindowedInputs",
+    "auto_epochs_per_call",
+    "shuffled_plan",
+    "stateful_batch_size",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class WindowedInputs:
+    """Samples cut from one 1-D array inside the compiled step, never materialized.
+
+    Sample ``i`` is ``encode(sequence[starts[i] : starts[i] + window_length])`` and its
+    target is ``sequence[starts[i] + window_length]``. Passed to :meth:`TrainingLoop.fit`
+    in place of an input array (with ``targets=None``), it keeps memory at ``O(N)``
+    whatever the window length and the encoding: each step gathers and encodes only its
+    own batch.
+
+    Args:
+        sequence: int32 ``(N,)`` class ids.
+        starts: int ``(n,)`` window starts, each ``<= N - window_length - 1``.
+        window_length: ``L``, an int >= 1.
+        encode: maps an int32 tensor ``(batch, L)`` to the model's input batch inside
+            the graph (e.g. :meth:`seqkit.layouts.Layout.transform_tensor`).
+    """
+
+    sequence: np.ndarray
+    starts: np.ndarray
+    window_length: int
+    encode: Callable[[tf.Tensor], tf.Tensor]
+
+    def __post_init__(self) -> None:
+        sequence, starts = np.asarray(self.sequence), np.asarray(self.starts)
+        if sequence.ndim != 1 or starts.ndim != 1 or len(starts) == 0:
+            raise DataError(
+                f"WindowedInputs needs a 1-D sequence and a non-empty 1-D starts array; got "
+                f"shapes {sequence.shape} and {starts.shape}."
+            )
+        if isinstance(self.window_length, bool) or not isinstance(self.window_length, (int, np.integer)) or self.window_length < 1:
+            raise parameter_error("WindowedInputs", "window_length", "an int >= 1", self.window_length)
+        if int(starts.min()) < 0 or int(starts.max()) + self.window_length >= len(sequence):
+            raise DataError(
+                f"WindowedInputs.starts must lie in [0, {len(sequence) - self.window_length - 1}] "
+                f"so that each window and its target fit the sequence of {len(sequence)}; got "
+                f"{int(starts.min())} to {int(starts.max())}."
+            )
+
+    def __len__(self) -> int:
+        return int(len(self.starts))
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,6 +321,7 @@ class TrainingLoop:
         self._stateful_layers = _stateful_rnn_layers(model)
         self._state_variables = [v for layer in self._stateful_layers for v in layer.states]
         self._traces = 0
+        self._windowing: tuple[int, Callable[[tf.Tensor], tf.Tensor]] | None = None
         self._train = tf.function(self._train_steps, jit_compile=self.jit_compile)
         self._evaluate = tf.function(self._evaluate_steps, jit_compile=self.jit_compile)
 
@@ -278,10 +331,19 @@ class TrainingLoop:
         return self._traces
 
     # ----------------------------------------------------------------- compiled code
+    def _batch(self, data: dict[str, tf.Tensor], rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The inputs and targets of samples ``rows``: gathered, or cut and encoded."""
+        if "sequence" not in data:
+            return tf.gather(data["inputs"], rows), tf.gather(data["targets"], rows)
+        window_length, encode = self._windowing
+        starts = tf.gather(data["starts"], rows)
+        positions = tf.expand_dims(starts, -1) + tf.range(window_length, dtype=starts.dtype)
+        window_ids = tf.reshape(tf.gather(data["sequence"], positions), [-1, window_length])
+        return encode(window_ids), tf.gather(data["sequence"], starts + window_length)
+
     def _train_steps(
         self,
-        inputs: tf.Tensor,
-        targets: tf.Tensor,
+        data: dict[str, tf.Tensor],
         indices: tf.Tensor,
         reset_rows: tf.Tensor,
         num_steps: tf.Tensor,
@@ -305,8 +367,7 @@ class TrainingLoop:
                 state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
             before = [tf.identity(state.value) for state in self._state_variables]
             rows = tf.maximum(slots, 0)
-            batch_inputs = tf.gather(inputs, rows)
-            batch_targets = tf.gather(targets, rows)
+            batch_inputs, batch_targets = self._batch(data, rows)
             with tf.GradientTape() as tape:
                 outputs = model(batch_inputs, training=True)
                 cross_entropy = keras.losses.sparse_categorical_crossentropy(
@@ -362,8 +423,16 @@ class TrainingLoop:
         return totals
 
     # ------------------------------------------------------------------- validation
-    def _prepare(self, inputs: ArrayLike, targets: ArrayLike) -> tuple[tf.Tensor, tf.Tensor, int]:
-        """Validate and convert the sample arrays once; returns tensors and n."""
+    def _prepare(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None
+    ) -> tuple[dict[str, tf.Tensor], int]:
+        """Validate and convert the samples once; returns the tensors and n."""
+        if isinstance(inputs, WindowedInputs):
+            return self._prepare_windowed(inputs, targets)
+        if targets is None:
+            raise DataError(
+                "targets are required with an input array; only WindowedInputs carry their own."
+            )
         inputs = np.asarray(inputs)
         targets = np.asarray(targets)
         expected = tuple(self.model.inputs[0].shape[1:])
@@ -399,7 +468,33 @@ class TrainingLoop:
             converted = tf.constant(inputs, dtype=tf.int32)
         else:
             converted = tf.constant(inputs, dtype=tf.float32)
-        return converted, tf.constant(targets, dtype=tf.int32), int(inputs.shape[0])
+        data = {"inputs": converted, "targets": tf.constant(targets, dtype=tf.int32)}
+        return data, int(inputs.shape[0])
+
+    def _prepare_windowed(
+        self, inputs: WindowedInputs, targets: ArrayLike | None
+    ) -> tuple[dict[str, tf.Tensor], int]:
+        if targets is not None:
+            raise DataError(
+                "WindowedInputs carry their targets (the id after each window); pass targets=None."
+            )
+        sequence = np.asarray(inputs.sequence)
+        classes = self.model.outputs[0].shape[-1]
+        if len(sequence) and (int(sequence.min()) < 0 or (classes is not None and int(sequence.max()) >= classes)):
+            raise DataError(
+                f"WindowedInputs.sequence must hold class ids in [0, {classes}); got values from "
+                f"{int(sequence.min())} to {int(sequence.max())}."
+            )
+        windowing = (int(inputs.window_length), inputs.encode)
+        if self._windowing is not None and self._windowing != windowing:
+            # Another window length or encoder: the compiled function must be traced anew.
+            self._train = tf.function(self._train_steps, jit_compile=self.jit_compile)
+        self._windowing = windowing
+        data = {
+            "sequence": tf.constant(sequence, dtype=tf.int32),
+            "starts": tf.constant(np.asarray(inputs.starts), dtype=tf.int32),
+        }
+        return data, len(inputs)
 
     def _check_plan(self, plan: EpochPlan, num_samples: int) -> None:
         if not isinstance(plan, EpochPlan):
@@ -423,13 +518,16 @@ class TrainingLoop:
             )
 
     # ------------------------------------------------------------------ public API
-    def run_epoch(self, inputs: ArrayLike, targets: ArrayLike, plan: EpochPlan) -> dict[str, float]:
+    def run_epoch(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan
+    ) -> dict[str, float]:
         """Run every optimizer step of ``plan`` in one compiled call.
 
         Args:
             inputs: float ``(n, time_steps, features)`` or int ``(n, time_steps)`` (ids
-                for an Embedding model); numpy or tensors.
-            targets: int ``(n,)`` class ids.
+                for an Embedding model); numpy or tensors. Or :class:`WindowedInputs`,
+                cut and encoded per batch inside the compiled step.
+            targets: int ``(n,)`` class ids; None with :class:`WindowedInputs`.
             plan: the epoch's :class:`EpochPlan`.
 
         Returns:
@@ -438,13 +536,12 @@ class TrainingLoop:
             forward passes (like Keras ``fit``'s running metrics: each sample is scored
             before its own update).
         """
-        inputs, targets, num_samples = self._prepare(inputs, targets)
-        return self._run(inputs, targets, num_samples, [plan])[0]
+        data, num_samples = self._prepare(inputs, targets)
+        return self._run(data, num_samples, [plan])[0]
 
     def _run(
         self,
-        inputs: tf.Tensor,
-        targets: tf.Tensor,
+        data: dict[str, tf.Tensor],
         num_samples: int,
         plans: Sequence[EpochPlan],
         capacity: int = 0,
@@ -463,8 +560,7 @@ class TrainingLoop:
             indices = np.pad(indices, ((0, capacity - steps), (0, 0)), constant_values=-1)
             reset_rows = np.pad(reset_rows, ((0, capacity - steps), (0, 0)))
         records = self._train(
-            inputs,
-            targets,
+            data,
             tf.constant(indices),
             tf.constant(reset_rows),
             tf.constant(steps, tf.int32),
@@ -481,8 +577,8 @@ class TrainingLoop:
 
     def fit(
         self,
-        inputs: ArrayLike,
-        targets: ArrayLike,
+        inputs: ArrayLike | WindowedInputs,
+        targets: ArrayLike | None,
         plans: Callable[[int], EpochPlan],
         *,
         epochs: int,
@@ -526,7 +622,7 @@ class TrainingLoop:
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise parameter_error("TrainingLoop.fit", name, f"an int >= {low}", value)
-        inputs, targets, num_samples = self._prepare(inputs, targets)
+        data, num_samples = self._prepare(inputs, targets)
         # Keras's CallbackList costs ~40 us per event even when empty: skip it then.
         callback_list: keras.callbacks.CallbackList | _NoCallbacks = _NoCallbacks()
         if callbacks:
@@ -546,7 +642,7 @@ class TrainingLoop:
                 per_call = 1 if callbacks else auto_epochs_per_call(first.steps)
             chunk = [first] + [plans(e) for e in range(epoch + 1, min(epoch + per_call, epochs))]
             callback_list.on_epoch_begin(epoch)
-            chunk_logs = self._run(inputs, targets, num_samples, chunk, capacity)
+            chunk_logs = self._run(data, num_samples, chunk, capacity)
             capacity = max(capacity, sum(plan.steps for plan in chunk))
             for offset, logs in enumerate(chunk_logs):
                 if offset:
@@ -597,7 +693,10 @@ class TrainingLoop:
             raise parameter_error(
                 "TrainingLoop.evaluate", "batch_size", "None or an int >= 1", batch_size
             )
-        inputs, targets, num_samples = self._prepare(inputs, targets)
+        if isinstance(inputs, WindowedInputs):
+            raise DataError("TrainingLoop.evaluate takes input arrays; materialize the windows first.")
+        data, num_samples = self._prepare(inputs, targets)
+        inputs, targets = data["inputs"], data["targets"]
         if batch_size is None:
             batch_size = num_samples
         plan = shuffled_plan(num_samples, batch_size, seed=0, epoch=0, shuffle=False)
@@ -606,3 +705,170 @@ class TrainingLoop:
             inputs, targets, tf.constant(plan.indices)
         ).numpy()
         return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
+
+
+class StreamLoop:
+    """Truncated BPTT over parallel streams, under any ``tf.distribute`` strategy.
+
+    The stream counterpart of :class:`TrainingLoop`: each step reads a segment of ``T``
+    ids per stream, predicts the next id at every step (``return_sequences``), and carries
+    the LSTM state to the next segment of the same stream. The model and the Adam
+    optimizer are created under ``strategy.scope()``; each step runs through
+    ``strategy.run`` on batches from ``strategy.distribute_datasets_from_function``, as
+    TensorFlow's custom-training-loop guide does; the loss is the cross-entropy summed
+    over a replica's rows divided by the *global* ``B * T``, so the all-reduced gradient
+    equals one device's at the same global batch. The state lives in per-replica
+    (``ON_READ``) variables of the replica's own rows: each replica owns its streams.
+
+    One compiled call runs one epoch (a ``tf.range`` loop over the distributed iterator).
+    With the default strategy the step is compiled with XLA; under a distributing
+    strategy it runs as a plain graph (XLA inside ``strategy.run`` is not supported
+    for the cross-replica all-reduce on CPU).
+
+    Args:
+        build: builds the network (:func:`seqkit.models.build_stream_model`): inputs
+            ``[ids + 1, *states]``, outputs ``[logits, *states]``.
+        state_sizes: the width of each state input, in order.
+        streams: ``B``, the global number of streams; a multiple of the replicas.
+        strategy: a ``tf.distribute.Strategy``. Defaults to the default strategy.
+        learning_rate: Adam's learning rate. Defaults to 0.001.
+        jit_compile: compile the step with XLA. Defaults to None: only under the
+            default strategy.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], keras.Model],
+        *,
+        state_sizes: Sequence[int],
+        streams: int,
+        strategy: tf.distribute.Strategy | None = None,
+        learning_rate: float = 0.001,
+        jit_compile: bool | None = None,
+    ) -> None:
+        self.strategy = strategy or tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
+        if isinstance(streams, bool) or not isinstance(streams, (int, np.integer)) or streams < 1 or streams % replicas:
+            raise parameter_error(
+                "StreamLoop", "streams", f"an int >= 1 divisible by the {replicas} replicas", streams
+            )
+        self.streams = int(streams)
+        self.streams_per_replica = self.streams // replicas
+        distributed = replicas > 1 or tf.distribute.has_strategy() or self.strategy is not tf.distribute.get_strategy()
+        self.jit_compile = (not distributed) if jit_compile is None else bool(jit_compile)
+        with self.strategy.scope():
+            self.model = build()
+            self.optimizer = keras.optimizers.Adam(learning_rate=float(learning_rate))
+            self.optimizer.build(self.model.trainable_variables)
+            self.states = [
+                tf.Variable(
+                    tf.zeros([self.streams_per_replica, int(size)]),
+                    trainable=False,
+                    synchronization=tf.VariableSynchronization.ON_READ,
+                    aggregation=tf.VariableAggregation.SUM,
+                    name=f"stream_state_{number}",
+                )
+                for number, size in enumerate(state_sizes)
+            ]
+        self._replicas = replicas
+        self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
+        self._epoch = tf.function(self._epoch_steps)
+
+    def _step(self, inputs: tf.Tensor, targets: tf.Tensor, reset: tf.Tensor) -> tf.Tensor:
+        """One replica's step; returns its (cross-entropy sum, correct, count)."""
+        keep = tf.expand_dims(tf.cast(tf.logical_not(reset), tf.float32), -1)
+        states = [state.read_value() * keep for state in self.states]
+        variables = self.model.trainable_variables
+        global_count = float(self.streams) * tf.cast(tf.shape(targets)[1], tf.float32)
+        with tf.GradientTape() as tape:
+            logits, *new_states = self.model([inputs + 1, *states], training=True)
+            cross_entropy = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+            loss = tf.reduce_sum(cross_entropy) / global_count
+            if self.model.losses:
+                loss = loss + tf.add_n(self.model.losses) / float(self._replicas)
+        gradients = tape.gradient(loss, variables)
+        self.optimizer.apply(gradients, variables)
+        for state, value in zip(self.states, new_states):
+            state.assign(value)
+        correct = tf.equal(tf.argmax(logits, axis=-1, output_type=tf.int32), targets)
+        return tf.stack(
+            [
+                tf.reduce_sum(cross_entropy),
+                tf.reduce_sum(tf.cast(correct, tf.float32)),
+                tf.cast(tf.size(targets), tf.float32),
+            ]
+        )
+
+    def _epoch_steps(self, iterator: Any, steps: tf.Tensor) -> tf.Tensor:
+        totals = tf.zeros([3], tf.float32)
+        for _ in tf.range(steps):
+            inputs, targets, reset = next(iterator)
+            per_replica = self.strategy.run(self._step_function, args=(inputs, targets, reset))
+            totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return totals
+
+    def distribute(self, dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset]) -> Any:
+        """A distributed dataset: each replica gets the batches of its own streams.
+
+        Args:
+            dataset_for_rows: ``rows -> tf.data.Dataset`` of one epoch of ``(inputs,
+                targets, reset)`` batches for those global stream rows.
+        """
+        per_replica = self.streams_per_replica
+
+        def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+            local = context.num_replicas_in_sync // context.num_input_pipelines
+            first = context.input_pipeline_id * local
+            parts = [
+                dataset_for_rows(range(replica * per_replica, (replica + 1) * per_replica))
+                for replica in range(first, first + local)
+            ]
+            if local == 1:
+                dataset = parts[0]
+            else:  # consecutive elements go to consecutive local replicas
+                dataset = tf.data.Dataset.zip(tuple(parts)).flat_map(
+                    lambda *batches: tf.data.Dataset.from_tensor_slices(
+                        tuple(tf.stack(component) for component in zip(*batches))
+                    )
+                )
+            return dataset.repeat().prefetch(tf.data.AUTOTUNE)
+
+        return self.strategy.distribute_datasets_from_function(dataset_fn)
+
+    def fit(
+        self,
+        dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset],
+        *,
+        steps: int,
+        epochs: int,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        tokens_per_step: int | None = None,
+    ) -> dict[str, list[float]]:
+        """Train ``epochs`` epochs of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
+
+        Callbacks follow the Keras protocol, one ``on_epoch_end`` per epoch (a callback
+        setting ``model.stop_training`` stops after that epoch).
+        """
+        import time
+
+        iterator = iter(self.distribute(dataset_for_rows))
+        callback_list: keras.callbacks.CallbackList | _NoCallbacks = _NoCallbacks()
+        if callbacks:
+            callback_list = keras.callbacks.CallbackList(list(callbacks), model=self.model, epochs=epochs, verbose=0)
+        history: dict[str, list[float]] = {"loss": [], "accuracy": [], "seconds": []}
+        self.model.stop_training = False
+        logs: dict[str, float] = {}
+        callback_list.on_train_begin()
+        for epoch in range(epochs):
+            if self.model.stop_training:
+                break
+            callback_list.on_epoch_begin(epoch)
+            started = time.perf_counter()
+            loss_sum, correct, count = self._epoch(iterator, tf.constant(steps, tf.int32)).numpy()
+            history["seconds"].append(time.perf_counter() - started)
+            logs = {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
+            history["loss"].append(logs["loss"])
+            history["accuracy"].append(logs["accuracy"])
+            callback_list.on_epoch_end(epoch, dict(logs))
+        callback_list.on_train_end(dict(logs))
+        return history

@@ -134,6 +134,39 @@ class Layout(abc.ABC):
             encoded[rows, steps, ids[rows, steps]] = 1.0
         return self.arrange(encoded.astype(np.float32))
 
+    def transform_tensor(self, ids: Any, vocabulary_size: int) -> Any:
+        """:meth:`transform` inside a TensorFlow graph, for whole windows (no padding).
+
+        The training loop calls it on each batch of windows cut from a
+        :class:`~seqkit.windows.WindowIndex`, so no encoded copy of the corpus
+        exists. The values are bit-identical to :meth:`transform`'s (``scaled``
+        divides in float64 and rounds to float32, as NumPy does).
+
+        Args:
+            ids: int32 tensor ``(batch, L)`` of ids in ``[0, vocabulary_size)``.
+            vocabulary_size: ``V``.
+
+        Returns:
+            The model's input batch: float32 ``(batch, *input_shape)``, or int32 ids + 1
+            for ``embedding``.
+
+        >>> import numpy as np
+        >>> ids = np.array([[0, 13]], dtype="int32")
+        >>> Features("scaled").transform_tensor(ids, 26).numpy().tolist()
+        [[[0.0, 0.5]]]
+        """
+        import tensorflow as tf
+
+        window_length = int(ids.shape[-1])
+        shape = [-1, *self.input_shape(window_length, vocabulary_size)]
+        if self.encoding == "embedding":
+            return tf.reshape(ids + 1, shape)
+        if self.encoding == "scaled":
+            encoded = tf.cast(tf.cast(ids, tf.float64) / float(vocabulary_size), tf.float32)
+        else:
+            encoded = tf.one_hot(ids, vocabulary_size, dtype=tf.float32)
+        return tf.reshape(encoded, shape)
+
     def get_config(self) -> dict[str, Any]:
         """JSON-ready description; :func:`make_layout` reads it back."""
         return {"layout": self.name, "encoding": self.encoding}

@@ -123,3 +123,38 @@ def reset_states(model: keras.Model) -> None:
     """Zero the state of every stateful RNN layer of ``model`` (Keras ``Model`` has no reset)."""
     for layer in recurrent_layers(model):
         layer.reset_state()
+
+
+def build_stream_model(spec: ModelSpec, *, vocabulary_size: int) -> keras.Model:
+    """The network of stream training: the next id at every step of a segment.
+
+    Inputs: ids + 1, int32 ``(batch, T)`` (``0`` is reserved, as in the embedding
+    layout), then the initial ``h`` and ``c`` of each LSTM layer, ``(batch, units)``.
+    Outputs: logits ``(batch, T, V)``, then the final ``h`` and ``c`` of each layer.
+    The state is an input and an output rather than a layer variable, so the training
+    loop can keep one state per replica under any ``tf.distribute`` strategy. Its layers
+    (``embedding``, ``lstm_1`` …, ``next_token``) have the weights of
+    :func:`build_model`'s embedding network at ``window_length=1``, which is how a
+    trained stream model predicts one token at a time.
+
+    >>> model = build_stream_model(ModelSpec(units=8, embedding_dim=4), vocabulary_size=5)
+    >>> [tuple(shape) for shape in model.output_shape]
+    [(None, None, 5), (None, 8), (None, 8)]
+    """
+    ids = keras.Input(shape=(None,), dtype="int32", name="segments")
+    states = []
+    hidden = keras.layers.Embedding(vocabulary_size + 1, spec.embedding_dim, name="embedding")(ids)
+    final_states = []
+    for number in range(spec.layers):
+        initial = [
+            keras.Input(shape=(spec.units,), name=f"lstm_{number + 1}_{part}") for part in ("h", "c")
+        ]
+        states += initial
+        hidden, state_h, state_c = keras.layers.LSTM(
+            spec.units, return_sequences=True, return_state=True, name=f"lstm_{number + 1}"
+        )(hidden, initial_state=initial)
+        final_states += [state_h, state_c]
+        if spec.dropout:
+            hidden = keras.layers.Dropout(spec.dropout, name=f"dropout_{number + 1}")(hidden)
+    logits = keras.layers.Dense(vocabulary_size, name="next_token")(hidden)
+    return keras.Model([ids, *states], [logits, *final_states], name="seqkit_stream_lstm")

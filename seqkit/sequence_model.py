@@ -30,7 +30,11 @@ from seqkit.errors import ConfigurationError, DataError, NotFittedError
 from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers, reset_states
 from seqkit.vocab import Vocabulary
-from seqkit.windows import PADDING_ID, Windows
+from seqkit.windows import PADDING_ID, WindowIndex, Windows
+
+MAX_MISTAKES = 10_000
+"""Evaluation keeps the first this many mistakes; its accuracy counts all of them."""
+_EVALUATION_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,19 @@ class Evaluation:
     Attributes:
         accuracy: fraction of windows whose next token is predicted right (0 to 1).
         total: number of windows.
-        mistakes: ``(input tokens, expected, predicted)`` for every wrong prediction.
+        mistakes: ``(input tokens, expected, predicted)`` for every wrong prediction
+            (the first :data:`MAX_MISTAKES` of them on a long corpus).
+        wrong: the number of wrong predictions. Defaults to ``len(mistakes)``.
     """
 
     accuracy: float
     total: int
     mistakes: tuple[tuple[tuple[str, ...], str, str], ...] = field(default=())
+    wrong: int | None = None
 
     @property
     def correct(self) -> int:
-        return self.total - len(self.mistakes)
+        return self.total - (len(self.mistakes) if self.wrong is None else self.wrong)
 
 
 class SequenceModel:
@@ -234,12 +241,14 @@ class SequenceModel:
         return generated
 
     # Evaluation ---------------------------------------------------------------------
-    def evaluate(self, windows: Windows) -> Evaluation:
+    def evaluate(self, windows: Windows | WindowIndex) -> Evaluation:
         """Accuracy over ``windows`` (ids of this model's vocabulary).
 
-        Stateless models predict all windows independently. Stateful models are
-        reset, then read the windows in order, state carried from one to the
-        next and reset where the sequence changes, as they were trained.
+        Stateless models predict all windows independently, a few thousand at a
+        time. Stateful models are reset, then read the windows in order, state
+        carried from one to the next and reset where the sequence changes, as they
+        were trained. A :class:`~seqkit.windows.WindowIndex` is materialized one
+        chunk at a time, so evaluating a long corpus needs no ``(n, L)`` copy.
         """
         if len(windows) == 0:
             raise DataError("Cannot evaluate on zero windows; give at least one.")
@@ -251,7 +260,11 @@ class SequenceModel:
         if self.stateful:
             predicted = self._stream_predictions(windows)
         else:
-            predicted = np.argmax(self._probabilities(windows.inputs), axis=-1)
+            predicted = np.empty(len(windows), dtype=np.int32)
+            for start in range(0, len(windows), _EVALUATION_CHUNK):
+                rows = slice(start, start + _EVALUATION_CHUNK)
+                chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
+                predicted[rows] = np.argmax(self._probabilities(chunk), axis=-1)
         return self._score(windows, predicted)
 
     def evaluate_random_patterns(self, windows: Windows, count: int = 20, seed: int = 7) -> Evaluation:
@@ -269,7 +282,7 @@ class SequenceModel:
         self.reset()
         return self._score(chosen, np.asarray(predicted))
 
-    def _stream_predictions(self, windows: Windows) -> np.ndarray:
+    def _stream_predictions(self, windows: Windows | WindowIndex) -> np.ndarray:
         self.reset()
         predicted = np.empty(len(windows), dtype=np.int64)
         previous = None
@@ -277,21 +290,24 @@ class SequenceModel:
             if previous is not None and windows.sequence_ids[row] != previous:
                 self.reset()
             previous = windows.sequence_ids[row]
-            predicted[row] = int(np.argmax(self._probabilities(windows.inputs[row : row + 1])[0]))
+            window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
+            predicted[row] = int(np.argmax(self._probabilities(window)[0]))
         self.reset()
         return predicted
 
-    def _score(self, windows: Windows, predicted: np.ndarray) -> Evaluation:
-        wrong = np.nonzero(predicted != windows.targets)[0]
+    def _score(self, windows: Windows | WindowIndex, predicted: np.ndarray) -> Evaluation:
+        targets = windows.targets
+        wrong = np.nonzero(predicted != targets)[0]
+        shown = windows.take(wrong[:MAX_MISTAKES]) if isinstance(windows, WindowIndex) else windows.subset(wrong[:MAX_MISTAKES])
         mistakes = tuple(
             (
-                tuple(self.vocabulary.decode(int(i) for i in windows.inputs[row] if i != PADDING_ID)),
-                self.vocabulary.id_to_token(int(windows.targets[row])),
+                tuple(self.vocabulary.decode(int(i) for i in shown.inputs[number] if i != PADDING_ID)),
+                self.vocabulary.id_to_token(int(targets[row])),
                 self.vocabulary.id_to_token(int(predicted[row])),
             )
-            for row in wrong
+            for number, row in enumerate(wrong[:MAX_MISTAKES])
         )
-        return Evaluation(1.0 - len(wrong) / len(windows), len(windows), mistakes)
+        return Evaluation(1.0 - len(wrong) / len(windows), len(windows), mistakes, wrong=len(wrong))
 
 
 def batch_one_twin(network: keras.Model, build: Any) -> keras.Model:

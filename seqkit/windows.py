@@ -202,3 +202,127 @@ def random_windows(
         lengths[row] = len(window)
         targets[row] = source[end + 1]
     return Windows(inputs, lengths, targets, np.zeros(count, dtype=np.int32))
+
+
+@dataclass(frozen=True, eq=False)
+class WindowIndex:
+    """Sliding windows kept as start positions into one id array, never copied out.
+
+    Window ``i`` reads ``ids[starts[i] : starts[i] + window_length]`` and predicts
+    ``ids[starts[i] + window_length]``. The index costs ``O(N)`` memory (the ids once,
+    plus one start and one sequence number per window) whatever the window length and
+    however the layout encodes it: the training loop cuts and encodes each batch inside
+    its compiled step. :meth:`take` materializes a few windows as :class:`Windows`.
+
+    Attributes:
+        ids: int32 ``(N,)``: every sequence's ids, concatenated.
+        starts: int32 ``(n,)``: where each window starts in :attr:`ids`.
+        window_length: ``L``.
+        sequence_ids: int32 ``(n,)``: which input sequence each window comes from.
+
+    >>> index = sliding_window_index([[0, 1, 2, 3], [7, 8, 9]], length=2)
+    >>> index.starts.tolist(), index.targets.tolist(), index.sequence_ids.tolist()
+    ([0, 1, 4], [2, 3, 9], [0, 0, 1])
+    >>> index.take([2]).inputs.tolist()
+    [[7, 8]]
+    """
+
+    ids: np.ndarray
+    starts: np.ndarray
+    window_length: int
+    sequence_ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        if self.ids.ndim != 1 or self.starts.shape != self.sequence_ids.shape or self.starts.ndim != 1:
+            raise DataError(
+                f"A WindowIndex needs 1-D ids and starts and sequence_ids of one shape; got ids "
+                f"{self.ids.shape}, starts {self.starts.shape}, sequence_ids {self.sequence_ids.shape}."
+            )
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @property
+    def targets(self) -> np.ndarray:
+        """int32 ``(n,)``: the id after each window."""
+        return self.ids[self.starts + self.window_length]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """int32 ``(n,)``: every window is whole (no padding), so all ``L``."""
+        return np.full(len(self), self.window_length, dtype=np.int32)
+
+    def take(self, rows: Sequence[int] | np.ndarray | slice) -> Windows:
+        """The windows at ``rows`` (indices or a slice), materialized, in that order."""
+        starts = self.starts[rows]
+        positions = starts[:, None] + np.arange(self.window_length, dtype=starts.dtype)
+        return Windows(
+            inputs=self.ids[positions],
+            lengths=np.full(len(starts), self.window_length, dtype=np.int32),
+            targets=self.ids[starts + self.window_length],
+            sequence_ids=self.sequence_ids[rows],
+        )
+
+    def materialize(self) -> Windows:
+        """Every window as :class:`Windows` (``(n, L)`` ids: only for small corpora)."""
+        return self.take(slice(None))
+
+
+def sliding_window_index(
+    ids: Sequence[int] | Sequence[Sequence[int]] | np.ndarray,
+    length: int,
+    stride: int = 1,
+    *,
+    sequence_lengths: Sequence[int] | np.ndarray | None = None,
+) -> WindowIndex:
+    """The windows of :func:`sliding_windows`, as a :class:`WindowIndex` (no ``(n, L)`` copy).
+
+    Args:
+        ids: one id sequence or a list of them; or, with ``sequence_lengths``, all
+            sequences concatenated in one 1-D array (used as is when it is int32).
+        length: window length ``L``, less than every sequence's length.
+        stride: step between window starts. Defaults to 1.
+        sequence_lengths: the length of each sequence in a concatenated ``ids``.
+
+    >>> sliding_window_index(list(range(6)), length=2, stride=2).materialize().inputs.tolist()
+    [[0, 1], [2, 3]]
+    """
+    length = _check_positive("length", length)
+    stride = _check_positive("stride", stride)
+    if sequence_lengths is None:
+        sequences = _as_id_sequences(ids)
+        sizes = np.array([len(sequence) for sequence in sequences], dtype=np.int64)
+        flat = np.concatenate(sequences).astype(np.int32) if sequences else np.zeros(0, np.int32)
+    else:
+        flat = np.asarray(ids)
+        if flat.dtype != np.int32:
+            flat = flat.astype(np.int32)
+        sizes = np.asarray(sequence_lengths, dtype=np.int64)
+        if flat.ndim != 1 or sizes.sum() != len(flat):
+            raise DataError(
+                f"sequence_lengths must add up to the length of the 1-D ids ({flat.shape}); "
+                f"they add up to {int(sizes.sum())}."
+            )
+        if len(flat) and int(flat.min()) < 0:
+            raise DataError(f"Ids must be vocabulary ids >= 0; got {int(flat.min())}.")
+    if len(flat) >= 2**31 - 1:
+        raise DataError(f"A WindowIndex holds fewer than 2**31 ids; got {len(flat)}. Split the corpus.")
+    starts: list[np.ndarray] = []
+    origins: list[np.ndarray] = []
+    offset = 0
+    for number, size in enumerate(sizes.tolist()):
+        if size == 0:
+            raise DataError(
+                f"Sequence {number} is empty: cannot cut windows from an empty corpus. "
+                "Give at least length + 1 tokens."
+            )
+        if length >= size:
+            raise DataError(
+                f"Window length {length} must be shorter than the sequence it slides over "
+                f"({size} tokens{'' if len(sizes) == 1 else f' in sequence {number}'}). "
+                f"Use a window length of at most {size - 1}, or a longer corpus."
+            )
+        starts.append(np.arange(offset, offset + size - length, stride, dtype=np.int32))
+        origins.append(np.full(len(starts[-1]), number, dtype=np.int32))
+        offset += size
+    return WindowIndex(flat, np.concatenate(starts), length, np.concatenate(origins))

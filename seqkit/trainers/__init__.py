@@ -8,11 +8,13 @@
 from seqkit.trainers.base import FitResult, History, RandomWindows, Trainer
 from seqkit.trainers.stateful import StatefulTrainer, stream_indices
 from seqkit.trainers.stateless import InBatchTrainer, StatelessTrainer
+from seqkit.trainers.stream import StreamTrainer
 
 TRAINERS: dict[str, type[Trainer]] = {
     "stateless": StatelessTrainer,
     "in-batch": InBatchTrainer,
     "stateful": StatefulTrainer,
+    "stream": StreamTrainer,
 }
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "RandomWindows",
     "StatefulTrainer",
     "StatelessTrainer",
+    "StreamTrainer",
     "Trainer",
     "stream_indices",
 ]

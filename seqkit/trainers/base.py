@@ -16,6 +16,8 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import abc
+import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +27,13 @@ import keras
 import numpy as np
 
 from seqkit.datasets import Corpus
-from seqkit.engine import EpochPlan, TrainingLoop, auto_epochs_per_call
+from seqkit.engine import EpochPlan, TrainingLoop, WindowedInputs, auto_epochs_per_call
 from seqkit.errors import DataError, parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
 from seqkit.models import ModelSpec, build_model
 from seqkit.sequence_model import SequenceModel
 from seqkit.vocab import Vocabulary
-from seqkit.windows import Windows, random_windows, sliding_windows
+from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,11 @@ class Trainer(abc.ABC):
             same weights on CPU. Defaults to 7 (the tutorial's).
         callbacks: Keras callbacks (progress, early stopping, logging,
             checkpoints), called after every epoch. Defaults to none.
+        checkpoint_dir: a folder to save the training state in, so that
+            ``fit(..., resume=True)`` continues an interrupted run exactly
+            (see :mod:`seqkit.checkpoint`). Defaults to None: no checkpoints.
+        checkpoint_every: save a checkpoint every this many epochs (and after
+            the last). Defaults to 1.
     """
 
     stateful: bool = False
@@ -137,6 +144,8 @@ class Trainer(abc.ABC):
         learning_rate: float = 0.001,
         seed: int = 7,
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        checkpoint_dir: str | os.PathLike[str] | None = None,
+        checkpoint_every: int = 1,
     ) -> None:
         self.layout = layout
         self.encoding = encoding
@@ -151,6 +160,8 @@ class Trainer(abc.ABC):
         self.learning_rate = learning_rate
         self.seed = seed
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{name}={value!r}" for name, value in self.get_params().items())
@@ -166,7 +177,7 @@ class Trainer(abc.ABC):
             for klass in type(self).__mro__
             if "__init__" in vars(klass)
             for name in inspect.signature(klass.__init__).parameters
-            if name not in ("self", "callbacks", "kwargs", "args")
+            if name not in ("self", "callbacks", "checkpoint_dir", "checkpoint_every", "kwargs", "args")
         ]
         return {name: getattr(self, name) for name in dict.fromkeys(names)}
 
@@ -182,6 +193,9 @@ class Trainer(abc.ABC):
             self._check_int(name)
         if self.stride is not None:
             self._check_int("stride")
+        self._check_int("checkpoint_every")
+        if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, str | os.PathLike):
+            raise parameter_error(owner, "checkpoint_dir", "None or a folder path", self.checkpoint_dir)
         if not isinstance(self.layout, Layout) and self.layout not in LAYOUTS:
             raise parameter_error(owner, "layout", "'timesteps' or 'features'", self.layout)
         if self.encoding not in ENCODINGS:
@@ -219,12 +233,21 @@ class Trainer(abc.ABC):
 
     # The procedure ------------------------------------------------------------------
     def make_windows(self, corpus: Corpus, vocabulary: Vocabulary) -> Windows:
-        """The training windows this trainer cuts from ``corpus``."""
-        ids = corpus.encode(vocabulary)
+        """The training windows this trainer cuts from ``corpus``, materialized ``(n, L)``."""
+        windows = self.training_windows(corpus, vocabulary)
+        return windows.materialize() if isinstance(windows, WindowIndex) else windows
+
+    def training_windows(self, corpus: Corpus, vocabulary: Vocabulary) -> Windows | WindowIndex:
+        """The training windows: a :class:`~seqkit.windows.WindowIndex` for sliding windows
+        (``O(N)`` memory, cut per batch while training), :class:`Windows` for random ones."""
         if isinstance(self.window, RandomWindows):
-            flat = [token_id for sequence in ids for token_id in sequence]
+            flat = [token_id for sequence in corpus.encode(vocabulary) for token_id in sequence]
             return random_windows(flat, self.window.count, self.window.max_length, seed=self.window.seed)
-        return sliding_windows(ids, int(self.window), self._stride())
+        sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences]
+        lengths = [len(sequence) for sequence in sequences]
+        ids = np.concatenate(sequences) if len(sequences) > 1 else sequences[0]
+        del sequences
+        return sliding_window_index(ids, int(self.window), self._stride(), sequence_lengths=lengths)
 
     def fit(
         self,
@@ -232,6 +255,7 @@ class Trainer(abc.ABC):
         *,
         vocabulary: Vocabulary | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
+        resume: bool = False,
     ) -> FitResult:
         """Train on ``data`` and return the fitted model with its history.
 
@@ -239,19 +263,22 @@ class Trainer(abc.ABC):
             data: a :class:`~seqkit.datasets.Corpus`, a string (characters) or a token list.
             vocabulary: the id mapping; defaults to the corpus's distinct tokens in order.
             callbacks: more callbacks for this run, after the constructor's.
+            resume: continue from the latest checkpoint in ``checkpoint_dir`` (from
+                epoch 0 if it holds none yet). Defaults to False: a folder that
+                already holds a checkpoint is refused rather than overwritten.
         """
         self._validate()
         corpus = as_corpus(data)
         vocabulary = vocabulary or corpus.vocabulary()
-        windows = self.make_windows(corpus, vocabulary)
+        windows = self.training_windows(corpus, vocabulary)
         layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
-        inputs = layout.transform(windows.inputs, vocabulary.size)
+        inputs, targets = _samples(windows, layout, vocabulary.size)
         spec = ModelSpec(
             units=int(self.units),
             layers=int(self.layers),
             dropout=float(self.dropout),
             embedding_dim=int(self.embedding_dim),
-            masked=bool(np.any(windows.lengths < windows.window_length)),
+            masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
         )
 
         def build(batch_size: int | None) -> keras.Model:
@@ -270,14 +297,23 @@ class Trainer(abc.ABC):
         started = time.perf_counter()
         plans = self._plans(windows)
         all_callbacks = [*self.callbacks, *callbacks]
+        checkpoint = None
+        if self.checkpoint_dir is not None:  # resume hook: restore before fit, save as a callback
+            from seqkit.checkpoint import checkpoint_for
+
+            checkpoint = checkpoint_for(self, loop, corpus, vocabulary, resume=resume)
+            all_callbacks.append(checkpoint)
         logs = loop.fit(
             inputs,
-            windows.targets,
+            targets,
             plans,
             epochs=int(self.epochs),
+            initial_epoch=0 if checkpoint is None else checkpoint.initial_epoch,
             callbacks=all_callbacks,
             epochs_per_call=_epochs_per_call(all_callbacks, plans(0).steps),
         )
+        if checkpoint is not None:  # the epochs before the restart too
+            logs = checkpoint.history
         history = History(
             loss=[float(value) for value in logs["loss"]],
             accuracy=[float(value) for value in logs["accuracy"]],
@@ -308,6 +344,16 @@ class Trainer(abc.ABC):
         self.model_ = model
         self.history_ = history
         return FitResult(model, history)
+
+
+def _samples(
+    windows: Windows | WindowIndex, layout: Layout, vocabulary_size: int
+) -> tuple[np.ndarray | WindowedInputs, np.ndarray | None]:
+    """What the training loop reads: windows cut and encoded in-graph, or encoded arrays."""
+    if isinstance(windows, WindowIndex):
+        encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary_size)
+        return WindowedInputs(windows.ids, windows.starts, windows.window_length, encode), None
+    return layout.transform(windows.inputs, vocabulary_size), windows.targets
 
 
 def _epochs_per_call(callbacks: Sequence[keras.callbacks.Callback], steps_per_epoch: int) -> int | None:

@@ -1,0 +1,40 @@
+"""Run by tests/test_distribute.py in subprocesses: train a small StreamTrainer under a strategy.
+
+Usage: python distribute_worker.py MODE OUT_FILE
+  MODE ``mirrored``: split the CPU into 2 logical devices, train on one device, then
+  under MirroredStrategy over both, at the same global batch; writes OUT_FILE.single.npz
+  and OUT_FILE.mirrored.npz.
+  MODE ``worker``: one worker of a MultiWorkerMirroredStrategy cluster (TF_CONFIG set);
+  writes OUT_FILE.
+Each file holds the loss curve, the number of replicas and the final weights.
+"""
+
+import sys
+
+mode, out = sys.argv[1], sys.argv[2]
+
+from seqkit.distribute import resolve_strategy, split_cpu  # noqa: E402
+
+if mode == "mirrored":
+    split_cpu(2)
+    runs = {f"{out}.single.npz": None, f"{out}.mirrored.npz": "mirrored"}
+else:
+    runs = {out: resolve_strategy("multi-worker")}  # before any other TensorFlow work
+
+import numpy as np  # noqa: E402
+
+from seqkit.corpora import sample_text  # noqa: E402
+from seqkit.trainers.stream import StreamTrainer  # noqa: E402
+
+for path, strategy in runs.items():
+    strategy = resolve_strategy(strategy)
+    trainer = StreamTrainer(
+        window=16, batch_size=4, units=16, embedding_dim=8, epochs=3, strategy=strategy, jit_compile=False
+    )
+    model, history = trainer.fit(sample_text())
+    np.savez(
+        path,
+        loss=np.array(history.loss),
+        replicas=np.array(strategy.num_replicas_in_sync),
+        **{f"weight_{number}": weight for number, weight in enumerate(trainer.network_.get_weights())},
+    )

@@ -1,0 +1,264 @@
+"""The reference table of bad inputs: what a user can get wrong, and the exact error each gets.
+
+One table, ``ROWS``, across the Python API and the ``seqkit`` CLI. An API row names the
+call and the :class:`~seqkit.errors.SeqkitError` subclass it raises; a CLI row gives
+the arguments, the exit status (1: the data, a file or a model is wrong; 2: the
+command line is) and the one line printed on standard error, with no traceback.
+``docs/reliability.md`` lists the same rows: it is generated from this table by
+``docs/make_bad_inputs_table.py`` and a test below keeps the two equal.
+
+Paths in messages are written ``{dir}/name`` (a scratch folder), the model bundle
+``{bundle}`` and a finished checkpoint folder ``{run}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import seqkit
+from seqkit.bundle import load_bundle, save_bundle
+from seqkit.datasets import Corpus, load_text
+from seqkit.errors import SeqkitError
+from seqkit.trainers import RandomWindows, StatefulTrainer, StatelessTrainer
+from seqkit.vocab import Vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN_FIX = "Use only tokens of the vocabulary, or build it with unknown_token='<unk>' to map unknown tokens to one id."
+
+
+@dataclass(frozen=True)
+class Row:
+    """One bad input.
+
+    Attributes:
+        id: a short name.
+        shown: how the input is given, as a user would type it.
+        trigger: CLI arguments (a list), or a function of the paths that makes the API call.
+        error: the exception class name (API) or ``exit N`` (CLI).
+        message: the exact message; ``{dir}``, ``{bundle}`` and ``{run}`` stand for paths.
+    """
+
+    id: str
+    shown: str
+    trigger: list[str] | Callable[[dict[str, str]], Any]
+    error: str
+    message: str
+
+    @property
+    def surface(self) -> str:
+        return "CLI" if isinstance(self.trigger, list) else "API"
+
+
+def cli(id: str, args: str, code: int, message: str) -> Row:
+    return Row(id, "seqkit " + args, args.split(), f"exit {code}", "Error: " + message)
+
+
+ROWS: list[Row] = [
+    # Vocabularies ---------------------------------------------------------------------------
+    Row("vocabulary-empty", "Vocabulary([])", lambda p: Vocabulary([]), "VocabularyError",
+        "Cannot build a vocabulary from an empty corpus: no tokens were given. Pass at least one token."),
+    Row("vocabulary-duplicates", "Vocabulary(['a', 'b', 'a'])", lambda p: Vocabulary(["a", "b", "a"]),
+        "VocabularyError",
+        "Duplicate tokens in vocabulary: 'a'. Each token must appear once; use Vocabulary.from_corpus(tokens) "
+        "to collect the distinct tokens of a corpus."),
+    Row("vocabulary-a-string", "Vocabulary('abc')", lambda p: Vocabulary("abc"), "VocabularyError",
+        "Vocabulary(tokens) expects a list of tokens, got the string 'abc'. Use Vocabulary.from_chars(text) for "
+        "characters or Vocabulary.from_words(text) for words."),
+    Row("unknown-token", "Vocabulary(['a', 'b']).encode('abc')", lambda p: Vocabulary(["a", "b"]).encode("abc"),
+        "VocabularyError", f"Token 'c' is not in the vocabulary of 2 tokens ('a', 'b'). {TOKEN_FIX}"),
+    Row("id-out-of-range", "Vocabulary(['a', 'b']).decode([2])", lambda p: Vocabulary(["a", "b"]).decode([2]),
+        "VocabularyError", "Token id 2 is out of range: valid ids are 0 to 1 for this vocabulary of 2 tokens."),
+    Row("vocabulary-file-missing", "Vocabulary.load('{dir}/missing.json')",
+        lambda p: Vocabulary.load(f"{p['dir']}/missing.json"), "ModelFileError",
+        "Vocabulary file '{dir}/missing.json' does not exist. Check the path."),
+    Row("vocabulary-file-not-json", "Vocabulary.load('{dir}/tokens.txt')  # one token per line",
+        lambda p: Vocabulary.load(f"{p['dir']}/tokens.txt"), "ModelFileError",
+        "Vocabulary file '{dir}/tokens.txt' is not valid JSON (Expecting value: line 1 column 1 (char 0)); "
+        "it is not a seqkit vocabulary."),
+    Row("vocabulary-newer-version", "Vocabulary.from_json('{\"format\": \"seqkit.vocabulary\", \"version\": 2, ...}')",
+        lambda p: Vocabulary.from_json('{"format": "seqkit.vocabulary", "version": 2, "tokens": ["a"]}'),
+        "ModelFileError",
+        "vocabulary has vocabulary format version 2; this seqkit reads version 1. Upgrade seqkit or re-save the "
+        "vocabulary with this version."),
+    Row("vocabulary-huge-number", "Vocabulary.from_json('9999…' * 5000 digits)",
+        lambda p: Vocabulary.from_json("9" * 5000), "ModelFileError",
+        "vocabulary is not valid JSON (it holds a number of more than 4300 digits); it is not a seqkit vocabulary."),
+    # Corpora and windows ----------------------------------------------------------------
+    Row("text-file-missing", "load_text('{dir}/missing.txt')", lambda p: load_text(f"{p['dir']}/missing.txt"),
+        "DataError", "Text file '{dir}/missing.txt' does not exist. Check the path."),
+    Row("text-file-not-utf8", "load_text('{dir}/latin1.txt')", lambda p: load_text(f"{p['dir']}/latin1.txt"),
+        "DataError",
+        "Text file '{dir}/latin1.txt' is not valid UTF-8 (byte 3: 0xe9). Convert it to UTF-8, e.g. with iconv."),
+    Row("corpus-empty", "Corpus.from_text('')", lambda p: Corpus.from_text(""), "DataError",
+        "The corpus 'text' is empty: it holds no tokens. Give a text, a file or a token list with at least two "
+        "tokens."),
+    Row("window-too-long", "StatelessTrainer(window=26).fit(alphabet())",
+        lambda p: StatelessTrainer(window=26).fit(seqkit.alphabet()), "DataError",
+        "Window length 26 must be shorter than the sequence it slides over (26 tokens). Use a window length of "
+        "at most 25, or a longer corpus."),
+    # Hyperparameters --------------------------------------------------------------------
+    Row("units-zero", "StatefulTrainer(units=0).fit(alphabet())",
+        lambda p: StatefulTrainer(units=0).fit(seqkit.alphabet()), "ConfigurationError",
+        "The 'units' parameter of StatefulTrainer must be an int >= 1. Got 0 instead."),
+    Row("dropout-one", "StatelessTrainer(dropout=1.0).fit(alphabet())",
+        lambda p: StatelessTrainer(dropout=1.0).fit(seqkit.alphabet()), "ConfigurationError",
+        "The 'dropout' parameter of StatelessTrainer must be a float in [0, 1). Got 1.0 instead."),
+    Row("encoding-unknown", "StatelessTrainer(encoding='binary').fit(alphabet())",
+        lambda p: StatelessTrainer(encoding="binary").fit(seqkit.alphabet()), "ConfigurationError",
+        "The 'encoding' parameter of StatelessTrainer must be 'scaled', 'onehot' or 'embedding'. Got 'binary' "
+        "instead."),
+    Row("stateful-random-windows", "StatefulTrainer(window=RandomWindows()).fit(alphabet())",
+        lambda p: StatefulTrainer(window=RandomWindows()).fit(seqkit.alphabet()), "ConfigurationError",
+        "StatefulTrainer reads the corpus in order and cannot use RandomWindows; give an int window length, or "
+        "use StatelessTrainer for random windows."),
+    Row("stateful-batch-too-large", "StatefulTrainer(batch_size=30).fit(alphabet())",
+        lambda p: StatefulTrainer(batch_size=30).fit(seqkit.alphabet()), "ConfigurationError",
+        "The 'batch_size' parameter of StatefulTrainer must be at most the number of training windows (25) so "
+        "that every stream holds one. Got 30 instead."),
+    Row("checkpoint-every-zero", "StatelessTrainer(checkpoint_every=0).fit(alphabet())",
+        lambda p: StatelessTrainer(checkpoint_every=0).fit(seqkit.alphabet()), "ConfigurationError",
+        "The 'checkpoint_every' parameter of StatelessTrainer must be an int >= 1. Got 0 instead."),
+    # Bundles ------------------------------------------------------------------------------
+    Row("bundle-missing", "load_bundle('{dir}/missing.seqkit')", lambda p: load_bundle(f"{p['dir']}/missing.seqkit"),
+        "ModelFileError",
+        "Bundle '{dir}/missing.seqkit' does not exist. Check the path, or save a model there with "
+        "save_bundle(model, path)."),
+    Row("bundle-not-a-zip", "load_bundle('{dir}/tokens.txt')", lambda p: load_bundle(f"{p['dir']}/tokens.txt"),
+        "ModelFileError",
+        "Bundle '{dir}/tokens.txt' is not a seqkit bundle: it is not a zip archive. Give a file written by "
+        "save_bundle."),
+    Row("bundle-truncated", "load_bundle('{dir}/half.seqkit')  # the first half of a bundle",
+        lambda p: load_bundle(f"{p['dir']}/half.seqkit"), "ModelFileError",
+        "Bundle '{dir}/half.seqkit' is truncated or corrupted: its zip directory is missing or damaged (File is "
+        "not a zip file). Save the model again with save_bundle."),
+    Row("bundle-save-to-a-folder", "save_bundle(model, '{dir}')", lambda p: save_bundle(p["model"], p["dir"]),
+        "ModelFileError",
+        "Cannot save the bundle to '{dir}': it is a directory. Give a file path such as '{dir}/model.seqkit'."),
+    # Checkpoints -----------------------------------------------------------------------
+    Row("checkpoint-not-resumed", "StatelessTrainer(..., checkpoint_dir='{run}').fit(alphabet())",
+        lambda p: StatelessTrainer(**p["tiny"], checkpoint_dir=p["run"]).fit(seqkit.alphabet()),
+        "ConfigurationError",
+        "Checkpoint folder '{run}' already holds a checkpoint (epoch 2). Resume it with fit(..., resume=True) or "
+        "seqkit train --resume, or give an empty folder."),
+    Row("checkpoint-other-configuration", "StatelessTrainer(..., units=5, checkpoint_dir='{run}').fit(alphabet(), resume=True)",
+        lambda p: StatelessTrainer(**{**p["tiny"], "units": 5}, checkpoint_dir=p["run"]).fit(
+            seqkit.alphabet(), resume=True),
+        "ModelFileError",
+        "Checkpoint folder '{run}' was written by another training run: 'units' is 4 there and 5 here. Resume "
+        "with the settings and data it was written with, or give another folder."),
+    Row("checkpoint-other-corpus", "StatelessTrainer(..., checkpoint_dir='{run}').fit('ZYXWVUTSRQPONMLKJIHGFEDCBA', resume=True)",
+        lambda p: StatelessTrainer(**p["tiny"], checkpoint_dir=p["run"]).fit(
+            "ZYXWVUTSRQPONMLKJIHGFEDCBA", resume=True),
+        "ModelFileError",
+        "Checkpoint folder '{run}' was written by another training run: the corpus differs; the vocabulary "
+        "differs. Resume with the settings and data it was written with, or give another folder."),
+    Row("checkpoint-fewer-epochs", "StatelessTrainer(..., epochs=1, checkpoint_dir='{run}').fit(alphabet(), resume=True)",
+        lambda p: StatelessTrainer(**{**p["tiny"], "epochs": 1}, checkpoint_dir=p["run"]).fit(
+            seqkit.alphabet(), resume=True),
+        "ConfigurationError",
+        "Checkpoint folder '{run}' holds a checkpoint at epoch 2, past the 1 epochs asked. Ask for at least 2 "
+        "epochs to resume it."),
+    # The CLI ------------------------------------------------------------------------------
+    cli("cli-text-missing", "train --text {dir}/missing.txt", 1,
+        "Text file '{dir}/missing.txt' does not exist. Check the path."),
+    cli("cli-text-a-folder", "train --text {dir}", 1, "'{dir}' is a directory; expected a UTF-8 text file."),
+    cli("cli-text-empty", "train --text {dir}/empty.txt", 1,
+        "Text file '{dir}/empty.txt' is empty: it holds no characters. Give a file with at least two tokens."),
+    cli("cli-window-zero", "train --window 0", 2, "Invalid value for '--window': 0 is not in the range x>=1."),
+    cli("cli-learning-rate-zero", "train --learning-rate 0", 2,
+        "Invalid value for '--learning-rate': 0.0 is not in the range x>0."),
+    cli("cli-reset-unknown", "train --trainer stateful --reset sometimes", 2,
+        "Invalid value for '--reset': Unknown reset policy 'sometimes': expected 'epoch', 'boundary', 'every:K' "
+        "(K >= 1) or 'never'."),
+    cli("cli-reset-stateless", "train --reset every:2", 2,
+        "--reset applies to --trainer stateful only; got --trainer stateless."),
+    cli("cli-two-sources", "train --alphabet --tokens AB", 2, "Give one data source, not --alphabet and --tokens."),
+    cli("cli-resume-without-checkpoint", "train --resume", 2,
+        "--resume needs --checkpoint DIR: the folder the training state is saved in."),
+    cli("cli-checkpoint-every-without-checkpoint", "train --checkpoint-every 5", 2,
+        "--checkpoint-every needs --checkpoint DIR: the folder the training state is saved in."),
+    cli("cli-checkpoint-a-file", "train --checkpoint {dir}/tokens.txt", 2,
+        "Invalid value for '--checkpoint': Directory '{dir}/tokens.txt' is a file."),
+    cli("cli-checkpoint-not-resumed", "train --window 3 --units 4 --batch-size 4 --epochs 2 --checkpoint {run}", 1,
+        "Checkpoint folder '{run}' already holds a checkpoint (epoch 2). Resume it with fit(..., resume=True) or "
+        "seqkit train --resume, or give an empty folder."),
+    cli("cli-checkpoint-other-configuration",
+        "train --window 2 --units 4 --batch-size 4 --epochs 2 --checkpoint {run} --resume", 1,
+        "Checkpoint folder '{run}' was written by another training run: 'window' is 3 there and 2 here. Resume "
+        "with the settings and data it was written with, or give another folder."),
+    cli("cli-bundle-missing", "predict {dir}/missing.seqkit AB", 1,
+        "Bundle '{dir}/missing.seqkit' does not exist. Check the path, or save a model there with "
+        "save_bundle(model, path)."),
+    cli("cli-bundle-not-a-bundle", "inspect {dir}/tokens.txt", 1,
+        "Bundle '{dir}/tokens.txt' is not a seqkit bundle: it is not a zip archive. Give a file written by "
+        "save_bundle."),
+    cli("cli-predict-unknown-token", "predict {bundle} AB!", 1, f"Token '!' is not in the vocabulary of 26 tokens "
+        f"('A', 'B', 'C', 'D', 'E', …). {TOKEN_FIX}"),
+    cli("cli-predict-too-short", "predict {bundle} A", 1,
+        "This model reads windows of 3 tokens; got 1 (A). Give at least 3 tokens."),
+    cli("cli-generate-no-prime", "generate {bundle}", 2, "Missing option '--prime'."),
+    cli("cli-unknown-command", "frobnicate", 2, "No such command 'frobnicate'."),
+]
+
+
+def fill(text: str, paths: dict[str, Any]) -> str:
+    return text.format(**{name: value for name, value in paths.items() if isinstance(value, str)})
+
+
+# Fixtures -------------------------------------------------------------------------------
+TINY = dict(window=3, units=4, batch_size=4, epochs=2)
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("bad-inputs")
+    (folder / "tokens.txt").write_text("A\nB\nC\n", encoding="utf-8")
+    (folder / "latin1.txt").write_bytes("Café".encode("latin-1"))
+    (folder / "empty.txt").write_bytes(b"")
+    run = folder / "run"
+    model, _ = StatelessTrainer(**TINY, checkpoint_dir=run).fit(seqkit.alphabet())
+    bundle = save_bundle(model, folder / "alphabet.seqkit")
+    (folder / "half.seqkit").write_bytes(bundle.read_bytes()[: bundle.stat().st_size // 2])
+    return {"dir": str(folder), "bundle": str(bundle), "run": str(run), "model": model, "tiny": dict(TINY)}
+
+
+# The tests ------------------------------------------------------------------------------
+def test_the_table_has_at_least_30_rows_with_distinct_ids() -> None:
+    assert len(ROWS) >= 30
+    assert len({row.id for row in ROWS}) == len(ROWS)
+    assert {row.surface for row in ROWS} == {"API", "CLI"}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
+def test_bad_input_gets_its_exact_message(row: Row, paths: dict[str, Any], runner: Any) -> None:
+    expected = fill(row.message, paths)
+    if isinstance(row.trigger, list):
+        from seqkit.cli.main import main
+
+        args = [fill(arg, paths) for arg in row.trigger]
+        result = runner.invoke(main, args, catch_exceptions=False)
+        assert f"exit {result.exit_code}" == row.error, result.output
+        assert result.stderr.rstrip("\n").splitlines()[-1] == expected
+        assert "Traceback" not in result.output and result.stdout == ""
+    else:
+        with pytest.raises(SeqkitError) as caught:
+            row.trigger(paths)
+        assert type(caught.value).__name__ == row.error
+        assert str(caught.value) == expected
+
+
+def test_docs_list_every_row() -> None:
+    """docs/reliability.md holds the table generated from ROWS (docs/make_bad_inputs_table.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_bad_inputs_table", ROOT / "docs" / "make_bad_inputs_table.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    document = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    assert module.render(ROWS) in document, "run: .venv/bin/python docs/make_bad_inputs_table.py"
