@@ -184,6 +184,12 @@ def test_tutorial_runs_and_shows_its_output(path, tmp_path, monkeypatch):
     assert not failures, "\n\n".join(failures)
 
 
+def test_the_readme_examples_run_and_show_their_output(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    failures = run_markdown(ROOT / "README.md")
+    assert not failures, "\n\n".join(failures)
+
+
 def test_every_tutorial_is_listed_in_the_index():
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     for path in TUTORIALS:

@@ -212,6 +212,7 @@ class StreamTrainer(Trainer):
             history={"loss": history.loss, "accuracy": history.accuracy},
         )
         self.model_, self.history_, self.network_ = model, history, loop.model
+        self.epoch_seconds_ = list(logs["seconds"])
         return FitResult(model, history)
 
 
