@@ -260,8 +260,8 @@ def stream_dataset(
     targets = tf.data.Dataset.zip(tuple(reader(row * layout.stream_length + 1) for row in rows))
     flags = tf.data.Dataset.from_tensor_slices(resets[:, list(rows)])
 
-    def decode(records: tuple[tf.Tensor, ...]) -> tf.Tensor:
+    def decode(*records: tf.Tensor) -> tf.Tensor:
         raw = tf.stack(records)
         return tf.reshape(tf.io.decode_raw(raw, tf.int32, little_endian=True), [len(rows), layout.segment_length])
 
-    return tf.data.Dataset.zip((inputs.map(lambda *r: decode(r)), targets.map(lambda *r: decode(r)), flags))
+    return tf.data.Dataset.zip((inputs.map(decode), targets.map(decode), flags))

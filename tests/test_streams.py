@@ -202,8 +202,7 @@ def test_stream_model_generates_after_priming_and_saves(tmp_path):
     assert model.spec["streams"] == {"streams": 4, "segment_length": 16, "steps_per_epoch": 29,
                                      "replicas": 1, "strategy": "default"}
     model.reset()
-    model.prime("def main(argv=None):\n    ")
-    text = model.generate("", steps=20, temperature=0.8, seed=1)
+    text = model.generate("def main(argv=None):\n    ", steps=20, temperature=0.8, seed=1)
     assert len(text) == 20 and set(text) <= set(model.vocabulary.tokens)
     path = model.save(tmp_path / "stream.seqkit")
     from seqkit.sequence_model import SequenceModel
