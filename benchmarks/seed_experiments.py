@@ -30,7 +30,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import seqkit  # noqa: E402  (silences TensorFlow before keras_reference imports it)
+import seqkit  # noqa: E402
+from seqkit._quiet import quiet_import  # noqa: E402
+
+quiet_import()  # TensorFlow's start-up noise off before keras_reference imports it
 from keras_reference import REFERENCE_EXPERIMENTS  # noqa: E402
 from seqkit.experiments import EXPERIMENTS, FIXED_WINDOW_EXPERIMENTS, run_experiment  # noqa: E402
 
