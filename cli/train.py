@@ -61,8 +61,8 @@ if TYPE_CHECKING:
 @click.option("--until-accuracy", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default="default", show_default=True,
-              help="Stream trainer only: tf.distribute strategy. mirrored: every local GPU (or logical CPU "
-                   "device); multi-worker: the cluster in TF_CONFIG.")
+              help="tf.distribute strategy (not for --trainer stateful). mirrored: every local GPU (or "
+                   "logical CPU device); multi-worker: the cluster in TF_CONFIG.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
               help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
 @click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -116,10 +116,11 @@ def train(
       seqkit train --window 3 --plot curves.png --tensorboard logs/
       seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
     """
-    if reset is not None and trainer_name not in ("stateful", "stream"):
-        raise click.UsageError(f"--reset applies to --trainer stateful or stream only; got --trainer {trainer_name}.")
-    if strategy != "default" and trainer_name != "stream":
-        raise click.UsageError(f"--strategy applies to --trainer stream only; got --trainer {trainer_name}.")
+    if reset is not None and trainer_name != "stateful":
+        raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
+    if strategy != "default" and trainer_name == "stateful":
+        raise click.UsageError("--strategy does not apply to --trainer stateful (one state for all replicas); "
+                               "use --trainer stream, which gives each replica its own streams.")
     if batch_size is not None and trainer_name == "in-batch":
         raise click.UsageError("--batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch.")
     if checkpoint_dir is None and (resume or checkpoint_every != 1):
@@ -140,6 +141,7 @@ def train(
     if trainer_name == "stream":  # ids through an embedding, segments of --window steps
         if click.get_current_context().get_parameter_source("encoding") == click.core.ParameterSource.DEFAULT:
             settings["encoding"] = "embedding"
+    if strategy != "default":
         settings["strategy"] = strategy
     if checkpoint_dir is not None:
         settings.update(checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)

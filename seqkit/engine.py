@@ -245,6 +245,12 @@ def stateful_batch_size(model: keras.Model) -> int | None:
     return None
 
 
+def _no_scope() -> Any:
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
 class _NoCallbacks:
     """The do-nothing stand-in for an empty :class:`keras.callbacks.CallbackList`."""
 
@@ -285,6 +291,12 @@ class TrainingLoop:
             seqkit's tiny LSTMs 3-10x faster per step than the plain graph (see
             ``benchmarks/engine_variants.py``), for a one-off compile of ~1-2 s. Turn
             it off for a model with an op XLA cannot compile, or for short runs.
+            Ignored (no XLA) under a distributing strategy.
+        strategy: a ``tf.distribute.Strategy`` to train under, the model built in its
+            ``scope()``; each step runs through ``strategy.run``, replica ``k`` taking
+            its slice of the batch (padded with empty slots to split evenly), the loss
+            divided by the global count. Stateless models only. Defaults to None (one
+            device, the compiled loop above).
 
     >>> import keras
     >>> keras.utils.set_random_seed(0)
@@ -298,7 +310,12 @@ class TrainingLoop:
     """
 
     def __init__(
-        self, model: keras.Model, *, learning_rate: float = 0.001, jit_compile: bool = True
+        self,
+        model: keras.Model,
+        *,
+        learning_rate: float = 0.001,
+        jit_compile: bool = True,
+        strategy: tf.distribute.Strategy | None = None,
     ) -> None:
         if not isinstance(model, keras.Model):
             raise parameter_error("TrainingLoop", "model", "a keras.Model", model)
@@ -315,15 +332,27 @@ class TrainingLoop:
             raise parameter_error("TrainingLoop", "learning_rate", "a float > 0", learning_rate)
         self.model = model
         self.learning_rate = float(learning_rate)
-        self.jit_compile = bool(jit_compile)
-        self.optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
-        self.optimizer.build(model.trainable_variables)
+        self.strategy = strategy
+        self._distributed = strategy is not None and strategy is not tf.distribute.get_strategy()
+        # XLA inside strategy.run fails on CPU devices ("Trying to access resource ...
+        # located in device CPU:1 from device CPU:0"): distributed steps run as a graph.
+        self.jit_compile = bool(jit_compile) and not self._distributed
         self._stateful_layers = _stateful_rnn_layers(model)
+        if self._distributed and self._stateful_layers:
+            raise ConfigurationError(
+                "TrainingLoop cannot distribute a model with stateful RNN layers: their state "
+                "is one variable, not one per replica. Train long streams with "
+                "seqkit.trainers.StreamTrainer(strategy=...), which gives each replica its own streams."
+            )
+        with strategy.scope() if self._distributed else _no_scope():
+            self.optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
+            self.optimizer.build(model.trainable_variables)
         self._state_variables = [v for layer in self._stateful_layers for v in layer.states]
         self._traces = 0
         self._windowing: tuple[int, Callable[[tf.Tensor], tf.Tensor]] | None = None
         self._train = tf.function(self._train_steps, jit_compile=self.jit_compile)
         self._evaluate = tf.function(self._evaluate_steps, jit_compile=self.jit_compile)
+        self._distributed_train = tf.function(self._distributed_steps)
 
     @property
     def traces(self) -> int:
@@ -390,6 +419,72 @@ class TrainingLoop:
                 records, tf.reshape(step, [1, 1]), tf.reshape(record, [1, 3])
             )
         return records
+
+    def _replica_step(self, data: dict[str, tf.Tensor], slots: tf.Tensor, global_count: tf.Tensor) -> tf.Tensor:
+        """One replica's share of a step: its slice of the batch, loss over the global count."""
+        model = self.model
+        variables = model.trainable_variables
+        weights = tf.cast(slots >= 0, tf.float32)
+        batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
+        replicas = float(self.strategy.num_replicas_in_sync)  # type: ignore[union-attr]
+        with tf.GradientTape() as tape:
+            outputs = model(batch_inputs, training=True)
+            cross_entropy = keras.losses.sparse_categorical_crossentropy(batch_targets, outputs)
+            loss = tf.reduce_sum(cross_entropy * weights) / global_count
+            regularization = tf.add_n(model.losses) if model.losses else tf.constant(0.0)
+            loss = loss + regularization / replicas
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        correct = tf.cast(
+            tf.equal(tf.argmax(outputs, axis=-1, output_type=tf.int32), batch_targets), tf.float32
+        )
+        count = tf.reduce_sum(weights)
+        return tf.stack(
+            [tf.reduce_sum(cross_entropy * weights) + regularization * count, tf.reduce_sum(correct * weights), count]
+        )
+
+    def _distributed_steps(self, data: dict[str, tf.Tensor], iterator: Any, num_steps: tf.Tensor) -> tf.Tensor:
+        """An epoch under the strategy: every step through ``strategy.run``; (loss sum, correct, count)."""
+        self._traces += 1
+        strategy = self.strategy
+        assert strategy is not None
+        totals = tf.zeros([3], tf.float32)
+        for _ in tf.range(num_steps):
+            slots, global_count = next(iterator)
+            per_replica = strategy.run(self._replica_step, args=(data, slots, global_count))
+            totals += strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return totals
+
+    def _distribute_plan(self, plan: EpochPlan) -> Any:
+        """The plan as a distributed dataset: replica ``k`` gets columns ``k*b .. (k+1)*b - 1``.
+
+        The batch is padded with empty slots to a multiple of the replicas, so any batch
+        size splits (Keras ``fit`` under MirroredStrategy refuses uneven batches).
+        """
+        strategy = self.strategy
+        assert strategy is not None
+        replicas = strategy.num_replicas_in_sync
+        per_replica = -(-plan.batch_size // replicas)
+        indices = np.pad(plan.indices, ((0, 0), (0, per_replica * replicas - plan.batch_size)), constant_values=-1)
+        counts = (plan.indices >= 0).sum(axis=1).astype(np.float32)
+
+        def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+            local = context.num_replicas_in_sync // context.num_input_pipelines
+            first = context.input_pipeline_id * local
+            parts = [
+                tf.data.Dataset.from_tensor_slices(
+                    (indices[:, replica * per_replica : (replica + 1) * per_replica], counts)
+                )
+                for replica in range(first, first + local)
+            ]
+            if local == 1:
+                return parts[0]
+            return tf.data.Dataset.zip(tuple(parts)).flat_map(
+                lambda *batches: tf.data.Dataset.from_tensor_slices(
+                    tuple(tf.stack(component) for component in zip(*batches))
+                )
+            )
+
+        return strategy.distribute_datasets_from_function(dataset_fn)
 
     def _evaluate_steps(
         self, inputs: tf.Tensor, targets: tf.Tensor, indices: tf.Tensor
@@ -553,6 +648,14 @@ class TrainingLoop:
         """
         for plan in plans:
             self._check_plan(plan, num_samples)
+        if self._distributed:
+            logs = []
+            for plan in plans:
+                loss_sum, correct, count = self._distributed_train(
+                    data, iter(self._distribute_plan(plan)), tf.constant(plan.steps, tf.int32)
+                ).numpy()
+                logs.append({"loss": float(loss_sum / count), "accuracy": float(correct / count)})
+            return logs
         indices = np.concatenate([plan.indices for plan in plans])
         reset_rows = np.concatenate([plan.reset_rows for plan in plans])
         steps = indices.shape[0]
@@ -722,8 +825,8 @@ class StreamLoop:
 
     One compiled call runs one epoch (a ``tf.range`` loop over the distributed iterator).
     With the default strategy the step is compiled with XLA; under a distributing
-    strategy it runs as a plain graph (XLA inside ``strategy.run`` is not supported
-    for the cross-replica all-reduce on CPU).
+    strategy it runs as a plain graph: XLA inside ``strategy.run`` fails on CPU devices
+    ("Trying to access resource ... located in device CPU:1 from device CPU:0").
 
     Args:
         build: builds the network (:func:`seqkit.models.build_stream_model`): inputs

@@ -16,6 +16,7 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import abc
+import contextlib
 import functools
 import os
 import time
@@ -227,6 +228,10 @@ class Trainer(abc.ABC):
     def _plans(self, windows: Windows) -> Callable[[int], EpochPlan]:
         """``epoch -> EpochPlan``: which samples feed each step of that epoch."""
 
+    def _distribution(self) -> Any:
+        """The ``tf.distribute.Strategy`` to train under, or None for one device."""
+        return None
+
     def _stride(self) -> int:
         """The stride actually used: the given one, else 1."""
         return 1 if self.stride is None else int(self.stride)
@@ -292,8 +297,10 @@ class Trainer(abc.ABC):
             )
 
         keras.utils.set_random_seed(int(self.seed))
-        network = build(self._network_batch_size(windows))
-        loop = TrainingLoop(network, learning_rate=float(self.learning_rate))
+        strategy = self._distribution()  # None: one device
+        with contextlib.nullcontext() if strategy is None else strategy.scope():
+            network = build(self._network_batch_size(windows))
+        loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy)
         started = time.perf_counter()
         plans = self._plans(windows)
         all_callbacks = [*self.callbacks, *callbacks]
@@ -321,8 +328,8 @@ class Trainer(abc.ABC):
         )
         history.steps = history.epochs * plans(0).steps
         predictor = network
-        if self.stateful:
-            predictor = build(1)
+        if self.stateful or strategy is not None:  # a plain copy: batch 1, or outside the strategy
+            predictor = build(1 if self.stateful else None)
             predictor.set_weights(network.get_weights())
         record = {
             "trainer": type(self).__name__,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from seqkit.engine import EpochPlan, shuffled_plan
+from seqkit.errors import parameter_error
 from seqkit.trainers.base import Trainer
 from seqkit.windows import Windows
 
@@ -16,8 +17,15 @@ class StatelessTrainer(Trainer):
     Batches are drawn as Keras ``fit`` draws them: shuffled each epoch (unless
     ``shuffle=False``), ``ceil(n / batch_size)`` optimizer steps, the last partial.
 
+    With ``strategy`` the epoch runs under ``tf.distribute``: every step's batch is split
+    over the replicas (padded with empty slots when it does not split evenly) and the
+    gradients are all-reduced, which matches one device at the same batch size up to
+    floating-point rounding. Distributed steps are not XLA-compiled.
+
     Args:
         shuffle: reshuffle the windows every epoch. Defaults to True (Keras's default).
+        strategy: None or ``"default"`` (one device), ``"mirrored"``, ``"multi-worker"``
+            (reads ``TF_CONFIG``) or a :class:`tf.distribute.Strategy`. Defaults to None.
         **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`.
 
     >>> from seqkit import alphabet
@@ -27,9 +35,33 @@ class StatelessTrainer(Trainer):
     (2, 3)
     """
 
-    def __init__(self, *, shuffle: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, shuffle: bool = True, strategy: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.shuffle = shuffle
+        self.strategy = strategy
+
+    def _validate(self) -> None:
+        super()._validate()
+        from seqkit.distribute import STRATEGY_NAMES
+
+        if not (self.strategy is None or self.strategy in STRATEGY_NAMES or hasattr(self.strategy, "scope")):
+            raise parameter_error(
+                type(self).__name__, "strategy",
+                "None, 'default', 'mirrored', 'multi-worker' or a tf.distribute.Strategy", self.strategy,
+            )
+
+    def get_params(self) -> dict[str, Any]:
+        """The hyperparameters; ``strategy`` is left out: where a model trains is not what it is."""
+        params = super().get_params()
+        params.pop("strategy", None)
+        return params
+
+    def _distribution(self) -> Any:
+        if self.strategy is None or self.strategy == "default":
+            return None
+        from seqkit.distribute import resolve_strategy
+
+        return resolve_strategy(self.strategy)
 
     def _network_batch_size(self, windows: Windows) -> int | None:
         return None

@@ -111,10 +111,9 @@ class StreamTrainer(Trainer):
             raise parameter_error(owner, "jit_compile", "None, True or False", self.jit_compile)
 
     def get_params(self) -> dict[str, Any]:
+        """The hyperparameters; ``strategy`` is left out (the spec's ``streams`` records it)."""
         params = super().get_params()
-        strategy = params.get("strategy")
-        if strategy is not None and not isinstance(strategy, str):
-            params["strategy"] = strategy_name(strategy)
+        params.pop("strategy", None)
         return params
 
     def _network_batch_size(self, windows: Windows) -> int | None:  # pragma: no cover - not used
