@@ -108,6 +108,10 @@ def train(
     --tokens "..." is given. The table at the end shows the training accuracy
     and the accuracy over the training windows, token by token.
 
+    The defaults shown are the stateless trainer's; an option you leave out keeps
+    the chosen trainer's own default (in-batch: LSTM 16 for 5000 epochs, as in the
+    tutorial; stream: segments of 64 steps on 32 streams through an embedding).
+
     \b
     Examples:
       seqkit train --window 3 --epochs 200 --out alphabet.seqkit
@@ -130,22 +134,25 @@ def train(
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
     from seqkit.trainers import TRAINERS
 
-    settings: dict[str, Any] = dict(
-        window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
-        dropout=dropout, epochs=epochs, learning_rate=learning_rate, seed=seed,
-    )
-    if batch_size is not None:
-        settings["batch_size"] = batch_size
-    if reset is not None:
-        settings["reset"] = reset
-    if trainer_name == "stream":  # ids through an embedding, segments of --window steps
-        if click.get_current_context().get_parameter_source("encoding") == click.core.ParameterSource.DEFAULT:
-            settings["encoding"] = "embedding"
+    # Options left at their defaults are not passed: each trainer keeps its own defaults
+    # (in-batch: LSTM 16 for 5000 epochs, the tutorial's; stream: segments of 64 steps,
+    # 32 streams, an embedding). The defaults shown in --help are the stateless trainer's.
+    context = click.get_current_context()
+    given = {
+        name: value
+        for name, value in dict(
+            window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
+            dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
+        ).items()
+        if value is not None and context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+    }
+    settings: dict[str, Any] = dict(seed=seed, **given)
     if strategy != "default":
         settings["strategy"] = strategy
     if checkpoint_dir is not None:
         settings.update(checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
     trainer = TRAINERS[trainer_name](**settings)
+    epochs = int(trainer.epochs)
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
         callbacks.append(StopAtAccuracy(until_accuracy))

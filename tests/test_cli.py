@@ -402,3 +402,16 @@ def test_experiments_table_shows_both_accuracies_and_the_stateful_probes(runner)
     assert "stateful" in table and "100.00%" in table and "A → " in table
     assert "cold K → " in table and "A..J, K → " in table
     assert "epoch 1/1" in err.getvalue()
+
+
+def test_train_keeps_each_trainers_own_defaults_for_options_not_given(runner):
+    result = invoke(runner, ["train", "--trainer", "in-batch", "--epochs", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    hyperparameters = json.loads(result.stdout)["hyperparameters"]
+    assert (hyperparameters["units"], hyperparameters["epochs"]) == (16, 2)
+
+
+def test_train_passes_the_options_given_over_the_trainers_defaults(runner):
+    result = invoke(runner, ["train", "--trainer", "in-batch", "--epochs", "2", "--units", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hyperparameters"]["units"] == 4
