@@ -120,8 +120,12 @@ def train(
       seqkit train --window 3 --plot curves.png --tensorboard logs/
       seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
     """
-    if reset is not None and trainer_name != "stateful":
+    if reset is not None and trainer_name == "stream" and reset not in ("epoch", "boundary"):
+        raise click.UsageError(f"--trainer stream resets at 'epoch' or 'boundary' only; got --reset {reset}.")
+    if reset is not None and trainer_name not in ("stateful", "stream"):
         raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
+    if checkpoint_dir is not None and trainer_name == "stream":
+        raise click.UsageError("--checkpoint does not apply to --trainer stream yet: stream training writes no checkpoints.")
     if strategy != "default" and trainer_name == "stateful":
         raise click.UsageError("--strategy does not apply to --trainer stateful (one state for all replicas); "
                                "use --trainer stream, which gives each replica its own streams.")

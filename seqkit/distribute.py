@@ -82,7 +82,13 @@ def resolve_strategy(strategy: StrategyLike) -> tf.distribute.Strategy:
                 "\"host2:2222\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}'; "
                 f"got {os.environ.get('TF_CONFIG')!r}."
             ) from None
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        try:
+            return tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as error:
+            raise ConfigurationError(
+                f"Cannot start the 'multi-worker' strategy: {error}. Create it first thing in the "
+                "process, before any other TensorFlow work."
+            ) from None
     raise ConfigurationError(
         f"Unknown strategy {strategy!r}: expected 'default', 'mirrored', 'multi-worker', None "
         "or a tf.distribute.Strategy."

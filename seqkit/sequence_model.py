@@ -72,7 +72,7 @@ class SequenceModel:
 
     Args:
         network: the Keras model used for prediction. For stateful models, a
-            batch-1 stateful network (see :func:`batch_one_twin`).
+            batch-1 stateful network with the trained weights.
         vocabulary: maps tokens to the ids the network was trained on.
         layout: how windows are presented to the network.
         window_length: ``L``, the ids per window the network reads.
@@ -150,7 +150,6 @@ class SequenceModel:
                 f"A stateful model reads {self.window_length} tokens per step; got {len(ids)} tokens, "
                 f"which is not a multiple of {self.window_length}."
             )
-        probabilities = np.empty((0, self.vocabulary.size))
         for start in range(0, len(ids), self.window_length):
             probabilities = self._probabilities(np.asarray([ids[start : start + self.window_length]]))
         return probabilities[0]
@@ -214,6 +213,13 @@ class SequenceModel:
             raise ConfigurationError(f"steps must be an int >= 0; got {steps!r}.")
         if temperature is not None and not temperature > 0:
             raise ConfigurationError(f"temperature must be a positive number or None; got {temperature!r}.")
+        if self.stateful and self.window_length != 1 and steps:
+            raise ConfigurationError(
+                f"generate needs a stateful model that reads one token per step; this one reads "
+                f"windows of {self.window_length}, and feeding back overlapping windows would read "
+                "each token into the state several times. Train it with window=1 (the stateful "
+                "default), or use predict_next on whole windows."
+            )
         context = list(prime)
         generator = np.random.default_rng(seed)
         generated: list[str] = []
@@ -231,11 +237,7 @@ class SequenceModel:
             context.append(token)
             if step + 1 < steps:
                 if self.stateful:
-                    if self.window_length != 1:
-                        context_ids = self.vocabulary.encode(context[-self.window_length :])
-                        distribution = self._step_stateful(context_ids)
-                    else:
-                        distribution = self._step_stateful([token_id])
+                    distribution = self._step_stateful([token_id])
                 else:
                     distribution = self.next_distribution(context)
         return generated
@@ -245,9 +247,9 @@ class SequenceModel:
         """Accuracy over ``windows`` (ids of this model's vocabulary).
 
         Stateless models predict all windows independently, a few thousand at a
-        time. Stateful models are reset, then read the windows in order, state
-        carried from one to the next and reset where the sequence changes, as they
-        were trained. A :class:`~seqkit.windows.WindowIndex` is materialized one
+        time. Stateful models are reset, then read the windows in order through the
+        batch-1 copy, state carried from one to the next and reset wherever the
+        corpus sequence changes, whatever reset policy training used. A :class:`~seqkit.windows.WindowIndex` is materialized one
         chunk at a time, so evaluating a long corpus needs no ``(n, L)`` copy.
         """
         if len(windows) == 0:
@@ -308,19 +310,6 @@ class SequenceModel:
             for number, row in enumerate(wrong[:MAX_MISTAKES])
         )
         return Evaluation(1.0 - len(wrong) / len(windows), len(windows), mistakes, wrong=len(wrong))
-
-
-def batch_one_twin(network: keras.Model, build: Any) -> keras.Model:
-    """A batch-1 copy of a stateful ``network`` with its trained weights.
-
-    Args:
-        network: the trained (batch ``N``) network.
-        build: a callable ``build(batch_size) -> keras.Model`` that builds the
-            same architecture at another batch size.
-    """
-    twin = build(1)
-    twin.set_weights(network.get_weights())
-    return twin
 
 
 def require_fitted(model: SequenceModel | None) -> SequenceModel:

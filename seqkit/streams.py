@@ -28,7 +28,9 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +72,31 @@ class TokenFile:
     document_starts: np.ndarray
     name: str = "corpus"
     level: str = "char"
+
+    def __post_init__(self) -> None:
+        file = Path(self.path)
+        try:
+            size = file.stat().st_size
+        except OSError:
+            raise DataError(f"Token file '{file}' does not exist or cannot be read. Check the path.") from None
+        if size == 0 or size % _ID_DTYPE.itemsize:
+            raise DataError(
+                f"Token file '{file}' holds {size} bytes, not a whole, non-zero number of int32 ids: "
+                "it is truncated or not a seqkit token file. Encode the corpus again with encode_corpus."
+            )
+        starts = np.asarray(self.document_starts)
+        length = size // _ID_DTYPE.itemsize
+        if (
+            starts.ndim != 1
+            or len(starts) == 0
+            or starts[0] != 0
+            or np.any(np.diff(starts) <= 0)
+            or starts[-1] >= length
+        ):
+            raise DataError(
+                f"The document starts of token file '{file}' must begin at 0, increase, and stay "
+                f"below its {length} ids. Encode the corpus again with encode_corpus."
+            )
 
     @property
     def length(self) -> int:
@@ -137,17 +164,29 @@ def _write(
     documents: Iterable[np.ndarray], vocabulary: Vocabulary, path: str | os.PathLike[str], *, name: str, level: str
 ) -> TokenFile:
     target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     starts: list[int] = []
     total = 0
-    with open(target, "wb") as handle:
-        for ids in documents:
-            if len(ids) == 0:
-                continue
-            starts.append(total)
-            handle.write(np.asarray(ids, dtype=_ID_DTYPE).tobytes())
-            total += len(ids)
-    if total == 0:
-        raise DataError(f"The corpus {name!r} is empty: nothing to encode into '{target}'.")
+    # Written beside the target and renamed over it only when complete (as seqkit.atomic
+    # does for small files): a failure midway leaves the old file, or none.
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            for ids in documents:
+                if len(ids) == 0:
+                    continue
+                starts.append(total)
+                handle.write(np.asarray(ids, dtype=_ID_DTYPE).tobytes())
+                total += len(ids)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if total == 0:
+            raise DataError(f"The corpus {name!r} is empty: nothing to encode into '{target}'.")
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
     return TokenFile(target, vocabulary, np.asarray(starts, dtype=np.int64), name=name, level=level)
 
 

@@ -415,3 +415,18 @@ def test_train_passes_the_options_given_over_the_trainers_defaults(runner):
     result = invoke(runner, ["train", "--trainer", "in-batch", "--epochs", "2", "--units", "4", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["hyperparameters"]["units"] == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--trainer", "stream", "--reset", "every:2"],
+         "Error: --trainer stream resets at 'epoch' or 'boundary' only; got --reset every:2."),
+        (["--trainer", "stream", "--checkpoint", "run"],
+         "Error: --checkpoint does not apply to --trainer stream yet: stream training writes no checkpoints."),
+    ],
+)
+def test_stream_training_options_that_do_not_apply_are_usage_errors(runner, args, message):
+    result = invoke(runner, ["train", *args])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == message

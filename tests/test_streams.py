@@ -274,3 +274,64 @@ def test_seqkit_train_stream_saves_a_model_that_generates(runner, tmp_path):
     assert "StreamTrainer" in result.output and bundle.is_file()
     result = runner.invoke(cli, ["generate", str(bundle), "--prime", "def ", "--steps", "5"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_missing_token_file_is_refused_with_a_seqkit_error(tmp_path):
+    from seqkit.streams import TokenFile
+    from seqkit.vocab import Vocabulary
+
+    with pytest.raises(DataError) as error:
+        TokenFile(tmp_path / "none.ids", Vocabulary(["a"]), np.array([0]))
+    assert str(error.value) == (
+        f"Token file '{tmp_path / 'none.ids'}' does not exist or cannot be read. Check the path."
+    )
+
+
+def test_a_truncated_token_file_is_refused(tmp_path):
+    from seqkit.streams import TokenFile
+    from seqkit.vocab import Vocabulary
+
+    path = tmp_path / "cut.ids"
+    path.write_bytes(b"\x00" * 6)
+    with pytest.raises(DataError) as error:
+        TokenFile(path, Vocabulary(["a"]), np.array([0]))
+    assert str(error.value) == (
+        f"Token file '{path}' holds 6 bytes, not a whole, non-zero number of int32 ids: it is "
+        "truncated or not a seqkit token file. Encode the corpus again with encode_corpus."
+    )
+
+
+def test_a_failed_encoding_leaves_no_partial_token_file(tmp_path):
+    from seqkit.datasets import Corpus
+    from seqkit.errors import VocabularyError
+    from seqkit.streams import encode_corpus
+    from seqkit.vocab import Vocabulary
+
+    with pytest.raises(VocabularyError):
+        encode_corpus(Corpus.from_sequences(["abc", "abx"]), Vocabulary(["a", "b", "c"]), tmp_path / "c.ids")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_stream_batch_size_must_split_across_replicas():
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        from seqkit.distribute import split_cpu
+        split_cpu(2)
+        import seqkit
+        from seqkit.errors import ConfigurationError
+        from seqkit.trainers import StreamTrainer
+        try:
+            StreamTrainer(batch_size=3, window=4, strategy="mirrored", epochs=1).fit(seqkit.alphabet())
+        except ConfigurationError as error:
+            print(error)
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == (
+        "The 'batch_size' parameter of StreamTrainer must be a multiple of the 2 replicas "
+        "(each replica trains its own streams). Got 3 instead."
+    )

@@ -206,3 +206,14 @@ def test_unsupported_data_is_refused():
     assert str(error.value) == (
         "Cannot train on a int: give a seqkit Corpus, a string, or a list of string tokens."
     )
+
+
+def test_stateful_generation_with_windows_longer_than_one_is_refused():
+    model, _ = StatefulTrainer(window=2, units=4, epochs=1).fit(seqkit.alphabet())
+    with pytest.raises(ConfigurationError) as error:
+        model.generate("AB", 3)
+    assert str(error.value) == (
+        "generate needs a stateful model that reads one token per step; this one reads windows "
+        "of 2, and feeding back overlapping windows would read each token into the state several "
+        "times. Train it with window=1 (the stateful default), or use predict_next on whole windows."
+    )

@@ -150,6 +150,14 @@ class StreamTrainer(Trainer):
         if resume:
             raise ConfigurationError("StreamTrainer cannot resume: it writes no checkpoints yet.")
         strategy = resolve_strategy(self.strategy)
+        replicas = int(strategy.num_replicas_in_sync)
+        if int(self.batch_size) % replicas:
+            raise parameter_error(
+                type(self).__name__,
+                "batch_size",
+                f"a multiple of the {replicas} replicas (each replica trains its own streams)",
+                self.batch_size,
+            )
         with tempfile.TemporaryDirectory(prefix="seqkit-stream-") as folder:
             if isinstance(data, TokenFile):
                 tokens = data
