@@ -582,8 +582,9 @@ class TrainingLoop:
             )
         windowing = (int(inputs.window_length), inputs.encode)
         if self._windowing is not None and self._windowing != windowing:
-            # Another window length or encoder: the compiled function must be traced anew.
+            # Another window length or encoder: the compiled functions must be traced anew.
             self._train = tf.function(self._train_steps, jit_compile=self.jit_compile)
+            self._distributed_train = tf.function(self._distributed_steps)
         self._windowing = windowing
         data = {
             "sequence": tf.constant(sequence, dtype=tf.int32),
