@@ -26,12 +26,27 @@ quiet_import()
 
 import tensorflow as tf
 
-from seqkit.errors import ConfigurationError
+from seqkit.errors import ConfigurationError, parameter_error
 
 __all__ = ["STRATEGY_NAMES", "StrategyLike", "resolve_strategy", "split_cpu", "strategy_name"]
 
 STRATEGY_NAMES: tuple[str, ...] = ("default", "mirrored", "multi-worker")
 StrategyLike = str | tf.distribute.Strategy | None
+
+
+def check_strategy(owner: str, strategy: object) -> None:
+    """Refuse a ``strategy`` hyperparameter that is no name seqkit knows and no Strategy.
+
+    >>> check_strategy("StreamTrainer", "mirrored")
+    >>> check_strategy("StreamTrainer", "tpu")
+    Traceback (most recent call last):
+    ...
+    seqkit.errors.ConfigurationError: The 'strategy' parameter of StreamTrainer must be None, 'default', 'mirrored', 'multi-worker' or a tf.distribute.Strategy. Got 'tpu' instead.
+    """
+    if not (strategy is None or strategy in STRATEGY_NAMES or isinstance(strategy, tf.distribute.Strategy)):
+        raise parameter_error(
+            owner, "strategy", "None, 'default', 'mirrored', 'multi-worker' or a tf.distribute.Strategy", strategy
+        )
 
 
 def split_cpu(devices: int) -> None:

@@ -33,6 +33,7 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -245,12 +246,6 @@ def stateful_batch_size(model: keras.Model) -> int | None:
     return None
 
 
-def _no_scope() -> Any:
-    import contextlib
-
-    return contextlib.nullcontext()
-
-
 class _NoCallbacks:
     """The do-nothing stand-in for an empty :class:`keras.callbacks.CallbackList`."""
 
@@ -344,7 +339,7 @@ class TrainingLoop:
                 "is one variable, not one per replica. Train long streams with "
                 "seqkit.trainers.StreamTrainer(strategy=...), which gives each replica its own streams."
             )
-        with strategy.scope() if self._distributed else _no_scope():
+        with strategy.scope() if self._distributed else contextlib.nullcontext():
             self.optimizer = keras.optimizers.Adam(learning_rate=self.learning_rate)
             self.optimizer.build(model.trainable_variables)
         self._state_variables = [v for layer in self._stateful_layers for v in layer.states]
@@ -946,7 +941,6 @@ class StreamLoop:
         steps: int,
         epochs: int,
         callbacks: Sequence[keras.callbacks.Callback] = (),
-        tokens_per_step: int | None = None,
     ) -> dict[str, list[float]]:
         """Train ``epochs`` epochs of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from seqkit.engine import EpochPlan, shuffled_plan
-from seqkit.errors import parameter_error
 from seqkit.trainers.base import Trainer
 from seqkit.windows import Windows
 
@@ -42,13 +41,9 @@ class StatelessTrainer(Trainer):
 
     def _validate(self) -> None:
         super()._validate()
-        from seqkit.distribute import STRATEGY_NAMES
+        from seqkit.distribute import check_strategy
 
-        if not (self.strategy is None or self.strategy in STRATEGY_NAMES or hasattr(self.strategy, "scope")):
-            raise parameter_error(
-                type(self).__name__, "strategy",
-                "None, 'default', 'mirrored', 'multi-worker' or a tf.distribute.Strategy", self.strategy,
-            )
+        check_strategy(type(self).__name__, self.strategy)
 
     def get_params(self) -> dict[str, Any]:
         """The hyperparameters; ``strategy`` is left out: where a model trains is not what it is."""

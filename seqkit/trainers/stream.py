@@ -15,14 +15,14 @@ from typing import Any
 import keras
 import numpy as np
 
-from seqkit.distribute import STRATEGY_NAMES, StrategyLike, resolve_strategy, strategy_name
+from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
 from seqkit.engine import StreamLoop
 from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
 from seqkit.sequence_model import SequenceModel
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
-from seqkit.trainers.base import CorpusLike, FitResult, History, Trainer, as_corpus
+from seqkit.trainers.base import CorpusLike, FitResult, History, Trainer, _jsonable, as_corpus
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, sliding_window_index
 
@@ -102,11 +102,7 @@ class StreamTrainer(Trainer):
             raise ConfigurationError(
                 "StreamTrainer does not write checkpoints yet; leave checkpoint_dir=None."
             )
-        if not (self.strategy is None or self.strategy in STRATEGY_NAMES or hasattr(self.strategy, "scope")):
-            raise parameter_error(
-                owner, "strategy", "None, 'default', 'mirrored', 'multi-worker' or a tf.distribute.Strategy",
-                self.strategy,
-            )
+        check_strategy(owner, self.strategy)
         if self.jit_compile is not None and not isinstance(self.jit_compile, bool):
             raise parameter_error(owner, "jit_compile", "None, True or False", self.jit_compile)
 
@@ -202,7 +198,7 @@ class StreamTrainer(Trainer):
                 layer.set_weights(loop.model.get_layer(layer.name).get_weights())
         record = {
             "trainer": type(self).__name__,
-            "hyperparameters": _params_record(self.get_params()),
+            "hyperparameters": _jsonable(self.get_params()),
             "layout": TimeSteps("embedding").get_config(),
             "model": spec.get_config(),
             "window_length": 1,
@@ -221,9 +217,3 @@ class StreamTrainer(Trainer):
         self.model_, self.history_, self.network_ = model, history, loop.model
         self.epoch_seconds_ = list(logs["seconds"])
         return FitResult(model, history)
-
-
-def _params_record(params: dict[str, Any]) -> dict[str, Any]:
-    from seqkit.trainers.base import _jsonable
-
-    return _jsonable(params)
