@@ -1,0 +1,75 @@
+"""The training core reproduces its recorded weights bit for bit.
+
+``tests/data/core_weights*.npz`` hold the final weights of seqkit's reference runs
+(``tests/digest_worker.py``: every trainer at seed 7 on the alphabet, and the stateless
+and stream trainers under MirroredStrategy), recorded before the core was rebuilt around
+one train step. On the machine and library versions they were recorded with
+(``core_weights.json``), every weight must be equal bit for bit; elsewhere (another CPU
+or TensorFlow gives other float rounding) within float32 tolerance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+DATA = Path(__file__).with_name("data")
+WORKER = Path(__file__).with_name("digest_worker.py")
+
+
+
+def platform_key() -> str:
+    """A short digest of the CPU flags, the machine and the TensorFlow, Keras and NumPy versions."""
+    import keras
+    import numpy
+    import tensorflow
+
+    flags = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("flags"):
+                flags = " ".join(sorted(line.split(":", 1)[1].split()))
+                break
+    text = "|".join([platform.machine(), flags, tensorflow.__version__, keras.__version__, numpy.__version__])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sha256(weights: np.lib.npyio.NpzFile, run: str) -> str:
+    digest = hashlib.sha256()
+    for name in sorted((key for key in weights.files if key.startswith(run + "/")), key=lambda key: int(key.split("/")[1])):
+        digest.update(np.ascontiguousarray(weights[name]).tobytes())
+    return digest.hexdigest()
+
+
+def _train(tmp_path: Path, *mode: str) -> np.lib.npyio.NpzFile:
+    out = tmp_path / "weights.npz"
+    subprocess.run(
+        [sys.executable, str(WORKER), str(out), *mode],
+        check=True, timeout=300, cwd=Path(__file__).parents[1], capture_output=True,
+    )
+    return np.load(out)
+
+
+@pytest.mark.parametrize("mode", [(), ("mirrored",)], ids=["one-device", "mirrored"])
+def test_reference_runs_reproduce_the_recorded_weights(tmp_path, mode):
+    suffix = "_mirrored" if mode else ""
+    recorded = np.load(DATA / f"core_weights{suffix}.npz")
+    record = json.loads((DATA / "core_weights.json").read_text())
+    trained = _train(tmp_path, *mode)
+    assert sorted(trained.files) == sorted(recorded.files)
+    runs = sorted({name.split("/")[0] for name in recorded.files})
+    if platform_key() == record["platform"]:
+        for run in runs:
+            assert _sha256(trained, run) == record["sha256"][run], f"{run}: weights differ from the recorded ones"
+    else:
+        for name in recorded.files:
+            np.testing.assert_allclose(trained[name], recorded[name], rtol=1e-3, atol=1e-4, err_msg=name)
