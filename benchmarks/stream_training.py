@@ -59,35 +59,53 @@ def seqkit_run(megabytes: float, units: int, epochs: int = 2) -> dict[str, float
     }
 
 
-def keras_run(megabytes: float, units: int, epochs: int = 2) -> dict[str, float]:
-    """The same model and batches through plain Keras fit (stateful, shuffle=False)."""
+def keras_run(
+    megabytes: float,
+    units: int,
+    epochs: int = 2,
+    *,
+    streams: int = STREAMS,
+    segment: int = SEGMENT,
+    embedding: int = EMBEDDING,
+    jit_compile: bool | str = "auto",
+    use_cudnn: bool | str = "auto",
+    corpus=None,
+) -> dict[str, float]:
+    """The same model and batches through plain Keras fit (stateful, shuffle=False).
+
+    The keyword arguments default to this benchmark's model and Keras's own defaults;
+    ``benchmarks/devices.py`` passes others (its sizes, and XLA / cuDNN set as on the
+    seqkit path it compares with). Under a mixed-precision global policy the output
+    layer stays float32, as Keras's mixed-precision guide does it.
+    """
     import keras
     import numpy as np
 
     from seqkit.corpora import python_stdlib
     from seqkit.streams import StreamLayout
 
-    corpus = python_stdlib(max_bytes=int(megabytes * 1_000_000))
+    corpus = corpus if corpus is not None else python_stdlib(max_bytes=int(megabytes * 1_000_000))
     vocabulary = corpus.vocabulary()
     ids = np.concatenate([vocabulary.encode_array(document) for document in corpus.sequences])
-    layout = StreamLayout(len(ids), STREAMS, SEGMENT)
+    layout = StreamLayout(len(ids), streams, segment)
     starts = layout.segment_starts().reshape(-1)  # step-major: batch t is rows t*B .. t*B + B - 1
-    positions = starts[:, None] + np.arange(SEGMENT)
+    positions = starts[:, None] + np.arange(segment)
     inputs, targets = ids[positions] + 1, ids[positions + 1]
 
     keras.utils.set_random_seed(7)
     model = keras.Sequential(
         [
-            keras.Input(batch_shape=(STREAMS, SEGMENT), dtype="int32"),
-            keras.layers.Embedding(vocabulary.size + 1, EMBEDDING),
-            keras.layers.LSTM(units, return_sequences=True, stateful=True),
-            keras.layers.Dense(vocabulary.size),
+            keras.Input(batch_shape=(streams, segment), dtype="int32"),
+            keras.layers.Embedding(vocabulary.size + 1, embedding),
+            keras.layers.LSTM(units, return_sequences=True, stateful=True, use_cudnn=use_cudnn),
+            keras.layers.Dense(vocabulary.size, dtype="float32"),
         ]
     )
     model.compile(
         optimizer=keras.optimizers.Adam(0.001),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        jit_compile=jit_compile,
     )
 
     class ResetAndTime(keras.callbacks.Callback):
@@ -105,13 +123,14 @@ def keras_run(megabytes: float, units: int, epochs: int = 2) -> dict[str, float]
             self.seconds.append(time.perf_counter() - self.started)
 
     timer = ResetAndTime()
-    history = model.fit(inputs, targets, batch_size=STREAMS, shuffle=False, epochs=epochs, verbose=0, callbacks=[timer])
+    history = model.fit(inputs, targets, batch_size=streams, shuffle=False, epochs=epochs, verbose=0, callbacks=[timer])
     return {
         "tokens_per_epoch": layout.tokens_per_epoch,
         "epoch_seconds": timer.seconds[-1],
         "chars_per_second": layout.tokens_per_epoch / timer.seconds[-1],
         "loss": history.history["loss"][-1],
         "accuracy": history.history["accuracy"][-1],
+        "jit_compile": bool(model.jit_compile),
     }
 
 

@@ -31,13 +31,7 @@ def evaluate(
     corpus = load_corpus(
         use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level, default_level=model_level(model)
     )
-    from seqkit.windows import sliding_windows
-
-    stride = (model.spec.get("hyperparameters") or {}).get("stride")
-    if not isinstance(stride, int):
-        stride = model.window_length if model.stateful else 1
-    windows = sliding_windows(corpus.encode(model.vocabulary), model.window_length, stride)
-    evaluation = model.evaluate(windows)
+    evaluation = model.evaluate(model.windows(corpus.encode(model.vocabulary)))
     token_level = model_level(model)
     ui.result(key_value_table("Evaluation", [
         ("model", bundle),

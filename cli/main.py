@@ -18,6 +18,7 @@ import click
 from .evaluate import evaluate
 from .experiments import experiments
 from .generate import generate
+from .info import info
 from .inspect import inspect
 from .predict import predict
 from .render import Consoles
@@ -59,5 +60,5 @@ def main(ctx: click.Context, quiet: bool) -> None:
     ctx.meta["seqkit.quiet"] = quiet
 
 
-for command in (experiments, train, predict, generate, evaluate, inspect, vocab):
+for command in (experiments, train, predict, generate, evaluate, inspect, vocab, info):
     main.add_command(command)

@@ -174,6 +174,6 @@ def model_level(model: Any) -> str:
 
 def open_bundle(path: str) -> Any:
     """Load a bundle; a missing, foreign or corrupted file raises ModelFileError (exit 1)."""
-    from seqkit.bundle import load_bundle
+    from seqkit.sequence_model import SequenceModel
 
-    return load_bundle(path)
+    return SequenceModel.load(path)

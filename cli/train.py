@@ -23,8 +23,17 @@ from .options import (
 )
 from .render import UI, duration, key_value_table, percent
 
-STREAM_EVALUATION_TOKENS = 2000
-"""How many tokens `seqkit train --trainer stream` scores after training (one by one)."""
+WHY_NOT = {
+    ("stateless", "reset"): ": only stateful and stream training carry a state to reset.",
+    ("in-batch", "reset"): ": only stateful and stream training carry a state to reset.",
+    ("in-batch", "batch_size"): ": it trains on the whole dataset as one batch.",
+    ("stateful", "strategy"): " (one state for all replicas); use --trainer stream, which gives each replica its own streams.",
+    ("stream", "checkpoint_dir"): " yet: stream training writes no checkpoints.",
+    ("stream", "stride"): ": its segments follow each other.",
+    ("stream", "layout"): ": a segment is T time steps of token ids.",
+    ("stream", "encoding"): ": it reads token ids through an embedding.",
+}
+"""Why an option means nothing for a trainer, where a reason helps (else just that it does not apply)."""
 
 if TYPE_CHECKING:
     import keras
@@ -38,37 +47,45 @@ if TYPE_CHECKING:
 @click.option("--trainer", "trainer_name", type=click.Choice(TRAINER_NAMES), default="stateless", show_default=True,
               help="stateless: independent windows; in-batch: the whole dataset as one batch; "
                    "stateful: state carried from batch to batch.")
-@click.option("--window", type=POSITIVE, default=1, show_default=True, help="Tokens per input window.")
+@click.option("--window", type=POSITIVE, default=None,
+              help="Tokens per input window (stream: the segment length). [default: 1; stream 64]")
 @click.option("--stride", type=POSITIVE, default=None,
               help="Tokens between window starts. [default: 1; the window length for stateful]")
-@click.option("--layout", type=click.Choice(LAYOUT_NAMES), default="timesteps", show_default=True,
-              help="A window as L time steps, or as one step of L features.")
-@click.option("--encoding", type=click.Choice(ENCODING_NAMES), default="scaled", show_default=True,
-              help="Token ids scaled to [0, 1) (the tutorial's), one-hot vectors, or a learned embedding.")
-@click.option("--units", type=POSITIVE, default=32, show_default=True, help="LSTM units per layer.")
-@click.option("--layers", type=POSITIVE, default=1, show_default=True, help="Stacked LSTM layers.")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
-              help="Dropout after each LSTM layer.")
-@click.option("--epochs", type=POSITIVE, default=500, show_default=True, help="Passes over the data.")
+@click.option("--layout", type=click.Choice(LAYOUT_NAMES), default=None,
+              help="A window as L time steps, or as one step of L features. [default: timesteps]")
+@click.option("--encoding", type=click.Choice(ENCODING_NAMES), default=None,
+              help="Token ids scaled to [0, 1) (the tutorial's), one-hot vectors, or a learned embedding. "
+                   "[default: scaled]")
+@click.option("--units", type=POSITIVE, default=None, help="LSTM units per layer. [default: 32; in-batch 16, stream 128]")
+@click.option("--layers", type=POSITIVE, default=None, help="Stacked LSTM layers. [default: 1]")
+@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
+              help="Dropout after each LSTM layer. [default: 0]")
+@click.option("--epochs", type=POSITIVE, default=None, help="Passes over the data. [default: 500; in-batch 5000, stream 10]")
 @click.option("--batch-size", type=POSITIVE, default=None,
-              help="Samples per step (stateful: parallel streams). [default: 1]")
-@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=0.001, show_default=True,
-              help="Adam's learning rate.")
+              help="Samples per step (stateful, stream: parallel streams). [default: 1; stream 32]")
+@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=None,
+              help="Adam's learning rate. [default: 0.001]")
 @click.option("--reset", type=ResetPolicyType(), default=None, metavar="epoch|boundary|every:K|never",
-              help="Stateful only: when to zero the state. [default: epoch]")
-@click.option("--seed", type=NON_NEGATIVE, default=7, show_default=True,
-              help="Seeds weights and shuffling; the same seed gives the same model on CPU.")
+              help="Stateful and stream: when to zero the state. [default: epoch; stream boundary]")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Seeds weights and shuffling; the same seed gives the same model on CPU. [default: 7]")
+@click.option("--jit", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
+              help="XLA compilation of the training steps. auto: the device policy decides (XLA on a CPU; "
+                   "on a GPU cuDNN or XLA, whichever is faster for the model; see seqkit info).")
+@click.option("--precision", type=click.Choice(("float32", "mixed_float16", "mixed_bfloat16")), default=None,
+              help="float32, or mixed precision (float32 weights and loss; mixed_float16 needs a GPU). "
+                   "[default: float32]")
 @click.option("--until-accuracy", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
-@click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default="default", show_default=True,
+@click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default=None,
               help="tf.distribute strategy (not for --trainer stateful). mirrored: every local GPU (or "
-                   "logical CPU device); multi-worker: the cluster in TF_CONFIG.")
+                   "logical CPU device); multi-worker: the cluster in TF_CONFIG. [default: default]")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
               help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
 @click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Save the training state to this folder after every epoch (see --resume).")
-@click.option("--checkpoint-every", type=POSITIVE, default=1, show_default=True, metavar="K",
-              help="With --checkpoint: save every K epochs (and after the last).")
+@click.option("--checkpoint-every", type=POSITIVE, default=None, metavar="K",
+              help="With --checkpoint: save every K epochs (and after the last). [default: 1]")
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in --checkpoint DIR (same settings and data; --epochs may grow).")
 @figure_options
@@ -80,23 +97,25 @@ def train(
     tokens: str | None,
     level: str | None,
     trainer_name: str,
-    window: int,
+    window: int | None,
     stride: int | None,
-    layout: str,
-    encoding: str,
-    units: int,
-    layers: int,
-    dropout: float,
-    epochs: int,
+    layout: str | None,
+    encoding: str | None,
+    units: int | None,
+    layers: int | None,
+    dropout: float | None,
+    epochs: int | None,
     batch_size: int | None,
-    learning_rate: float,
+    learning_rate: float | None,
     reset: str | None,
-    seed: int,
+    seed: int | None,
+    jit: str,
+    precision: str | None,
     until_accuracy: float | None,
-    strategy: str,
+    strategy: str | None,
     out_path: Path | None,
     checkpoint_dir: Path | None,
-    checkpoint_every: int,
+    checkpoint_every: int | None,
     resume: bool,
     plot_path: Path | None,
     tensorboard_dir: Path | None,
@@ -122,40 +141,32 @@ def train(
     """
     if reset is not None and trainer_name == "stream" and reset not in ("epoch", "boundary"):
         raise click.UsageError(f"--trainer stream resets at 'epoch' or 'boundary' only; got --reset {reset}.")
-    if reset is not None and trainer_name not in ("stateful", "stream"):
-        raise click.UsageError(f"--reset applies to --trainer stateful only; got --trainer {trainer_name}.")
-    if checkpoint_dir is not None and trainer_name == "stream":
-        raise click.UsageError("--checkpoint does not apply to --trainer stream yet: stream training writes no checkpoints.")
-    if strategy != "default" and trainer_name == "stateful":
-        raise click.UsageError("--strategy does not apply to --trainer stateful (one state for all replicas); "
-                               "use --trainer stream, which gives each replica its own streams.")
-    if batch_size is not None and trainer_name == "in-batch":
-        raise click.UsageError("--batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch.")
-    if checkpoint_dir is None and (resume or checkpoint_every != 1):
+    if checkpoint_dir is None and (resume or checkpoint_every is not None):
         given = "--resume" if resume else "--checkpoint-every"
         raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
-    corpus = load_corpus(use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level)
-    from seqkit.callbacks import EpochEnd, StopAtAccuracy
     from seqkit.trainers import TRAINERS
 
-    # Options left at their defaults are not passed: each trainer keeps its own defaults
-    # (in-batch: LSTM 16 for 5000 epochs, the tutorial's; stream: segments of 64 steps,
-    # 32 streams, an embedding). The defaults shown in --help are the stateless trainer's.
-    context = click.get_current_context()
-    given = {
+    # Only the options given are passed: the trainer keeps its own defaults for the others.
+    settings = {
         name: value
         for name, value in dict(
             window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
             dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
+            seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every, jit_compile={"auto": None, "on": True, "off": False}[jit],
         ).items()
-        if value is not None and context.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+        if value is not None
     }
-    settings: dict[str, Any] = dict(seed=seed, **given)
-    if strategy != "default":
-        settings["strategy"] = strategy
-    if checkpoint_dir is not None:
-        settings.update(checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every)
-    trainer = TRAINERS[trainer_name](**settings)
+    trainer_class = TRAINERS[trainer_name]
+    accepted = trainer_class().get_params()
+    for name in settings:
+        if name not in accepted or (trainer_name == "stream" and name == "checkpoint_dir"):
+            option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
+            raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{WHY_NOT.get((trainer_name, name), '.')}")
+    corpus = load_corpus(use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level)
+    from seqkit.callbacks import EpochEnd, StopAtAccuracy
+
+    trainer = trainer_class(**settings)
     epochs = int(trainer.epochs)
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
@@ -177,15 +188,12 @@ def train(
                 f"Interrupted: training stopped at epoch {progress.completed} of {epochs}; {kept}."
             ) from None
         progress.finish()
-    windows = trainer.training_windows(corpus, model.vocabulary)
-    if trainer_name == "stream":  # read token by token through the batch-1 twin: a prefix is enough
-        windows = windows.take(slice(0, STREAM_EVALUATION_TOKENS))
+    windows = trainer.evaluation_windows(corpus, model.vocabulary)
+    if len(windows) < len(trainer.training_windows(corpus, model.vocabulary)):
         ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
     evaluation = model.evaluate(windows)
     if out_path is not None:
-        from seqkit.bundle import save_bundle
-
-        save_bundle(model, out_path)
+        model.save(out_path)
     if plot_path is not None:
         from seqkit.plot import plot_history
 

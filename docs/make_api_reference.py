@@ -43,7 +43,9 @@ MODULES = (
     "seqkit.experiments",
     "seqkit.plot",
     "seqkit.errors",
-    "seqkit.atomic",
+    "seqkit.checks",
+    "seqkit.files",
+    "seqkit.version",
 )
 
 SECTIONS = ("Args:", "Arguments:", "Returns:", "Raises:", "Attributes:", "Yields:", "Example:", "Examples:")

@@ -43,7 +43,7 @@ def main() -> None:
     text = DOCUMENT.read_text(encoding="utf-8")
     start, stop = text.index(BEGIN) + len(BEGIN), text.index(END)
     updated = text[:start] + "\n" + render(module.ROWS) + text[stop:]
-    from seqkit.atomic import write_text_atomic
+    from seqkit.files import write_text_atomic
 
     write_text_atomic(DOCUMENT, updated)
     print(f"{DOCUMENT.relative_to(ROOT)}: {len(module.ROWS)} rows")

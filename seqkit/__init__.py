@@ -22,10 +22,9 @@ from seqkit.errors import (
     VocabularyError,
 )
 from seqkit.layouts import Features, Layout, TimeSteps, make_layout
+from seqkit.version import __version__
 from seqkit.vocab import Vocabulary
 from seqkit.windows import Windows, random_windows, sliding_windows
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ConfigurationError",
@@ -41,6 +40,7 @@ __all__ = [
     "Vocabulary",
     "VocabularyError",
     "Windows",
+    "__version__",
     "alphabet",
     "load_text",
     "make_layout",

@@ -1,4 +1,4 @@
-"""Bundles: a fitted :class:`~seqkit.sequence_model.SequenceModel` in one file.
+"""Bundles: the parts of a fitted model in one file.
 
 A bundle is a zip archive (suffix ``.seqkit`` by convention) with exactly
 three members:
@@ -10,9 +10,14 @@ three members:
 - ``vocabulary.json`` — the vocabulary (:meth:`Vocabulary.to_json`);
 - ``model.keras`` — the Keras network (for stateful models, the batch-1 twin).
 
-:func:`save_bundle` builds the archive in memory and writes it atomically, so
+This module knows the file format, not the model class: it writes and reads
+:class:`BundleContents`, the parts a model is made of. ``SequenceModel.save`` and
+``SequenceModel.load`` (and ``save_bundle`` / ``load_bundle``, all in
+:mod:`seqkit.sequence_model`) build on it.
+
+:func:`write_bundle` builds the archive in memory and writes it atomically, so
 an interrupted save leaves the previous bundle (or nothing) in place, never a
-half-written one. :func:`load_bundle` checks everything before using
+half-written one. :func:`read_bundle` checks everything before using
 anything — the archive, its member names and sizes, the spec, the checksums,
 the vocabulary, the Keras file (loaded in safe mode: no pickle, no lambda
 layers), and that network, vocabulary and layout agree — and refuses a
@@ -27,12 +32,13 @@ a zero state, as after :meth:`~seqkit.sequence_model.SequenceModel.reset`.
 >>> from seqkit import alphabet
 >>> from seqkit.trainers import StatelessTrainer
 >>> model, _ = StatelessTrainer(window=2, units=4, epochs=1).fit(alphabet())
->>> path = save_bundle(model, pathlib.Path(tempfile.mkdtemp()) / "alphabet.seqkit")
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> path = write_bundle(model.bundle_contents(), folder / "alphabet.seqkit")
 >>> path.name
 'alphabet.seqkit'
->>> loaded = load_bundle(path)
->>> loaded.predict_next("AB") == model.predict_next("AB")
-True
+>>> contents = read_bundle(path)
+>>> contents.window_length, contents.layout, contents.stateful
+(2, TimeSteps('scaled'), False)
 >>> read_bundle_spec(path)["window_length"]
 2
 """
@@ -51,16 +57,18 @@ import re
 import stat
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from seqkit.atomic import write_bytes_atomic
+from seqkit.checks import is_int
 from seqkit.errors import LayoutError, ModelFileError
+from seqkit.files import one_line, write_bytes_atomic
 from seqkit.layouts import Layout, make_layout
 from seqkit.models import recurrent_layers
-from seqkit.sequence_model import SequenceModel
+from seqkit.version import __version__
 from seqkit.vocab import Vocabulary
 
 FORMAT_NAME = "seqkit.bundle"
@@ -86,27 +94,53 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
+@dataclass(frozen=True)
+class BundleContents:
+    """What a bundle holds: the parts of a fitted model.
+
+    Attributes:
+        network: the Keras network that predicts (for a stateful model, its batch-1 twin).
+        vocabulary: maps tokens to the ids the network was trained on.
+        layout: how windows are presented to the network.
+        window_length: ``L``, the ids per window the network reads.
+        spec: a JSON-ready record of how the model was trained. Defaults to empty.
+        history: per-epoch training ``loss`` and ``accuracy``. Defaults to empty.
+    """
+
+    network: keras.Model
+    vocabulary: Vocabulary
+    layout: Layout
+    window_length: int
+    spec: dict[str, Any] = field(default_factory=dict)
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the network carries LSTM state from call to call."""
+        return bool(recurrent_layers(self.network))
+
+
 # Saving -----------------------------------------------------------------------------
-def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
-    """Save ``model`` as one bundle file at ``path``, atomically.
+def write_bundle(contents: BundleContents, path: str | os.PathLike[str]) -> Path:
+    """Write ``contents`` as one bundle file at ``path``, atomically.
 
     The archive is built in memory and renamed over ``path`` only once it is
     complete and on disk: a crash at any moment leaves the old bundle (or no
     file), never a half-written one. Missing parent folders are created.
 
     Args:
-        model: the fitted model to save.
+        contents: the parts of the fitted model to save.
         path: the bundle file to create or replace (suffix ``.seqkit`` by convention).
 
     Returns:
         The path written, as a :class:`~pathlib.Path`.
 
     Raises:
-        TypeError: ``model`` is not a SequenceModel.
+        TypeError: ``contents`` is not a BundleContents.
         ModelFileError: ``path`` is a directory, or the file cannot be written.
     """
-    if not isinstance(model, SequenceModel):
-        raise TypeError(f"save_bundle saves a fitted SequenceModel; got {type(model).__name__}.")
+    if not isinstance(contents, BundleContents):
+        raise TypeError(f"write_bundle writes a BundleContents; got {type(contents).__name__}.")
     target = Path(path)
     if target.is_dir():
         raise ModelFileError(
@@ -114,7 +148,7 @@ def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
             f"'{target / ('model' + SUFFIX)}'."
         )
     try:
-        write_bytes_atomic(target, bundle_bytes(model))
+        write_bytes_atomic(target, bundle_bytes(contents))
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise ModelFileError(
@@ -123,22 +157,23 @@ def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def bundle_bytes(model: SequenceModel) -> bytes:
-    """The bytes of ``model``'s bundle archive: what :func:`save_bundle` writes, built in memory."""
-    network_data = _network_bytes(model.network)
-    vocabulary_data = model.vocabulary.to_json().encode("utf-8")
-    layout = model.layout
+def bundle_bytes(contents: BundleContents) -> bytes:
+    """The bytes of the bundle archive of ``contents``: what :func:`write_bundle` writes, built in memory."""
+    network_data = _network_bytes(contents.network)
+    vocabulary_data = contents.vocabulary.to_json().encode("utf-8")
+    layout = contents.layout
+    window_length = int(contents.window_length)
     spec = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
-        "seqkit_version": _seqkit_version(),
-        "stateful": bool(model.stateful),
-        "window_length": int(model.window_length),
-        "vocabulary_size": int(model.vocabulary.size),
-        "input_shape": list(layout.input_shape(model.window_length, model.vocabulary.size)),
+        "seqkit_version": __version__,
+        "stateful": contents.stateful,
+        "window_length": window_length,
+        "vocabulary_size": int(contents.vocabulary.size),
+        "input_shape": list(layout.input_shape(window_length, contents.vocabulary.size)),
         "layout": layout.get_config(),
-        "spec": model.spec,
-        "history": model.history,
+        "spec": contents.spec,
+        "history": contents.history,
         "members": {
             VOCABULARY_MEMBER: _describe(vocabulary_data),
             NETWORK_MEMBER: _describe(network_data),
@@ -153,8 +188,8 @@ def bundle_bytes(model: SequenceModel) -> bytes:
         ) from None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        contents = ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data))
-        for name, data in contents:
+        members = ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data))
+        for name, data in members:
             info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (stat.S_IFREG | 0o644) << 16
@@ -173,31 +208,25 @@ def _describe(data: bytes) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-def _seqkit_version() -> str:
-    import seqkit  # at call time: seqkit/__init__ may import this module
-
-    return str(getattr(seqkit, "__version__", "unknown"))
-
-
 # Loading ----------------------------------------------------------------------------
-def load_bundle(path: str | os.PathLike[str]) -> SequenceModel:
-    """Load a bundle written by :func:`save_bundle`; anything else is refused.
+def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
+    """Read a bundle written by :func:`write_bundle`; anything else is refused.
 
     Every member is checked before it is used, and the network, vocabulary and
     layout must agree. The Keras network is loaded with ``safe_mode=True``
-    and ``compile=False``. A stateful model starts from a zero state.
+    and ``compile=False``. A stateful network starts from a zero state.
 
     Args:
         path: the bundle file.
 
     Returns:
-        The model, predicting exactly as the saved one did (from a reset state).
+        The parts of the model, predicting exactly as the saved one did (from a reset state).
 
     Raises:
         ModelFileError: the file is missing, not a bundle, corrupted, written by
             a newer seqkit, or inconsistent. The message names the problem and the fix.
 
-    >>> load_bundle("/no/such/model.seqkit")  # doctest: +ELLIPSIS
+    >>> read_bundle("/no/such/model.seqkit")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     seqkit.errors.ModelFileError: Bundle '/no/such/model.seqkit' does not exist. Check the path, or save...
@@ -215,7 +244,7 @@ def load_bundle(path: str | os.PathLike[str]) -> SequenceModel:
     _check_declared_shapes(spec, vocabulary, layout, source)
     network = _load_network(members[NETWORK_MEMBER], source)
     _check_network(network, spec, vocabulary, layout, source)
-    return SequenceModel(
+    return BundleContents(
         network,
         vocabulary,
         layout,
@@ -229,11 +258,11 @@ def read_bundle_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The validated ``spec.json`` of a bundle, without loading its network.
 
     The archive, the spec and the members' checksums are checked as by
-    :func:`load_bundle`; Keras is not involved, so this is quick (for an
+    :func:`read_bundle`; Keras is not involved, so this is quick (for an
     ``inspect`` command, say).
 
     Raises:
-        ModelFileError: as :func:`load_bundle`, for every check but the network's.
+        ModelFileError: as :func:`read_bundle`, for every check but the network's.
     """
     source = f"Bundle '{Path(path)}'"
     members = _read_members(Path(path), source)
@@ -269,7 +298,7 @@ def _read_members(file: Path, source: str) -> dict[str, bytes]:
         if head == _ZIP_MAGIC:
             raise ModelFileError(
                 f"{source} is truncated or corrupted: its zip directory is missing or damaged "
-                f"({_one_line(error)}). {_RESAVE}"
+                f"({one_line(error)}). {_RESAVE}"
             ) from None
         raise ModelFileError(
             f"{source} is not a seqkit bundle: it is not a zip archive. Give a file written by save_bundle."
@@ -342,7 +371,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -
             data = handle.read(limit + 1)
     except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, ...
         raise ModelFileError(
-            f"{source} is corrupted: member {name} cannot be read ({_one_line(error)}). {_RESAVE}"
+            f"{source} is corrupted: member {name} cannot be read ({one_line(error)}). {_RESAVE}"
         ) from None
     if len(data) > limit:
         raise ModelFileError(f"{source} member {name} is larger than the {limit} bytes allowed. {_RESAVE}")
@@ -355,7 +384,7 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
         spec = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ModelFileError(
-            f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({_one_line(error)}). {_RESAVE}"
+            f"{source} is corrupted: {SPEC_MEMBER} is not valid JSON ({one_line(error)}). {_RESAVE}"
         ) from None
     except ValueError:  # a number of more than 4300 digits (Python's int conversion limit)
         raise ModelFileError(
@@ -465,7 +494,7 @@ def _vet_network_archive(data: bytes, source: str) -> None:
             infos = inner.infolist()
     except Exception as error:
         raise ModelFileError(
-            f"{source} is corrupted: its {NETWORK_MEMBER} is not a Keras archive ({_one_line(error)}). {_RESAVE}"
+            f"{source} is corrupted: its {NETWORK_MEMBER} is not a Keras archive ({one_line(error)}). {_RESAVE}"
         ) from None
     for info in infos:
         if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
@@ -491,7 +520,7 @@ def _load_network(data: bytes, source: str) -> keras.Model:
     except Exception as error:  # Keras raises anything from ValueError to KeyError on a bad file
         raise ModelFileError(
             f"{source}: Keras cannot load its {NETWORK_MEMBER} in safe mode ({type(error).__name__}: "
-            f"{_one_line(error)}). {_RESAVE}"
+            f"{one_line(error)}). {_RESAVE}"
         ) from None
     if not isinstance(network, keras.Model):
         raise ModelFileError(
@@ -545,16 +574,11 @@ def _check_network(
 
 # Helpers ----------------------------------------------------------------------------
 def _is_int(value: object, *, minimum: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+    return is_int(value) and value >= minimum  # type: ignore[operator]
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _one_line(error: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 __all__ = [
@@ -563,8 +587,9 @@ __all__ = [
     "MEMBERS",
     "MEMBER_LIMITS",
     "SUFFIX",
+    "BundleContents",
     "bundle_bytes",
-    "load_bundle",
+    "read_bundle",
     "read_bundle_spec",
-    "save_bundle",
+    "write_bundle",
 ]

@@ -1,10 +1,13 @@
 """Training callbacks: side effects of training live here, not in the trainers.
 
-seqkit's trainers speak the Keras callback protocol (``on_train_begin``,
-``on_epoch_begin``, ``on_epoch_end(epoch, logs)``, ``on_train_end``), so any
-Keras callback works — ``keras.callbacks.EarlyStopping(monitor="loss")``,
-``keras.callbacks.TensorBoard``, ``keras.callbacks.CSVLogger`` — beside
-seqkit's own:
+seqkit's trainers drive callbacks as Keras's ``model.fit`` does (see
+:mod:`seqkit.engine.epochs`): ``callback.model`` is the network with its optimizer
+attached, the params hold ``epochs`` and ``steps``, and each epoch gets
+``on_epoch_begin``, one ``on_train_batch_begin``/``on_train_batch_end`` pair (as under
+``steps_per_execution``) and ``on_epoch_end(epoch, logs)``. So Keras's own callbacks
+work — ``EarlyStopping``, ``ReduceLROnPlateau``, ``LearningRateScheduler``,
+``TensorBoard`` (histograms too), ``CSVLogger``, ``TerminateOnNaN``,
+``ModelCheckpoint``, ``ProgbarLogger`` (``fit(verbose=1)``) — beside seqkit's own:
 
 - :class:`StopAtAccuracy` — stop as soon as training accuracy reaches a target.
 - :class:`EpochEnd` — call a function with ``(epoch, logs)`` after every epoch
@@ -98,9 +101,9 @@ class TensorBoardLog(keras.callbacks.Callback):
     The ecosystem's convention, with no dependency beyond TensorFlow: the
     scalars are named ``epoch_loss`` and ``epoch_accuracy`` and written under
     ``log_dir/train``, as ``keras.callbacks.TensorBoard`` names them, so
-    ``tensorboard --logdir DIR`` shows seqkit runs beside Keras ones.
-    (Keras's own callback needs a compiled ``model.optimizer``, which seqkit's
-    compiled loop does not attach.)
+    ``tensorboard --logdir DIR`` shows seqkit runs beside Keras ones. Unlike
+    ``keras.callbacks.TensorBoard`` it needs no ``tensorboard`` package and only
+    watches, so it lets several epochs share one compiled call.
 
     Args:
         log_dir: the folder to write event files to (created if missing).
@@ -113,6 +116,9 @@ class TensorBoardLog(keras.callbacks.Callback):
     >>> len(list((folder / "train").glob("events.out.tfevents.*")))
     1
     """
+
+    observes_only = True
+    """It only writes what it sees: several epochs may share one compiled call."""
 
     def __init__(self, log_dir: Any) -> None:
         super().__init__()

@@ -54,8 +54,10 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from seqkit.atomic import write_text_atomic
+from seqkit.checks import check_int
 from seqkit.errors import ConfigurationError, ModelFileError
+from seqkit.files import one_line, write_text_atomic
+from seqkit.version import __version__
 
 FORMAT_NAME = "seqkit.checkpoint"
 FORMAT_VERSION = 1
@@ -142,7 +144,7 @@ def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
         return int(tf.train.load_variable(path, "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
     except Exception as error:  # NotFoundError, DataLossError, ...: a foreign or broken file
         raise ModelFileError(
-            f"Checkpoint '{path}' cannot be read ({_one_line(error)}). Delete the folder "
+            f"Checkpoint '{path}' cannot be read ({one_line(error)}). Delete the folder "
             f"'{directory}' and train again."
         ) from None
 
@@ -185,16 +187,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, directory: str | os.PathLike[str], loop: Any, fingerprint: dict[str, Any], *, every: int = 1) -> None:
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ConfigurationError(f"The 'checkpoint_every' parameter must be an int >= 1. Got {every!r} instead.")
         self.directory = Path(directory)
-        self.every = every
+        self.every = check_int("TrainingCheckpoint", "every", every)
         self.fingerprint = fingerprint
         self._fingerprint_sha = _digest(fingerprint)
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self._history = tf.Variable("", dtype=tf.string, trainable=False, name="history")
         self._sha = tf.Variable("", dtype=tf.string, trainable=False, name="fingerprint_sha256")
-        states = [state for layer in loop._stateful_layers for state in layer.states]
+        states = list(loop.state_variables)
         self._checkpoint = tf.train.Checkpoint(
             network=[variable.value for variable in loop.model.variables],
             optimizer=[variable.value for variable in loop.optimizer.variables],
@@ -255,7 +255,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self._checkpoint.restore(latest).assert_consumed()
         except Exception as error:  # DataLossError, shape mismatch (ValueError), AssertionError, ...
             raise ModelFileError(
-                f"Checkpoint '{latest}' cannot be restored ({_one_line(error)}). Delete the folder "
+                f"Checkpoint '{latest}' cannot be restored ({one_line(error)}). Delete the folder "
                 f"'{self.directory}' and train again."
             ) from None
         if self._sha.numpy().decode("utf-8", "replace") != self._fingerprint_sha:
@@ -273,7 +273,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             "version": FORMAT_VERSION,
             "fingerprint": self.fingerprint,
             "written_by": {
-                "seqkit": _seqkit_version(),
+                "seqkit": __version__,
                 "tensorflow": tf.__version__,
                 "keras": keras.__version__,
             },
@@ -355,44 +355,47 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.save()
 
 
-def _seqkit_version() -> str:
-    import seqkit
-
-    return str(getattr(seqkit, "__version__", "unknown"))
-
-
-def _one_line(error: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def checkpoint_for(
-    trainer: Any, loop: Any, corpus: Any, vocabulary: Any, *, resume: bool
+    *,
+    trainer: str,
+    hyperparameters: dict[str, Any],
+    directory: str | os.PathLike[str],
+    every: int,
+    epochs: int,
+    loop: Any,
+    corpus: Any,
+    vocabulary: Any,
+    resume: bool,
 ) -> TrainingCheckpoint:
-    """The checkpoint callback of a :class:`~seqkit.trainers.Trainer` run, begun (restored or fresh).
+    """The checkpoint callback of a trainer's run, begun (restored or fresh).
 
     Used by ``Trainer.fit`` when the trainer has a ``checkpoint_dir``; its
     ``initial_epoch`` is where training continues.
+
+    Args:
+        trainer: the trainer's class name.
+        hyperparameters: its JSON-ready hyperparameters (``Trainer.hyperparameters()``).
+        directory: the checkpoint folder.
+        every: save every this many epochs.
+        epochs: the epochs asked for.
+        loop: the :class:`~seqkit.engine.TrainingLoop` (``model``, ``optimizer``,
+            ``state_variables``).
+        corpus: the training :class:`~seqkit.datasets.Corpus`.
+        vocabulary: its :class:`~seqkit.vocab.Vocabulary`.
+        resume: continue from the latest checkpoint.
 
     Raises:
         ConfigurationError: the checkpoint is further along than the ``epochs`` asked.
         ModelFileError: see :meth:`TrainingCheckpoint.begin`.
     """
-    from seqkit.trainers.base import _jsonable
-
     record = fingerprint(
-        type(trainer).__name__,
-        _jsonable(trainer.get_params()),
-        vocabulary.tokens,
-        vocabulary.unknown_token,
-        corpus.sequences,
-        corpus.level,
+        trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, corpus.sequences, corpus.level
     )
-    checkpoint = TrainingCheckpoint(trainer.checkpoint_dir, loop, record, every=int(trainer.checkpoint_every))
+    checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every))
     checkpoint.initial_epoch = checkpoint.begin(resume=resume)
-    if checkpoint.initial_epoch > int(trainer.epochs):
+    if checkpoint.initial_epoch > int(epochs):
         raise ConfigurationError(
             f"Checkpoint folder '{checkpoint.directory}' holds a checkpoint at epoch {checkpoint.initial_epoch}, "
-            f"past the {trainer.epochs} epochs asked. Ask for at least {checkpoint.initial_epoch} epochs to resume it."
+            f"past the {epochs} epochs asked. Ask for at least {checkpoint.initial_epoch} epochs to resume it."
         )
     return checkpoint

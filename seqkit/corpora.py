@@ -19,6 +19,7 @@ import sysconfig
 from importlib import resources
 from pathlib import Path
 
+from seqkit.checks import check_optional_int
 from seqkit.datasets import Corpus
 from seqkit.errors import DataError, parameter_error
 
@@ -39,8 +40,7 @@ def python_stdlib_files(max_bytes: int | None = None) -> list[Path]:
         max_bytes: stop once the files listed hold this many bytes (the last file
             crossing the limit is left out). Defaults to None: every file.
     """
-    if max_bytes is not None and (isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1):
-        raise parameter_error("python_stdlib_files", "max_bytes", "None or an int >= 1", max_bytes)
+    max_bytes = check_optional_int("python_stdlib_files", "max_bytes", max_bytes)
     root = Path(sysconfig.get_paths()["stdlib"])
     files: list[Path] = []
     total = 0

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqkit.errors import DataError
+from seqkit.files import read_text
 from seqkit.vocab import Level, Vocabulary, split_tokens
+
+# read_text lives in seqkit.files; it stays importable from here, where it was first.
+__all__ = ["ALPHABET", "Corpus", "alphabet", "load_text", "read_text"]
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -94,30 +98,6 @@ class Corpus:
 def alphabet() -> Corpus:
     """The 26 capital letters A to Z, the origin tutorial's dataset."""
     return Corpus.from_text(ALPHABET, level="char", name="alphabet")
-
-
-def read_text(path: str | os.PathLike[str]) -> str:
-    """Read a UTF-8 text file, with an error that says what is wrong otherwise.
-
-    Raises:
-        DataError: the file is missing, unreadable, a directory or not UTF-8.
-    """
-    file = Path(path)
-    try:
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"Text file '{file}' does not exist. Check the path.") from None
-    except IsADirectoryError:
-        raise DataError(f"'{file}' is a directory; expected a UTF-8 text file.") from None
-    except OSError as error:
-        raise DataError(f"Text file '{file}' cannot be read: {error.strerror}.") from None
-    try:
-        return raw.decode("utf-8-sig")  # a leading byte-order mark is not a token
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"Text file '{file}' is not valid UTF-8 (byte {error.start}: "
-            f"0x{raw[error.start]:02x}). Convert it to UTF-8, e.g. with iconv."
-        ) from None
 
 
 def load_text(path: str | os.PathLike[str], *, level: Level = "char") -> Corpus:

@@ -24,8 +24,12 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import json
+import os
+
 import tensorflow as tf
 
+from seqkit.checks import check_int
 from seqkit.errors import ConfigurationError, parameter_error
 
 __all__ = ["STRATEGY_NAMES", "StrategyLike", "resolve_strategy", "split_cpu", "strategy_name"]
@@ -54,7 +58,11 @@ def split_cpu(devices: int) -> None:
 
     Must run before TensorFlow initializes its devices (before the first op); afterwards
     TensorFlow refuses, and this raises :class:`~seqkit.errors.ConfigurationError`.
+
+    Args:
+        devices: how many logical CPU devices, at least 1.
     """
+    devices = check_int("split_cpu", "devices", devices)
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(
@@ -84,9 +92,6 @@ def resolve_strategy(strategy: StrategyLike) -> tf.distribute.Strategy:
         cpus = [device.name for device in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(cpus, cross_device_ops=tf.distribute.ReductionToOneDevice())
     if strategy == "multi-worker":
-        import json
-        import os
-
         try:
             config = json.loads(os.environ.get("TF_CONFIG", ""))
             config["cluster"]["worker"], config["task"]["index"]

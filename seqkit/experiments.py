@@ -18,10 +18,11 @@ quiet_import()
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import keras
 
+from seqkit.checks import check_optional_int
 from seqkit.datasets import ALPHABET, Corpus, alphabet
 from seqkit.errors import ConfigurationError
 from seqkit.sequence_model import Evaluation, SequenceModel
@@ -88,7 +89,6 @@ class ExperimentResult:
     seconds: float
     cold_start: str | None = None
     primed: str | None = None
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float:
@@ -205,8 +205,7 @@ def run_experiment(
     (3, 23)
     """
     experiment = get_experiment(name)
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
-        raise ConfigurationError(f"epochs must be an int >= 1 or None; got {epochs!r}.")
+    epochs = check_optional_int("run_experiment", "epochs", epochs)
     data = corpus or alphabet()
     started = time.perf_counter()
     trainer = experiment.make_trainer(epochs)

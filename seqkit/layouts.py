@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from seqkit.checks import check_int
 from seqkit.errors import DataError, LayoutError
 from seqkit.windows import PADDING_ID
 
@@ -88,11 +89,6 @@ class Layout(abc.ABC):
 
     # Shared behaviour ---------------------------------------------------------------
     @property
-    def features_per_token(self) -> str:
-        """``"1"``, ``"V"`` or ``"embedding"`` — how wide one token is once encoded."""
-        return {"scaled": "1", "onehot": "V", "embedding": "embedding"}[self.encoding]
-
-    @property
     def input_dtype(self) -> str:
         """``"int32"`` for the embedding encoding (ids), else ``"float32"``."""
         return "int32" if self.encoding == "embedding" else "float32"
@@ -115,8 +111,7 @@ class Layout(abc.ABC):
         ids = np.asarray(inputs)
         if ids.ndim != 2:
             raise DataError(f"A layout transforms windows of shape (n, L); got shape {ids.shape}.")
-        if vocabulary_size < 1:
-            raise DataError(f"vocabulary_size must be at least 1; got {vocabulary_size}.")
+        vocabulary_size = check_int(f"{type(self).__name__}.transform", "vocabulary_size", vocabulary_size)
         real = ids != PADDING_ID
         if np.any(real & ((ids < 0) | (ids >= vocabulary_size))):
             bad = ids[real & ((ids < 0) | (ids >= vocabulary_size))][0]

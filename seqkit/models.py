@@ -22,7 +22,8 @@ from typing import Any
 
 import keras
 
-from seqkit.errors import ConfigurationError, parameter_error
+from seqkit.checks import check_bool, check_float, check_int, check_optional_int
+from seqkit.errors import ConfigurationError
 from seqkit.layouts import SCALED_PADDING, Layout
 
 
@@ -46,11 +47,9 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         for name in ("units", "layers", "embedding_dim"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise parameter_error("ModelSpec", name, "an int >= 1", value)
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float) or not 0 <= self.dropout < 1:
-            raise parameter_error("ModelSpec", "dropout", "a float in [0, 1)", self.dropout)
+            check_int("ModelSpec", name, getattr(self, name))
+        check_float("ModelSpec", "dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
+        check_bool("ModelSpec", "masked", self.masked)
 
     def get_config(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +63,8 @@ def build_model(
     vocabulary_size: int,
     batch_size: int | None = None,
     stateful: bool = False,
+    use_cudnn: bool | str = "auto",
+    precision: str = "float32",
 ) -> keras.Model:
     """Build (uncompiled) the LSTM network for ``layout``.
 
@@ -75,6 +76,11 @@ def build_model(
         batch_size: a fixed batch size; required when ``stateful`` (Keras
             needs ``keras.Input(batch_shape=...)`` for stateful layers).
         stateful: carry the LSTM state from batch to batch. Defaults to False.
+        use_cudnn: the LSTMs' ``use_cudnn``: ``"auto"`` (Keras's default) or False, as
+            the :mod:`device policy <seqkit.engine.policy>` says (never cuDNN under XLA).
+        precision: ``"float32"``, or a Keras mixed-precision policy name
+            (``"mixed_float16"``, ``"mixed_bfloat16"``): float32 weights, the softmax
+            in float32. Defaults to ``"float32"``.
 
     Returns:
         A functional ``keras.Model`` mapping inputs to next-token probabilities.
@@ -83,8 +89,7 @@ def build_model(
         raise ConfigurationError(
             "A stateful model needs a fixed batch size: pass batch_size=N (N >= 1)."
         )
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
-        raise parameter_error("build_model", "batch_size", "an int >= 1", batch_size)
+    check_optional_int("build_model", "batch_size", batch_size)
     shape = layout.input_shape(window_length, vocabulary_size)
     if stateful:
         inputs = keras.Input(batch_shape=(batch_size, *shape), dtype=layout.input_dtype, name="windows")
@@ -97,6 +102,7 @@ def build_model(
             spec.embedding_dim,
             mask_zero=spec.masked and layout.masks_padding,
             name="embedding",
+            dtype=precision,
         )(hidden)
         if not layout.masks_padding:
             hidden = keras.layers.Reshape((1, window_length * spec.embedding_dim), name="as_features")(hidden)
@@ -106,11 +112,12 @@ def build_model(
     for number in range(spec.layers):
         last = number == spec.layers - 1
         hidden = keras.layers.LSTM(
-            spec.units, return_sequences=not last, stateful=stateful, name=f"lstm_{number + 1}"
+            spec.units, return_sequences=not last, stateful=stateful, use_cudnn=use_cudnn,
+            name=f"lstm_{number + 1}", dtype=precision,
         )(hidden)
         if spec.dropout:
             hidden = keras.layers.Dropout(spec.dropout, name=f"dropout_{number + 1}")(hidden)
-    outputs = keras.layers.Dense(vocabulary_size, activation="softmax", name="next_token")(hidden)
+    outputs = keras.layers.Dense(vocabulary_size, activation="softmax", name="next_token", dtype="float32")(hidden)
     return keras.Model(inputs, outputs, name="seqkit_lstm")
 
 
@@ -125,7 +132,9 @@ def reset_states(model: keras.Model) -> None:
         layer.reset_state()
 
 
-def build_stream_model(spec: ModelSpec, *, vocabulary_size: int) -> keras.Model:
+def build_stream_model(
+    spec: ModelSpec, *, vocabulary_size: int, use_cudnn: bool | str = "auto", precision: str = "float32"
+) -> keras.Model:
     """The network of stream training: the next id at every step of a segment.
 
     Inputs: ids + 1, int32 ``(batch, T)`` (``0`` is reserved, as in the embedding
@@ -135,7 +144,8 @@ def build_stream_model(spec: ModelSpec, *, vocabulary_size: int) -> keras.Model:
     loop can keep one state per replica under any ``tf.distribute`` strategy. Its layers
     (``embedding``, ``lstm_1`` …, ``next_token``) have the weights of
     :func:`build_model`'s embedding network at ``window_length=1``, which is how a
-    trained stream model predicts one token at a time.
+    trained stream model predicts one token at a time. ``use_cudnn`` and ``precision``
+    are as in :func:`build_model`.
 
     >>> model = build_stream_model(ModelSpec(units=8, embedding_dim=4), vocabulary_size=5)
     >>> [tuple(shape) for shape in model.output_shape]
@@ -143,7 +153,7 @@ def build_stream_model(spec: ModelSpec, *, vocabulary_size: int) -> keras.Model:
     """
     ids = keras.Input(shape=(None,), dtype="int32", name="segments")
     states = []
-    hidden = keras.layers.Embedding(vocabulary_size + 1, spec.embedding_dim, name="embedding")(ids)
+    hidden = keras.layers.Embedding(vocabulary_size + 1, spec.embedding_dim, name="embedding", dtype=precision)(ids)
     final_states = []
     for number in range(spec.layers):
         initial = [
@@ -151,10 +161,11 @@ def build_stream_model(spec: ModelSpec, *, vocabulary_size: int) -> keras.Model:
         ]
         states += initial
         hidden, state_h, state_c = keras.layers.LSTM(
-            spec.units, return_sequences=True, return_state=True, name=f"lstm_{number + 1}"
+            spec.units, return_sequences=True, return_state=True, use_cudnn=use_cudnn,
+            name=f"lstm_{number + 1}", dtype=precision,
         )(hidden, initial_state=initial)
         final_states += [state_h, state_c]
         if spec.dropout:
             hidden = keras.layers.Dropout(spec.dropout, name=f"dropout_{number + 1}")(hidden)
-    logits = keras.layers.Dense(vocabulary_size, name="next_token")(hidden)
+    logits = keras.layers.Dense(vocabulary_size, name="next_token", dtype="float32")(hidden)
     return keras.Model([ids, *states], [logits, *final_states], name="seqkit_stream_lstm")

@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqkit.atomic import write_bytes_atomic
+from seqkit.checks import is_int
 from seqkit.errors import ConfigurationError, DataError, MissingDependencyError
+from seqkit.files import write_bytes_atomic
 from seqkit.models import recurrent_layers
 
 if TYPE_CHECKING:
@@ -154,7 +155,7 @@ def _reset_steps(reset_at: int | Iterable[int] | None, steps: int) -> set[int]:
         return set()
     positions = [reset_at] if isinstance(reset_at, int | np.integer) else list(reset_at)
     for position in positions:
-        if isinstance(position, bool) or not isinstance(position, int | np.integer) or not 0 <= position < steps:
+        if not is_int(position) or not 0 <= position < steps:
             raise ConfigurationError(
                 f"reset_at must hold step indices between 0 and {steps - 1} (the steps read); got {position!r}."
             )

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqkit.checks import is_int
 from seqkit.errors import ConfigurationError
 
 
@@ -87,7 +88,7 @@ class EveryKBatches(ResetPolicy):
     k: int = 1
 
     def __post_init__(self) -> None:
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
+        if not is_int(self.k) or self.k < 1:
             raise ConfigurationError(
                 f"The reset interval k must be an int >= 1; got {self.k!r}. Use e.g. 'every:4'."
             )

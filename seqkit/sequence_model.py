@@ -3,7 +3,9 @@
 A ``SequenceModel`` is what a trainer's ``fit`` returns and what a bundle
 holds. It speaks tokens, not tensors: ``predict_next`` ranks the next token,
 ``generate`` extends a prompt, and for stateful models ``prime`` warms the
-LSTM state on a prefix and ``reset`` clears it.
+LSTM state on a prefix and ``reset`` clears it. ``save`` writes it as one file
+and ``load`` reads it back (the format is :mod:`seqkit.bundle`'s);
+:func:`save_bundle` and :func:`load_bundle` do the same as functions.
 
 A stateful model keeps a *batch-1 twin* of the network it was trained with
 (Keras 3 refuses a batch of another size than the one a stateful layer was
@@ -18,6 +20,7 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +29,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqkit.errors import ConfigurationError, DataError, NotFittedError
+from seqkit.bundle import BundleContents, read_bundle, write_bundle
+from seqkit.checks import check_float, check_int
+from seqkit.errors import ConfigurationError, DataError
 from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers, reset_states
 from seqkit.vocab import Vocabulary
-from seqkit.windows import PADDING_ID, WindowIndex, Windows
+from seqkit.windows import PADDING_ID, WindowIndex, Windows, sliding_windows
 
 MAX_MISTAKES = 10_000
 """Evaluation keeps the first this many mistakes; its accuracy counts all of them."""
@@ -94,7 +99,7 @@ class SequenceModel:
         self.network = network
         self.vocabulary = vocabulary
         self.layout = layout
-        self.window_length = int(window_length)
+        self.window_length = check_int("SequenceModel", "window_length", window_length)
         self.spec: dict[str, Any] = dict(spec or {})
         self.history: dict[str, list[float]] = {key: list(values) for key, values in (history or {}).items()}
         self.stateful = bool(recurrent_layers(network))
@@ -109,18 +114,44 @@ class SequenceModel:
         )
 
     # Persistence --------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save as one bundle file, atomically (see :func:`seqkit.bundle.save_bundle`)."""
-        from seqkit.bundle import save_bundle
+    def bundle_contents(self) -> BundleContents:
+        """The parts a bundle holds: network, vocabulary, layout, window length, spec, history."""
+        return BundleContents(
+            self.network,
+            self.vocabulary,
+            self.layout,
+            window_length=self.window_length,
+            spec=self.spec,
+            history=self.history,
+        )
 
-        return save_bundle(self, path)
+    @classmethod
+    def from_bundle_contents(cls, contents: BundleContents) -> SequenceModel:
+        """The model made of a bundle's parts (see :func:`seqkit.bundle.read_bundle`)."""
+        return cls(
+            contents.network,
+            contents.vocabulary,
+            contents.layout,
+            window_length=contents.window_length,
+            spec=contents.spec,
+            history=contents.history,
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save as one bundle file, atomically (see :func:`seqkit.bundle.write_bundle`).
+
+        Returns:
+            The path written.
+        """
+        return write_bundle(self.bundle_contents(), path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> SequenceModel:
-        """Load a bundle, validated whole before use (see :func:`seqkit.bundle.load_bundle`)."""
-        from seqkit.bundle import load_bundle
+        """Load a bundle, validated whole before use (see :func:`seqkit.bundle.read_bundle`).
 
-        return load_bundle(path)
+        A stateful model starts from a zero state.
+        """
+        return cls.from_bundle_contents(read_bundle(path))
 
     # Inputs -------------------------------------------------------------------------
     def _window_ids(self, tokens: Any) -> np.ndarray:
@@ -175,10 +206,7 @@ class SequenceModel:
             tokens: the context, a list of tokens (a string is read as characters).
             top_k: how many candidates to return, 1 to the vocabulary size.
         """
-        if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= self.vocabulary.size:
-            raise ConfigurationError(
-                f"top_k must be an int between 1 and the vocabulary size {self.vocabulary.size}; got {top_k!r}."
-            )
+        top_k = check_int("SequenceModel.predict_next", "top_k", top_k, maximum=self.vocabulary.size)
         probabilities = self.next_distribution(tokens)
         order = np.argsort(-probabilities, kind="stable")[:top_k]
         return [Prediction(self.vocabulary.id_to_token(int(i)), float(probabilities[i])) for i in order]
@@ -209,10 +237,11 @@ class SequenceModel:
         Returns:
             The generated tokens, without the prime.
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ConfigurationError(f"steps must be an int >= 0; got {steps!r}.")
-        if temperature is not None and not temperature > 0:
-            raise ConfigurationError(f"temperature must be a positive number or None; got {temperature!r}.")
+        steps = check_int("SequenceModel.generate", "steps", steps, minimum=0)
+        if temperature is not None:
+            temperature = check_float(
+                "SequenceModel.generate", "temperature", temperature, low=0.0, low_inclusive=False
+            )
         if self.stateful and self.window_length != 1 and steps:
             raise ConfigurationError(
                 f"generate needs a stateful model that reads one token per step; this one reads "
@@ -243,6 +272,23 @@ class SequenceModel:
         return generated
 
     # Evaluation ---------------------------------------------------------------------
+    @property
+    def stride(self) -> int:
+        """Tokens between the starts of the windows it was trained on (its record's ``stride``;
+        else the window length for a stateful model, which reads windows back to back, and 1)."""
+        stride = (self.spec.get("hyperparameters") or {}).get("stride")
+        if isinstance(stride, int) and not isinstance(stride, bool) and stride >= 1:
+            return stride
+        return self.window_length if self.stateful else 1
+
+    def windows(self, sequences: Sequence[Sequence[int]]) -> Windows:
+        """The windows this model reads from id ``sequences``, cut as in training.
+
+        Its window length and :attr:`stride`; no window crosses from one sequence into
+        the next. Score them with :meth:`evaluate`.
+        """
+        return sliding_windows(sequences, self.window_length, self.stride)
+
     def evaluate(self, windows: Windows | WindowIndex) -> Evaluation:
         """Accuracy over ``windows`` (ids of this model's vocabulary).
 
@@ -275,6 +321,7 @@ class SequenceModel:
         This is the tutorial's "Test a Random Pattern": a model that only did
         well because of context carried between ordered samples fails it.
         """
+        count = check_int("SequenceModel.evaluate_random_patterns", "count", count)
         picks = np.random.RandomState(seed).randint(len(windows), size=count)
         chosen = windows.subset(picks)
         predicted = []
@@ -312,8 +359,38 @@ class SequenceModel:
         return Evaluation(1.0 - len(wrong) / len(windows), len(windows), mistakes, wrong=len(wrong))
 
 
-def require_fitted(model: SequenceModel | None) -> SequenceModel:
-    """Return ``model`` or raise :class:`NotFittedError` telling the user to fit first."""
-    if model is None:
-        raise NotFittedError("This trainer has not been fitted yet. Call fit(corpus) first.")
-    return model
+
+def save_bundle(model: SequenceModel, path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` as one bundle file at ``path``, atomically: :meth:`SequenceModel.save`.
+
+    The archive is built in memory and renamed over ``path`` only once it is
+    complete and on disk: a crash at any moment leaves the old bundle (or no
+    file), never a half-written one. Missing parent folders are created.
+
+    Args:
+        model: the fitted model to save.
+        path: the bundle file to create or replace (suffix ``.seqkit`` by convention).
+
+    Returns:
+        The path written, as a :class:`~pathlib.Path`.
+
+    Raises:
+        TypeError: ``model`` is not a SequenceModel.
+        ModelFileError: ``path`` is a directory, or the file cannot be written.
+    """
+    if not isinstance(model, SequenceModel):
+        raise TypeError(f"save_bundle saves a fitted SequenceModel; got {type(model).__name__}.")
+    return model.save(path)
+
+
+def load_bundle(path: str | os.PathLike[str]) -> SequenceModel:
+    """Load a bundle written by :func:`save_bundle`: :meth:`SequenceModel.load`.
+
+    Every member is checked before it is used (see :func:`seqkit.bundle.read_bundle`),
+    and a missing, corrupted, foreign or newer file is refused.
+
+    Raises:
+        ModelFileError: the file is missing, not a bundle, corrupted, written by
+            a newer seqkit, or inconsistent. The message names the problem and the fix.
+    """
+    return SequenceModel.load(path)

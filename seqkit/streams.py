@@ -38,8 +38,10 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from seqkit.checks import check_int
 from seqkit.datasets import Corpus
-from seqkit.errors import ConfigurationError, DataError, parameter_error
+from seqkit.errors import ConfigurationError, DataError
+from seqkit.files import read_text
 from seqkit.vocab import Vocabulary
 
 __all__ = [
@@ -146,8 +148,6 @@ def encode_text_files(
             in order of first appearance (a first pass over the files).
         name: a label for the corpus.
     """
-    from seqkit.datasets import read_text
-
     if vocabulary is None:
         seen: dict[str, None] = {}
         for file in paths:
@@ -167,8 +167,9 @@ def _write(
     target.parent.mkdir(parents=True, exist_ok=True)
     starts: list[int] = []
     total = 0
-    # Written beside the target and renamed over it only when complete (as seqkit.atomic
-    # does for small files): a failure midway leaves the old file, or none.
+    # Written beside the target and renamed over it only when complete (as
+    # seqkit.files.write_bytes_atomic does for small files): a failure midway leaves the
+    # old file, or none.
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -206,9 +207,7 @@ class StreamLayout:
 
     def __post_init__(self) -> None:
         for name in ("length", "streams", "segment_length"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise parameter_error("StreamLayout", name, "an int >= 1", value)
+            check_int("StreamLayout", name, getattr(self, name))
         if self.steps < 1:
             raise DataError(
                 f"A corpus of {self.length} tokens is too short for {self.streams} streams of "

@@ -26,8 +26,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from seqkit.atomic import write_text_atomic
+from seqkit.checks import is_int
 from seqkit.errors import ModelFileError, VocabularyError
+from seqkit.files import read_text, write_text_atomic
 
 FORMAT_NAME = "seqkit.vocabulary"
 FORMAT_VERSION = 1
@@ -145,9 +146,7 @@ class Vocabulary:
     def from_text_file(
         cls, path: str | os.PathLike[str], *, level: Level = "char", unknown_token: str | None = None
     ) -> Vocabulary:
-        """Vocabulary of a UTF-8 text file at ``level`` (see :func:`seqkit.datasets.read_text`)."""
-        from seqkit.datasets import read_text
-
+        """Vocabulary of a UTF-8 text file at ``level`` (see :func:`seqkit.files.read_text`)."""
         return cls.from_corpus(split_tokens(read_text(path), level), unknown_token=unknown_token)
 
     # The contract -------------------------------------------------------------------
@@ -211,7 +210,7 @@ class Vocabulary:
 
     def id_to_token(self, token_id: int) -> str:
         """The token of ``token_id``; ids must lie in ``[0, size)``."""
-        if isinstance(token_id, bool) or not isinstance(token_id, int | _numpy_integer()):
+        if not is_int(token_id):
             raise VocabularyError(f"Token ids must be integers; got {token_id!r}.")
         if not 0 <= int(token_id) < self.size:
             raise VocabularyError(
@@ -341,12 +340,6 @@ class Vocabulary:
         except UnicodeDecodeError:
             raise ModelFileError(f"{source} is not UTF-8 text; it is not a seqkit vocabulary.") from None
         return cls.from_json(text, source=source)
-
-
-def _numpy_integer() -> type:
-    import numpy
-
-    return numpy.integer
 
 
 def as_vocabulary(tokens: Vocabulary | Sequence[str]) -> Vocabulary:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqkit.checks import check_int
 from seqkit.errors import DataError
 
 PADDING_ID = -1
@@ -75,12 +76,6 @@ class Windows:
         )
 
 
-def _check_positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise DataError(f"Window {name} must be a positive integer; got {value!r}. Use {name} >= 1.")
-    return int(value)
-
-
 def _as_id_sequences(ids: Sequence[int] | Sequence[Sequence[int]] | np.ndarray) -> list[np.ndarray]:
     """Accept one id sequence or several; return a list of int64 arrays of ids >= 0."""
     if isinstance(ids, np.ndarray) and ids.ndim == 1:
@@ -124,8 +119,8 @@ def sliding_windows(
     >>> sliding_windows([[0, 1, 2], [5, 6, 7]], length=2).sequence_ids.tolist()
     [0, 1]
     """
-    length = _check_positive("length", length)
-    stride = _check_positive("stride", stride)
+    length = check_int("sliding_windows", "length", length)
+    stride = check_int("sliding_windows", "stride", stride)
     sequences = _as_id_sequences(ids)
     inputs: list[np.ndarray] = []
     targets: list[np.ndarray] = []
@@ -178,8 +173,8 @@ def random_windows(
     >>> w.inputs.tolist()[:2], w.targets.tolist()[:2]
     ([[15, 16, 17, 18, 19], [-1, -1, -1, -1, 22]], [20, 23])
     """
-    count = _check_positive("count", count)
-    max_length = _check_positive("max_length", max_length)
+    count = check_int("random_windows", "count", count)
+    max_length = check_int("random_windows", "max_length", max_length)
     sequence = _as_id_sequences(ids)
     if len(sequence) != 1:
         raise DataError("random_windows samples from one id sequence; got several. Concatenate them first.")
@@ -287,8 +282,8 @@ def sliding_window_index(
     >>> sliding_window_index(list(range(6)), length=2, stride=2).materialize().inputs.tolist()
     [[0, 1], [2, 3]]
     """
-    length = _check_positive("length", length)
-    stride = _check_positive("stride", stride)
+    length = check_int("sliding_window_index", "length", length)
+    stride = check_int("sliding_window_index", "stride", stride)
     if sequence_lengths is None:
         sequences = _as_id_sequences(ids)
         sizes = np.array([len(sequence) for sequence in sequences], dtype=np.int64)

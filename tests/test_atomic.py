@@ -1,11 +1,11 @@
-"""Specification of seqkit.atomic: a file is replaced whole or not at all."""
+"""Specification of seqkit.files' atomic writes: a file is replaced whole or not at all."""
 
 import os
 import stat
 
 import pytest
 
-from seqkit.atomic import write_bytes_atomic, write_text_atomic
+from seqkit.files import write_bytes_atomic, write_text_atomic
 
 
 def mode_of(path) -> int:

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 
 import seqkit
-from seqkit.bundle import load_bundle, save_bundle
 from seqkit.datasets import Corpus, load_text
 from seqkit.errors import SeqkitError
+from seqkit.sequence_model import load_bundle, save_bundle
 from seqkit.trainers import RandomWindows, StatefulTrainer, StatelessTrainer
 from seqkit.vocab import Vocabulary
 
@@ -176,7 +176,7 @@ ROWS: list[Row] = [
         "Invalid value for '--reset': Unknown reset policy 'sometimes': expected 'epoch', 'boundary', 'every:K' "
         "(K >= 1) or 'never'."),
     cli("cli-reset-stateless", "train --reset every:2", 2,
-        "--reset applies to --trainer stateful only; got --trainer stateless."),
+        "--reset does not apply to --trainer stateless: only stateful and stream training carry a state to reset."),
     cli("cli-two-sources", "train --alphabet --tokens AB", 2, "Give one data source, not --alphabet and --tokens."),
     cli("cli-resume-without-checkpoint", "train --resume", 2,
         "--resume needs --checkpoint DIR: the folder the training state is saved in."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import errno
 import hashlib
 import io
@@ -25,11 +26,12 @@ import numpy as np
 import pytest
 
 import seqkit
-from seqkit.bundle import FORMAT_NAME, MEMBERS, bundle_bytes, load_bundle, read_bundle_spec, save_bundle
+import seqkit.bundle
+from seqkit.bundle import FORMAT_NAME, MEMBERS, BundleContents, bundle_bytes, read_bundle, read_bundle_spec, write_bundle
 from seqkit.errors import ModelFileError
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model
-from seqkit.sequence_model import SequenceModel
+from seqkit.sequence_model import SequenceModel, load_bundle, save_bundle
 from seqkit.trainers import StatefulTrainer, StatelessTrainer
 from seqkit.trainers.base import RandomWindows
 from seqkit.vocab import Vocabulary
@@ -57,7 +59,7 @@ def stateful() -> SequenceModel:
 @pytest.fixture(scope="module")
 def good(stateless: SequenceModel) -> bytes:
     """The bytes of a valid bundle (the stateless model)."""
-    return bundle_bytes(stateless)
+    return bundle_bytes(stateless.bundle_contents())
 
 
 def unzip(data: bytes) -> dict[str, bytes]:
@@ -214,6 +216,25 @@ def test_save_refuses_what_is_not_a_sequence_model(tmp_path: Path) -> None:
         save_bundle("model", tmp_path / "model.seqkit")  # type: ignore[arg-type]
 
 
+def test_read_bundle_gives_the_parts_of_the_model(stateless: SequenceModel, tmp_path: Path) -> None:
+    contents = read_bundle(write_bundle(stateless.bundle_contents(), tmp_path / "model.seqkit"))
+    assert isinstance(contents, BundleContents)
+    assert (contents.vocabulary, contents.layout, contents.window_length) == (stateless.vocabulary, stateless.layout, 3)
+    assert (contents.spec, contents.history, contents.stateful) == (stateless.spec, stateless.history, False)
+
+
+def test_write_bundle_refuses_what_is_not_bundle_contents(stateless: SequenceModel, tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"^write_bundle writes a BundleContents; got SequenceModel\.$"):
+        write_bundle(stateless, tmp_path / "model.seqkit")  # type: ignore[arg-type]
+
+
+def test_the_bundle_format_does_not_import_the_model_class() -> None:
+    tree = ast.parse(Path(seqkit.bundle.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "seqkit.sequence_model" not in imported and "seqkit" not in imported
+
+
 # Atomic saves ------------------------------------------------------------------------
 def test_crash_mid_save_keeps_the_old_bundle_and_leaves_no_temp_file(
     stateless: SequenceModel, stateful: SequenceModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -223,7 +244,7 @@ def test_crash_mid_save_keeps_the_old_bundle_and_leaves_no_temp_file(
     def failing_fsync(fd: int) -> None:  # the new archive is written, not yet renamed into place
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr("seqkit.atomic.os.fsync", failing_fsync)
+    monkeypatch.setattr("seqkit.files.os.fsync", failing_fsync)
     with pytest.raises(ModelFileError) as caught:
         save_bundle(stateful, path)
     assert str(caught.value) == (
@@ -242,7 +263,7 @@ def test_interrupt_before_rename_keeps_the_old_bundle(
     def interrupted(source: str, target: str) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("seqkit.atomic.os.replace", interrupted)
+    monkeypatch.setattr("seqkit.files.os.replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_bundle(stateful, path)
     monkeypatch.undo()
@@ -264,7 +285,7 @@ def test_failure_while_serializing_the_network_writes_nothing(
 
 _CHILD = """
 import pathlib, sys
-from seqkit.bundle import load_bundle, save_bundle
+from seqkit.sequence_model import load_bundle, save_bundle
 target, ready = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 models = [load_bundle(path) for path in sys.argv[3:]]
 saves = 0
@@ -557,7 +578,7 @@ def test_keras_safe_mode_refuses_lambda_layers(good: bytes, tmp_path: Path) -> N
 
 def test_sequence_model_save_and_load_wrap_the_bundle_functions(tmp_path):
     import seqkit
-    from seqkit.sequence_model import SequenceModel
+    from seqkit.sequence_model import SequenceModel, load_bundle, save_bundle
     from seqkit.trainers import StatelessTrainer
 
     model, _ = StatelessTrainer(window=3, units=4, epochs=1).fit(seqkit.alphabet())

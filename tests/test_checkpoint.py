@@ -121,7 +121,7 @@ def test_checkpoint_every_k_epochs_and_after_the_last(tmp_path: Path) -> None:
 
 def test_checkpoint_settings_are_not_hyperparameters(tmp_path: Path) -> None:
     trainer = StatelessTrainer(units=4, checkpoint_dir=tmp_path, checkpoint_every=3)
-    assert "checkpoint_dir" not in trainer.get_params() and "checkpoint_every" not in trainer.get_params()
+    assert "checkpoint_dir" not in trainer.hyperparameters() and "checkpoint_every" not in trainer.hyperparameters()
 
 
 # Refusals ----------------------------------------------------------------------------
@@ -229,7 +229,7 @@ _CHILD = """
 import sys
 import numpy as np
 import seqkit
-from seqkit.atomic import write_bytes_atomic
+from seqkit.files import write_bytes_atomic
 from seqkit.trainers import StatefulTrainer
 folder, out = sys.argv[1], sys.argv[2]
 trainer = StatefulTrainer(units=8, batch_size=5, reset="never", epochs={epochs}, checkpoint_dir=folder)

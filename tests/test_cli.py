@@ -114,7 +114,7 @@ BAD_INPUTS = [
     (["train", "--units", "0"], 2, "Error: Invalid value for '--units': 0 is not in the range x>=1."),
     (["train", "--learning-rate", "0"], 2,
      "Error: Invalid value for '--learning-rate': 0.0 is not in the range x>0."),
-    (["train", "--seed", "-1"], 2, "Error: Invalid value for '--seed': -1 is not in the range x>=0."),
+    (["train", "--seed", "-1"], 2, "Error: Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295."),
     (["train", "--until-accuracy", "1.5"], 2,
      "Error: Invalid value for '--until-accuracy': 1.5 is not in the range 0<x<=1."),
     (["train", "--trainer", "stateful", "--reset", "every:0"], 2,
@@ -122,7 +122,7 @@ BAD_INPUTS = [
     (["train", "--trainer", "stateful", "--reset", "sometimes"], 2,
      "Error: Invalid value for '--reset': Unknown reset policy 'sometimes': "
      "expected 'epoch', 'boundary', 'every:K' (K >= 1) or 'never'."),
-    (["train", "--reset", "every:2"], 2, "Error: --reset applies to --trainer stateful only; got --trainer stateless."),
+    (["train", "--reset", "every:2"], 2, "Error: --reset does not apply to --trainer stateless: only stateful and stream training carry a state to reset."),
     (["train", "--trainer", "in-batch", "--batch-size", "4"], 2,
      "Error: --batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch."),
     (["train", "--trainer", "stateful", "--strategy", "mirrored"], 2,
@@ -130,6 +130,10 @@ BAD_INPUTS = [
      "use --trainer stream, which gives each replica its own streams."),
     (["train", "--trainer", "stream", "--strategy", "tpu"], 2,
      "Error: Invalid value for '--strategy': 'tpu' is not one of 'default', 'mirrored', 'multi-worker'."),
+    (["train", "--trainer", "stream", "--stride", "2"], 2,
+     "Error: --stride does not apply to --trainer stream: its segments follow each other."),
+    (["train", "--trainer", "stateful", "--jit", "sometimes"], 2,
+     "Error: Invalid value for '--jit': 'sometimes' is not one of 'auto', 'on', 'off'."),
     (["train", "--trainer", "bogus"], 2,
      "Error: Invalid value for '--trainer': 'bogus' is not one of 'stateless', 'in-batch', 'stateful', 'stream'."),
     (["train", "--alphabet", "--tokens", "A B"], 2, "Error: Give one data source, not --alphabet and --tokens."),
@@ -276,7 +280,7 @@ def test_vocab_reads_standard_input_and_saves(runner, tmp_path):
 
 # train ------------------------------------------------------------------------------
 def test_train_json_is_one_document_and_the_bundle_loads(runner, tmp_path):
-    from seqkit.bundle import load_bundle
+    from seqkit.sequence_model import SequenceModel
 
     out = tmp_path / "scale.seqkit"
     args = ["train", "--tokens", "C D E F G A B C D E", "--window", "2", "--encoding", "onehot", *TINY]
@@ -288,7 +292,7 @@ def test_train_json_is_one_document_and_the_bundle_loads(runner, tmp_path):
         "StatelessTrainer", 1, 8, 7)
     assert report["layout"] == {"layout": "timesteps", "encoding": "onehot"}
     assert report["bundle"] == str(out)
-    assert load_bundle(out).vocabulary.tokens == ("C", "D", "E", "F", "G", "A", "B")
+    assert SequenceModel.load(out).vocabulary.tokens == ("C", "D", "E", "F", "G", "A", "B")
 
 
 def test_quiet_stateful_training_stops_at_the_target_accuracy(runner):

@@ -122,7 +122,7 @@ def test_unknown_experiment_names_the_valid_ones():
 def test_epochs_override_must_be_positive():
     with pytest.raises(ConfigurationError) as error:
         run_experiment("one-char", epochs=0)
-    assert str(error.value) == "epochs must be an int >= 1 or None; got 0."
+    assert str(error.value) == "The 'epochs' parameter of run_experiment must be None or an int >= 1. Got 0 instead."
 
 
 def test_history_records_every_epoch(results):

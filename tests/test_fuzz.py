@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seqkit
-from seqkit.bundle import bundle_bytes, load_bundle
+from seqkit.bundle import bundle_bytes
 from seqkit.datasets import Corpus, load_text
 from seqkit.errors import SeqkitError
 from seqkit.sequence_model import SequenceModel
@@ -106,7 +106,7 @@ def model() -> SequenceModel:
 
 @pytest.fixture(scope="module")
 def good_bundle(model: SequenceModel) -> bytes:
-    return bundle_bytes(model)
+    return bundle_bytes(model.bundle_contents())
 
 
 VOCABULARY = Vocabulary(["A", "B", "ü", "日本"], unknown_token="<unk>")
@@ -178,7 +178,7 @@ def test_text_corpus_any_bytes(folder: Path, data: bytes, level: str) -> None:
 def load_bundle_bytes(folder: Path, data: bytes) -> SequenceModel | None:
     path = folder / "model.seqkit"
     path.write_bytes(data)
-    loaded = loads_or_refuses(lambda: load_bundle(path))
+    loaded = loads_or_refuses(lambda: SequenceModel.load(path))
     assert loaded is None or isinstance(loaded, SequenceModel)
     return loaded  # type: ignore[return-value]
 

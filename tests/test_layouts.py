@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqkit.errors import DataError, LayoutError
+from seqkit.errors import ConfigurationError, DataError, LayoutError
 from seqkit.layouts import ENCODINGS, SCALED_PADDING, Features, Layout, TimeSteps, make_layout
 from seqkit.models import ModelSpec, build_model
 from seqkit.windows import PADDING_ID, random_windows, sliding_windows
@@ -253,5 +253,15 @@ def test_inputs_must_be_two_dimensional():
 
 
 def test_vocabulary_size_must_be_positive():
-    with raises_exactly(DataError, "vocabulary_size must be at least 1; got 0."):
+    with raises_exactly(
+        ConfigurationError, "The 'vocabulary_size' parameter of TimeSteps.transform must be an int >= 1. Got 0 instead."
+    ):
         TimeSteps("scaled").transform(np.array([[-1]]), vocabulary_size=0)
+
+
+@pytest.mark.parametrize("dropout", [float("nan"), float("inf"), -0.1, 1.0, True])
+def test_model_spec_refuses_a_dropout_outside_zero_to_one(dropout):
+    with raises_exactly(
+        ConfigurationError, f"The 'dropout' parameter of ModelSpec must be a float in [0, 1). Got {dropout!r} instead."
+    ):
+        ModelSpec(dropout=dropout)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqkit.errors import DataError
+from seqkit.errors import ConfigurationError, DataError
 from seqkit.windows import PADDING_ID, Windows, random_windows, sliding_windows
 
 
@@ -231,13 +231,17 @@ def test_window_length_longer_than_one_of_several_sequences_names_that_sequence(
 
 @pytest.mark.parametrize("length", [0, -2, True, 2.0])
 def test_length_must_be_a_positive_integer(length):
-    with raises_exactly(DataError, f"Window length must be a positive integer; got {length!r}. Use length >= 1."):
+    with raises_exactly(
+        ConfigurationError, f"The 'length' parameter of sliding_windows must be an int >= 1. Got {length!r} instead."
+    ):
         sliding_windows(range(26), length=length)
 
 
 @pytest.mark.parametrize("stride", [0, -1])
 def test_stride_must_be_a_positive_integer(stride):
-    with raises_exactly(DataError, f"Window stride must be a positive integer; got {stride}. Use stride >= 1."):
+    with raises_exactly(
+        ConfigurationError, f"The 'stride' parameter of sliding_windows must be an int >= 1. Got {stride} instead."
+    ):
         sliding_windows(range(26), length=3, stride=stride)
 
 
@@ -261,7 +265,9 @@ def test_random_windows_refuse_negative_ids():
 
 @pytest.mark.parametrize(("name", "arguments"), [("count", (0, 5)), ("max_length", (10, 0))])
 def test_random_windows_count_and_max_length_must_be_positive(name, arguments):
-    with raises_exactly(DataError, f"Window {name} must be a positive integer; got 0. Use {name} >= 1."):
+    with raises_exactly(
+        ConfigurationError, f"The '{name}' parameter of random_windows must be an int >= 1. Got 0 instead."
+    ):
         random_windows(range(26), *arguments)
 
 

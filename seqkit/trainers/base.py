@@ -1,12 +1,16 @@
-"""The shared base of seqkit's trainers.
+"""The shared base of seqkit's trainers: ``fit`` as three stages.
 
-A trainer follows scikit-learn's estimator rules: ``__init__`` only stores
-hyperparameters; :meth:`Trainer.fit` validates them, cuts windows, builds the
-network, trains it with the compiled :class:`~seqkit.engine.TrainingLoop`
-and returns a :class:`FitResult` — the fitted
-:class:`~seqkit.sequence_model.SequenceModel` and its :class:`History`.
-Subclasses decide only what differs: the batch plan of each epoch, and
-whether the network is stateful.
+A trainer follows scikit-learn's estimator rules: ``__init__`` only stores its
+hyperparameters (an explicit signature with the real defaults), :meth:`Trainer.get_params`
+and :meth:`Trainer.set_params` read and change them (so ``sklearn.base.clone`` works), and
+:meth:`Trainer.fit` validates them and trains. ``fit`` is a skeleton of three stages, and a
+subclass overrides the stage that differs, never ``fit`` itself:
+
+1. :meth:`Trainer._prepare` — the data, the network and the loop that will train it
+   (a :class:`Run`);
+2. :meth:`Trainer._train` — the epochs, with the callbacks and any checkpoint;
+3. :meth:`Trainer._finish` — the prediction network, the training record, the fitted
+   :class:`~seqkit.sequence_model.SequenceModel` and its :class:`History`.
 """
 
 from __future__ import annotations
@@ -17,24 +21,28 @@ quiet_import()
 
 import abc
 import contextlib
-import functools
+import inspect
 import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import keras
 import numpy as np
 
+from seqkit.checkpoint import checkpoint_for
+from seqkit.checks import check_bool, check_float, check_int
 from seqkit.datasets import Corpus
-from seqkit.engine import EpochPlan, TrainingLoop, WindowedInputs, auto_epochs_per_call
-from seqkit.errors import DataError, parameter_error
-from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
-from seqkit.models import ModelSpec, build_model
+from seqkit.engine.policy import DevicePolicy
+from seqkit.errors import ConfigurationError, DataError, parameter_error
+from seqkit.layouts import Layout
+from seqkit.models import ModelSpec
 from seqkit.sequence_model import SequenceModel
 from seqkit.vocab import Vocabulary
-from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
+
+MAX_SEED = 2**32 - 1
+"""The largest seed NumPy and Keras accept."""
 
 
 @dataclass(frozen=True)
@@ -73,9 +81,6 @@ class History:
         """Epochs completed (fewer than asked if a callback stopped training)."""
         return len(self.loss)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"loss": self.loss, "accuracy": self.accuracy, "seconds": self.seconds, "steps": self.steps}
-
 
 class FitResult(NamedTuple):
     """``trainer.fit(...)`` returns the fitted model and its history: ``model, history = ...``."""
@@ -100,292 +105,243 @@ def as_corpus(data: CorpusLike) -> Corpus:
     )
 
 
-class Trainer(abc.ABC):
-    """Common hyperparameters and the fit procedure shared by every trainer.
+def jsonable(value: Any) -> Any:
+    """A hyperparameter value as JSON: RandomWindows and layouts described, NumPy ints as ints.
 
-    Args:
-        layout: ``"timesteps"`` or ``"features"``. Defaults to ``"timesteps"``.
-        encoding: ``"scaled"``, ``"onehot"`` or ``"embedding"``. Defaults to ``"scaled"``.
-        window: the window length ``L``, or a :class:`RandomWindows`. Defaults to 1.
-        stride: steps between window starts. Defaults to 1 for stateless
-            trainers and to the window length for the stateful one.
-        units: LSTM units per layer. Defaults to 32.
-        layers: stacked LSTM layers. Defaults to 1.
-        dropout: dropout after each LSTM layer. Defaults to 0.
-        embedding_dim: embedding width for the embedding encoding. Defaults to 16.
-        epochs: passes over the data. Defaults to 500.
-        batch_size: samples per optimizer step. Defaults to 1.
-        learning_rate: Adam's learning rate. Defaults to 0.001 (Keras's default).
-        seed: seeds weights, shuffling and dropout; the same seed gives the
-            same weights on CPU. Defaults to 7 (the tutorial's).
-        callbacks: Keras callbacks (progress, early stopping, logging,
-            checkpoints), called after every epoch. Defaults to none.
-        checkpoint_dir: a folder to save the training state in, so that
-            ``fit(..., resume=True)`` continues an interrupted run exactly
-            (see :mod:`seqkit.checkpoint`). Defaults to None: no checkpoints.
-        checkpoint_every: save a checkpoint every this many epochs (and after
-            the last). Defaults to 1.
+    >>> jsonable(RandomWindows(count=5))
+    {'random': True, 'count': 5, 'max_length': 5, 'seed': 7}
+    """
+    if isinstance(value, RandomWindows):
+        return {"random": True, "count": value.count, "max_length": value.max_length, "seed": value.seed}
+    if isinstance(value, Layout):
+        return value.name
+    if hasattr(value, "describe"):
+        return value.describe()
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+@dataclass
+class Run:
+    """What the prepare stage hands the train and finish stages.
+
+    Attributes:
+        network: the Keras network being trained.
+        loop: the engine loop that trains it (``.model``, ``.optimizer``).
+        fit: ``fit(callbacks, initial_epoch, verbose) -> history dict`` over the epochs asked.
+        steps_per_epoch: optimizer steps per epoch.
+        predictor: builds the network that predicts (the trained weights copied in).
+        vocabulary: the id mapping.
+        layout: the prediction layout.
+        spec: the network's hyperparameters.
+        window_length: ids per prediction window.
+        samples: training samples (windows, or tokens per epoch for streams).
+        corpus: ``{"name", "level", "tokens"}`` of the training data.
+        policy: the device policy the network trains under.
+        corpus_data: the corpus itself where a checkpoint fingerprints it, else None.
+        record: more entries for the training record.
     """
 
-    stateful: bool = False
+    network: keras.Model
+    loop: Any
+    fit: Callable[[Sequence[keras.callbacks.Callback], int, int], dict[str, list[float]]]
+    steps_per_epoch: int
+    predictor: Callable[[], keras.Model]
+    vocabulary: Vocabulary
+    layout: Layout
+    spec: ModelSpec
+    window_length: int
+    samples: int
+    corpus: dict[str, Any]
+    policy: DevicePolicy
+    corpus_data: Corpus | None = None
+    record: dict[str, Any] = field(default_factory=dict)
 
-    def __init__(
-        self,
-        *,
-        layout: str | Layout = "timesteps",
-        encoding: str = "scaled",
-        window: int | RandomWindows = 1,
-        stride: int | None = None,
-        units: int = 32,
-        layers: int = 1,
-        dropout: float = 0.0,
-        embedding_dim: int = 16,
-        epochs: int = 500,
-        batch_size: int = 1,
-        learning_rate: float = 0.001,
-        seed: int = 7,
-        callbacks: Sequence[keras.callbacks.Callback] = (),
-        checkpoint_dir: str | os.PathLike[str] | None = None,
-        checkpoint_every: int = 1,
-    ) -> None:
-        self.layout = layout
-        self.encoding = encoding
-        self.window = window
-        self.stride = stride
-        self.units = units
-        self.layers = layers
-        self.dropout = dropout
-        self.embedding_dim = embedding_dim
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.seed = seed
-        self.callbacks = callbacks
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
 
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={value!r}" for name, value in self.get_params().items())
-        return f"{type(self).__name__}({shown})"
+class Trainer(abc.ABC):
+    """Common hyperparameters and the three-stage fit shared by every trainer.
+
+    Subclasses declare every hyperparameter in their own ``__init__`` (scikit-learn's
+    rule: explicit, with the real default, stored as given) and implement
+    :meth:`_prepare`; the base validates the shared ones and runs the stages.
+    """
+
+    stateful: ClassVar[bool] = False
+    _not_recorded: ClassVar[tuple[str, ...]] = (
+        "callbacks", "checkpoint_dir", "checkpoint_every", "strategy", "jit_compile",
+    )
+    """Parameters that say how or where a run trains, not what model it makes."""
 
     # Hyperparameters ----------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters as given to ``__init__`` (callbacks excluded)."""
-        import inspect
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [name for name, parameter in signature.parameters.items()
+                if name != "self" and parameter.kind is inspect.Parameter.KEYWORD_ONLY]
 
-        names = [
-            name
-            for klass in type(self).__mro__
-            if "__init__" in vars(klass)
-            for name in inspect.signature(klass.__init__).parameters
-            if name not in ("self", "callbacks", "checkpoint_dir", "checkpoint_every", "kwargs", "args")
-        ]
-        return {name: getattr(self, name) for name in dict.fromkeys(names)}
+    def _store(self, arguments: dict[str, Any]) -> None:
+        """Store ``__init__``'s arguments under their own names, and nothing else (scikit-learn's rule)."""
+        for name in self._param_names():
+            setattr(self, name, arguments[name])
 
-    def _check_int(self, name: str, minimum: int = 1) -> int:
-        value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-            raise parameter_error(type(self).__name__, name, f"an int >= {minimum}", value)
-        return int(value)
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every parameter of ``__init__`` with its value (scikit-learn's protocol).
+
+        Args:
+            deep: also the parameters of nested estimators; seqkit's trainers hold
+                none, so it changes nothing. Defaults to True.
+        """
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params: Any) -> Trainer:
+        """Set parameters by name (scikit-learn's protocol); returns the trainer.
+
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> StatelessTrainer().set_params(units=8).units
+        8
+        >>> StatelessTrainer().set_params(unit=8)
+        Traceback (most recent call last):
+        ...
+        seqkit.errors.ConfigurationError: StatelessTrainer has no parameter 'unit'; its parameters are ...
+        """
+        names = self._param_names()
+        for name, value in params.items():
+            if name not in names:
+                raise ConfigurationError(
+                    f"{type(self).__name__} has no parameter '{name}'; its parameters are {', '.join(names)}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The parameters that define the trained model, as JSON (the training record's)."""
+        return {
+            name: jsonable(value) for name, value in self.get_params().items() if name not in self._not_recorded
+        }
+
+    def __repr__(self) -> str:
+        """The class and the parameters that differ from their defaults, as scikit-learn shows them.
+
+        >>> from seqkit.trainers import StatefulTrainer
+        >>> StatefulTrainer(units=50, reset="every:5")
+        StatefulTrainer(units=50, reset='every:5')
+        """
+        defaults = {name: parameter.default for name, parameter in inspect.signature(type(self).__init__).parameters.items()}
+        shown = ", ".join(
+            f"{name}={value!r}" for name, value in self.get_params().items()
+            if not (type(value) is type(defaults.get(name)) and value == defaults.get(name))
+        )
+        return f"{type(self).__name__}({shown})"
 
     def _validate(self) -> None:
+        """Refuse a bad shared hyperparameter with the one-shape message."""
         owner = type(self).__name__
-        for name in ("units", "layers", "embedding_dim", "epochs", "batch_size"):
-            self._check_int(name)
-        if self.stride is not None:
-            self._check_int("stride")
-        self._check_int("checkpoint_every")
+        for name in ("units", "layers", "embedding_dim", "epochs", "checkpoint_every"):
+            check_int(owner, name, getattr(self, name))
+        check_float(owner, "dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
+        check_float(owner, "learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
+        check_int(owner, "seed", self.seed, minimum=0, maximum=MAX_SEED)
         if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, str | os.PathLike):
             raise parameter_error(owner, "checkpoint_dir", "None or a folder path", self.checkpoint_dir)
-        if not isinstance(self.layout, Layout) and self.layout not in LAYOUTS:
-            raise parameter_error(owner, "layout", "'timesteps' or 'features'", self.layout)
-        if self.encoding not in ENCODINGS:
-            raise parameter_error(owner, "encoding", "'scaled', 'onehot' or 'embedding'", self.encoding)
-        if isinstance(self.window, RandomWindows):
-            for name in ("count", "max_length"):
-                value = getattr(self.window, name)
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise parameter_error("RandomWindows", name, "an int >= 1", value)
-        else:
-            self._check_int("window")
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float) or not 0 <= self.dropout < 1:
-            raise parameter_error(owner, "dropout", "a float in [0, 1)", self.dropout)
-        if (
-            isinstance(self.learning_rate, bool)
-            or not isinstance(self.learning_rate, int | float)
-            or not self.learning_rate > 0
-        ):
-            raise parameter_error(owner, "learning_rate", "a float > 0", self.learning_rate)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0:
-            raise parameter_error(owner, "seed", "an int >= 0", self.seed)
+        if self.jit_compile is not None:
+            check_bool(owner, "jit_compile", self.jit_compile)
 
-    # What subclasses decide ---------------------------------------------------------
+    # The stages ---------------------------------------------------------------------
     @abc.abstractmethod
-    def _network_batch_size(self, windows: Windows) -> int | None:
-        """The fixed batch the network is built with (None: any batch)."""
+    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
+        """Stage 1: the data, the network and its loop (temporary files go on ``scope``)."""
 
-    @abc.abstractmethod
-    def _plans(self, windows: Windows) -> Callable[[int], EpochPlan]:
-        """``epoch -> EpochPlan``: which samples feed each step of that epoch."""
+    def _train(
+        self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
+    ) -> dict[str, list[float]]:
+        """Stage 2: train the epochs asked, with the callbacks and any checkpoint."""
+        all_callbacks = [*self.callbacks, *callbacks]
+        if self.checkpoint_dir is None:
+            return run.fit(all_callbacks, 0, verbose)
+        assert run.corpus_data is not None
+        checkpoint = checkpoint_for(
+            trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
+            every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.loop, corpus=run.corpus_data,
+            vocabulary=run.vocabulary, resume=resume,
+        )
+        run.fit([*all_callbacks, checkpoint], checkpoint.initial_epoch, verbose)
+        return checkpoint.history  # the epochs before the restart too
 
-    def _distribution(self) -> Any:
-        """The ``tf.distribute.Strategy`` to train under, or None for one device."""
-        return None
-
-    def _stride(self) -> int:
-        """The stride actually used: the given one, else 1."""
-        return 1 if self.stride is None else int(self.stride)
-
-    # The procedure ------------------------------------------------------------------
-    def make_windows(self, corpus: Corpus, vocabulary: Vocabulary) -> Windows:
-        """The training windows this trainer cuts from ``corpus``, materialized ``(n, L)``."""
-        windows = self.training_windows(corpus, vocabulary)
-        return windows.materialize() if isinstance(windows, WindowIndex) else windows
-
-    def training_windows(self, corpus: Corpus, vocabulary: Vocabulary) -> Windows | WindowIndex:
-        """The training windows: a :class:`~seqkit.windows.WindowIndex` for sliding windows
-        (``O(N)`` memory, cut per batch while training), :class:`Windows` for random ones."""
-        if isinstance(self.window, RandomWindows):
-            flat = [token_id for sequence in corpus.encode(vocabulary) for token_id in sequence]
-            return random_windows(flat, self.window.count, self.window.max_length, seed=self.window.seed)
-        sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences]
-        lengths = [len(sequence) for sequence in sequences]
-        ids = np.concatenate(sequences) if len(sequences) > 1 else sequences[0]
-        del sequences
-        return sliding_window_index(ids, int(self.window), self._stride(), sequence_lengths=lengths)
+    def _finish(self, run: Run, logs: dict[str, list[float]], seconds: float) -> FitResult:
+        """Stage 3: the prediction network, the record, the fitted model."""
+        history = History(
+            loss=[float(value) for value in logs.get("loss", [])],
+            accuracy=[float(value) for value in logs.get("accuracy", [])],
+            seconds=seconds,
+        )
+        history.steps = history.epochs * run.steps_per_epoch
+        record = {
+            "trainer": type(self).__name__,
+            "hyperparameters": self.hyperparameters(),
+            "layout": run.layout.get_config(),
+            "model": run.spec.get_config(),
+            "window_length": run.window_length,
+            "samples": run.samples,
+            "corpus": run.corpus,
+            **run.record,
+            "policy": run.policy.get_config(),
+        }
+        model = SequenceModel(
+            run.predictor(), run.vocabulary, run.layout, window_length=run.window_length, spec=record,
+            history={"loss": history.loss, "accuracy": history.accuracy},
+        )
+        self.model_, self.history_, self.network_ = model, history, run.network
+        return FitResult(model, history)
 
     def fit(
         self,
-        data: CorpusLike,
+        data: Any,
         *,
         vocabulary: Vocabulary | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         resume: bool = False,
+        verbose: int = 0,
     ) -> FitResult:
         """Train on ``data`` and return the fitted model with its history.
 
         Args:
             data: a :class:`~seqkit.datasets.Corpus`, a string (characters) or a token list.
             vocabulary: the id mapping; defaults to the corpus's distinct tokens in order.
-            callbacks: more callbacks for this run, after the constructor's.
+            callbacks: more Keras callbacks for this run, after the constructor's.
             resume: continue from the latest checkpoint in ``checkpoint_dir`` (from
                 epoch 0 if it holds none yet). Defaults to False: a folder that
                 already holds a checkpoint is refused rather than overwritten.
+            verbose: 0 silent, 1 Keras's progress bar, 2 one line per epoch (as
+                ``model.fit``). Defaults to 0.
         """
         self._validate()
-        corpus = as_corpus(data)
-        vocabulary = vocabulary or corpus.vocabulary()
-        windows = self.training_windows(corpus, vocabulary)
-        layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
-        inputs, targets = _samples(windows, layout, vocabulary.size)
-        spec = ModelSpec(
-            units=int(self.units),
-            layers=int(self.layers),
-            dropout=float(self.dropout),
-            embedding_dim=int(self.embedding_dim),
-            masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
-        )
-
-        def build(batch_size: int | None) -> keras.Model:
-            return build_model(
-                spec,
-                layout,
-                window_length=windows.window_length,
-                vocabulary_size=vocabulary.size,
-                batch_size=batch_size,
-                stateful=self.stateful,
-            )
-
-        keras.utils.set_random_seed(int(self.seed))
-        strategy = self._distribution()  # None: one device
-        with contextlib.nullcontext() if strategy is None else strategy.scope():
-            network = build(self._network_batch_size(windows))
-        loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy)
-        started = time.perf_counter()
-        plans = self._plans(windows)
-        all_callbacks = [*self.callbacks, *callbacks]
-        checkpoint = None
-        if self.checkpoint_dir is not None:  # resume hook: restore before fit, save as a callback
-            from seqkit.checkpoint import checkpoint_for
-
-            checkpoint = checkpoint_for(self, loop, corpus, vocabulary, resume=resume)
-            all_callbacks.append(checkpoint)
-        logs = loop.fit(
-            inputs,
-            targets,
-            plans,
-            epochs=int(self.epochs),
-            initial_epoch=0 if checkpoint is None else checkpoint.initial_epoch,
-            callbacks=all_callbacks,
-            epochs_per_call=_epochs_per_call(all_callbacks, plans(0).steps),
-        )
-        if checkpoint is not None:  # the epochs before the restart too
-            logs = checkpoint.history
-        history = History(
-            loss=[float(value) for value in logs["loss"]],
-            accuracy=[float(value) for value in logs["accuracy"]],
-            seconds=time.perf_counter() - started,
-        )
-        history.steps = history.epochs * plans(0).steps
-        predictor = network
-        if self.stateful or strategy is not None:  # a plain copy: batch 1, or outside the strategy
-            predictor = build(1 if self.stateful else None)
-            predictor.set_weights(network.get_weights())
-        record = {
-            "trainer": type(self).__name__,
-            "hyperparameters": _jsonable(self.get_params()),
-            "layout": layout.get_config(),
-            "model": spec.get_config(),
-            "window_length": windows.window_length,
-            "samples": len(windows),
-            "corpus": {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)},
-        }
-        model = SequenceModel(
-            predictor,
-            vocabulary,
-            layout,
-            window_length=windows.window_length,
-            spec=record,
-            history={"loss": history.loss, "accuracy": history.accuracy},
-        )
-        self.model_ = model
-        self.history_ = history
-        return FitResult(model, history)
+        check_int(type(self).__name__ + ".fit", "verbose", verbose, minimum=0, maximum=2)
+        with contextlib.ExitStack() as scope:
+            run = self._prepare(data, vocabulary, scope)
+            started = time.perf_counter()
+            logs = self._train(run, callbacks, resume=resume, verbose=verbose)
+            seconds = time.perf_counter() - started
+        return self._finish(run, logs, seconds)
 
 
-def _samples(
-    windows: Windows | WindowIndex, layout: Layout, vocabulary_size: int
-) -> tuple[np.ndarray | WindowedInputs, np.ndarray | None]:
-    """What the training loop reads: windows cut and encoded in-graph, or encoded arrays."""
-    if isinstance(windows, WindowIndex):
-        encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary_size)
-        return WindowedInputs(windows.ids, windows.starts, windows.window_length, encode), None
-    return layout.transform(windows.inputs, vocabulary_size), windows.targets
+def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
+    """``target`` with the weights of ``source``'s layers of the same names; returns it."""
+    for layer in target.layers:
+        if layer.weights:
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+    return target
 
 
-def _epochs_per_call(callbacks: Sequence[keras.callbacks.Callback], steps_per_epoch: int) -> int | None:
-    """Several epochs per compiled call unless a callback may act on an epoch's end.
-
-    Callbacks marked ``observes_only`` (progress, logging) see every epoch's logs in
-    order, just a few epochs at a time; any other callback (early stopping,
-    checkpoints) gets one epoch per call so that it acts exactly where it says.
-    """
-    if callbacks and all(getattr(callback, "observes_only", False) for callback in callbacks):
-        return auto_epochs_per_call(steps_per_epoch)
-    return None
-
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in params.items():
-        if isinstance(value, RandomWindows):
-            out[name] = {"random": True, "count": value.count, "max_length": value.max_length, "seed": value.seed}
-        elif isinstance(value, Layout):
-            out[name] = value.name
-        elif hasattr(value, "describe"):
-            out[name] = value.describe()
-        elif isinstance(value, np.integer):
-            out[name] = int(value)
-        else:
-            out[name] = value
-    return out
+__all__ = [
+    "MAX_SEED",
+    "CorpusLike",
+    "FitResult",
+    "History",
+    "RandomWindows",
+    "Run",
+    "Trainer",
+    "as_corpus",
+    "copy_weights",
+    "jsonable",
+]

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from seqkit.engine import EpochPlan, shuffled_plan
-from seqkit.trainers.base import Trainer
-from seqkit.windows import Windows
+import keras
+
+from seqkit.checks import check_bool, check_int
+from seqkit.distribute import StrategyLike
+from seqkit.engine.plans import EpochPlan, shuffled_plan
+from seqkit.errors import ConfigurationError
+from seqkit.layouts import Layout
+from seqkit.trainers.base import RandomWindows
+from seqkit.trainers.windowed import WindowTrainer
+from seqkit.windows import WindowIndex, Windows
+
+__all__ = ["InBatchTrainer", "StatelessTrainer"]
 
 
-class StatelessTrainer(Trainer):
+class StatelessTrainer(WindowTrainer):
     """Each window is an independent sample; the LSTM state starts at zero for every one.
 
     Batches are drawn as Keras ``fit`` draws them: shuffled each epoch (unless
@@ -22,10 +31,34 @@ class StatelessTrainer(Trainer):
     floating-point rounding. Distributed steps are not XLA-compiled.
 
     Args:
+        layout: ``"timesteps"`` or ``"features"`` (or a :class:`~seqkit.layouts.Layout`).
+            Defaults to ``"timesteps"``.
+        encoding: ``"scaled"``, ``"onehot"`` or ``"embedding"``. Defaults to ``"scaled"``.
+        window: the window length ``L``, or a :class:`~seqkit.trainers.RandomWindows`.
+            Defaults to 1.
+        stride: steps between window starts. Defaults to None: 1.
+        units: LSTM units per layer. Defaults to 32.
+        layers: stacked LSTM layers. Defaults to 1.
+        dropout: dropout after each LSTM layer, in ``[0, 1)``. Defaults to 0.
+        embedding_dim: embedding width for the embedding encoding. Defaults to 16.
+        epochs: passes over the data. Defaults to 500.
+        batch_size: samples per optimizer step. Defaults to 1.
         shuffle: reshuffle the windows every epoch. Defaults to True (Keras's default).
+        learning_rate: Adam's learning rate. Defaults to 0.001 (Keras's default).
+        seed: seeds weights, shuffling and dropout; the same seed gives the same weights
+            on the same CPU. Defaults to 7 (the tutorial's).
         strategy: None or ``"default"`` (one device), ``"mirrored"``, ``"multi-worker"``
             (reads ``TF_CONFIG``) or a :class:`tf.distribute.Strategy`. Defaults to None.
-        **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`.
+        jit_compile: compile the steps with XLA. Defaults to None: the
+            :mod:`device policy <seqkit.engine.policy>` decides (XLA on a CPU).
+        precision: ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``.
+            Defaults to ``"float32"``.
+        callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
+        checkpoint_dir: a folder to save the training state in, so that
+            ``fit(..., resume=True)`` continues an interrupted run exactly
+            (see :mod:`seqkit.checkpoint`). Defaults to None: no checkpoints.
+        checkpoint_every: save a checkpoint every this many epochs (and after the last).
+            Defaults to 1.
 
     >>> from seqkit import alphabet
     >>> trainer = StatelessTrainer(window=3, units=8, epochs=2)
@@ -34,68 +67,108 @@ class StatelessTrainer(Trainer):
     (2, 3)
     """
 
-    def __init__(self, *, shuffle: bool = True, strategy: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.shuffle = shuffle
-        self.strategy = strategy
+    def __init__(
+        self,
+        *,
+        layout: str | Layout = "timesteps",
+        encoding: str = "scaled",
+        window: int | RandomWindows = 1,
+        stride: int | None = None,
+        units: int = 32,
+        layers: int = 1,
+        dropout: float = 0.0,
+        embedding_dim: int = 16,
+        epochs: int = 500,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        learning_rate: float = 0.001,
+        seed: int = 7,
+        strategy: StrategyLike = None,
+        jit_compile: bool | None = None,
+        precision: str = "float32",
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        checkpoint_dir: Any = None,
+        checkpoint_every: int = 1,
+    ) -> None:
+        self._store(locals())
 
     def _validate(self) -> None:
         super()._validate()
-        from seqkit.distribute import check_strategy
+        check_int(type(self).__name__, "batch_size", self.batch_size)
+        check_bool(type(self).__name__, "shuffle", self.shuffle)
 
-        check_strategy(type(self).__name__, self.strategy)
-
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters; ``strategy`` is left out: where a model trains is not what it is."""
-        params = super().get_params()
-        params.pop("strategy", None)
-        return params
-
-    def _distribution(self) -> Any:
-        if self.strategy is None or self.strategy == "default":
-            return None
-        from seqkit.distribute import resolve_strategy
-
-        return resolve_strategy(self.strategy)
-
-    def _network_batch_size(self, windows: Windows) -> int | None:
-        return None
-
-    def _batch_size(self, windows: Windows) -> int:
-        return min(int(self.batch_size), len(windows))
-
-    def _plans(self, windows: Windows) -> Callable[[int], EpochPlan]:
-        batch = self._batch_size(windows)
-        count, seed, shuffle = len(windows), int(self.seed), bool(self.shuffle)
-        if not shuffle:
+    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+        batch = self._step_batch_size(windows)
+        count, seed = len(windows), int(self.seed)
+        if not self.shuffle:
             fixed = shuffled_plan(count, batch, seed=seed, epoch=0, shuffle=False)
             return lambda epoch: fixed
         return lambda epoch: shuffled_plan(count, batch, seed=seed, epoch=epoch)
 
 
-class InBatchTrainer(StatelessTrainer):
+class InBatchTrainer(WindowTrainer):
     """The whole ordered dataset as one unshuffled batch: one optimizer step per epoch.
 
-    The tutorial's "LSTM state within a batch" experiment. Folklore says the
-    samples of one batch pass state to each other; in a stateless Keras LSTM
-    they do not (every row starts from a zero state), which the tests and the
-    docs show: what this trainer gains comes from full-batch gradient steps.
+    The tutorial's "LSTM state within a batch" experiment. Folklore says the samples of
+    one batch pass state to each other; in a stateless Keras LSTM they do not (every row
+    starts from a zero state), which the tests and the docs show: what this trainer gains
+    comes from full-batch gradient steps. It has no ``batch_size`` and no ``shuffle``:
+    the batch is the dataset, in order; giving either is refused.
 
     Args:
-        **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`;
-            ``batch_size`` and ``shuffle`` are fixed by the strategy.
+        units: LSTM units per layer. Defaults to 16 (the tutorial's).
+        epochs: passes over the data (one step each). Defaults to 5000 (the tutorial's).
+        The others: as :class:`StatelessTrainer`.
+
+    >>> from seqkit import alphabet
+    >>> model, history = InBatchTrainer(units=8, epochs=3).fit(alphabet())
+    >>> history.epochs, history.steps
+    (3, 3)
+    >>> InBatchTrainer(batch_size=4)
+    Traceback (most recent call last):
+    ...
+    seqkit.errors.ConfigurationError: InBatchTrainer trains on the whole dataset as one unshuffled batch, so 'batch_size' means nothing for it; leave it out, or use StatelessTrainer.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.pop("shuffle", None)
-        kwargs.setdefault("epochs", 5000)
-        kwargs.setdefault("units", 16)
-        super().__init__(shuffle=False, **kwargs)
+    def __init__(
+        self,
+        *,
+        layout: str | Layout = "timesteps",
+        encoding: str = "scaled",
+        window: int | RandomWindows = 1,
+        stride: int | None = None,
+        units: int = 16,
+        layers: int = 1,
+        dropout: float = 0.0,
+        embedding_dim: int = 16,
+        epochs: int = 5000,
+        learning_rate: float = 0.001,
+        seed: int = 7,
+        strategy: StrategyLike = None,
+        jit_compile: bool | None = None,
+        precision: str = "float32",
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        checkpoint_dir: Any = None,
+        checkpoint_every: int = 1,
+        **meaningless: Any,
+    ) -> None:
+        _refuse_meaningless(type(self).__name__, meaningless)
+        self._store(locals())
 
-    def get_params(self) -> dict[str, Any]:
-        params = super().get_params()
-        params.pop("shuffle", None)
-        return params
-
-    def _batch_size(self, windows: Windows) -> int:
+    def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
         return len(windows)
+
+    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+        fixed = shuffled_plan(len(windows), len(windows), seed=0, epoch=0, shuffle=False)
+        return lambda epoch: fixed
+
+
+def _refuse_meaningless(owner: str, given: dict[str, Any]) -> None:
+    """Refuse ``batch_size``/``shuffle`` (meaningless in-batch) and any unknown name."""
+    for name in given:
+        if name in ("batch_size", "shuffle"):
+            raise ConfigurationError(
+                f"{owner} trains on the whole dataset as one unshuffled batch, so '{name}' means "
+                "nothing for it; leave it out, or use StatelessTrainer."
+            )
+        raise ConfigurationError(f"{owner} has no parameter '{name}'. See help({owner}) for its parameters.")

@@ -6,8 +6,8 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import contextlib
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,16 +15,23 @@ from typing import Any
 import keras
 import numpy as np
 
+from seqkit.checks import check_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
-from seqkit.engine import StreamLoop
+from seqkit.engine.loops import StreamLoop
+from seqkit.engine.policy import choose_policy
 from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
-from seqkit.sequence_model import SequenceModel
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
-from seqkit.trainers.base import CorpusLike, FitResult, History, Trainer, _jsonable, as_corpus
+from seqkit.trainers.base import Run, Trainer, as_corpus, copy_weights
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, sliding_window_index
+
+__all__ = ["EVALUATION_TOKENS", "StreamTrainer"]
+
+EVALUATION_TOKENS = 2000
+"""Tokens :meth:`StreamTrainer.evaluation_windows` scores: a stream model predicts through
+its batch-1 twin one token per call, so a prefix of the corpus stands for the whole."""
 
 
 class StreamTrainer(Trainer):
@@ -48,15 +55,26 @@ class StreamTrainer(Trainer):
     the trained weights: ``model.reset(); model.prime(prefix); model.generate(...)``.
 
     Args:
+        window: the segment length ``T``. Defaults to 64.
+        batch_size: the number of streams ``B``. Defaults to 32.
+        units: LSTM units per layer. Defaults to 128.
+        layers: stacked LSTM layers. Defaults to 1.
+        dropout: dropout after each LSTM layer. Defaults to 0.
+        embedding_dim: the width of the token embedding. Defaults to 16.
+        epochs: passes over the corpus. Defaults to 10.
         reset: ``"boundary"`` (default) or ``"epoch"``.
+        learning_rate: Adam's learning rate. Defaults to 0.001.
+        seed: seeds the weights and dropout. Defaults to 7.
         strategy: None or ``"default"``, ``"mirrored"``, ``"multi-worker"`` (reads
             ``TF_CONFIG``), or a :class:`tf.distribute.Strategy`. Defaults to None.
-        jit_compile: compile the step with XLA. Defaults to None: yes under the default
-            strategy, no under a distributing one.
-        **kwargs: the hyperparameters of :class:`~seqkit.trainers.base.Trainer`; here
-            ``window`` is the segment length ``T`` (default 64), ``batch_size`` the number
-            of streams (default 32), ``encoding`` must be ``"embedding"`` (the default)
-            and ``units`` defaults to 128, ``epochs`` to 10.
+        jit_compile: compile the step with XLA. Defaults to None: the
+            :mod:`device policy <seqkit.engine.policy>` decides (XLA on one CPU, never
+            under a distributing strategy).
+        precision: ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``.
+            Defaults to ``"float32"``.
+        callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
+        checkpoint_dir: must be None: stream training writes no checkpoints yet.
+        checkpoint_every: unused while ``checkpoint_dir`` is None. Defaults to 1.
 
     >>> from seqkit.corpora import sample_text
     >>> trainer = StreamTrainer(window=16, batch_size=4, units=16, embedding_dim=8, epochs=2)
@@ -72,30 +90,30 @@ class StreamTrainer(Trainer):
     def __init__(
         self,
         *,
+        window: int = 64,
+        batch_size: int = 32,
+        units: int = 128,
+        layers: int = 1,
+        dropout: float = 0.0,
+        embedding_dim: int = 16,
+        epochs: int = 10,
         reset: str = "boundary",
+        learning_rate: float = 0.001,
+        seed: int = 7,
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,
-        **kwargs: Any,
+        precision: str = "float32",
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        checkpoint_dir: Any = None,
+        checkpoint_every: int = 1,
     ) -> None:
-        kwargs.setdefault("window", 64)
-        kwargs.setdefault("batch_size", 32)
-        kwargs.setdefault("encoding", "embedding")
-        kwargs.setdefault("units", 128)
-        kwargs.setdefault("epochs", 10)
-        super().__init__(**kwargs)
-        self.reset = reset
-        self.strategy = strategy
-        self.jit_compile = jit_compile
+        self._store(locals())
 
     def _validate(self) -> None:
         super()._validate()
         owner = type(self).__name__
-        if self.encoding != "embedding":
-            raise parameter_error(owner, "encoding", "'embedding' (stream training reads ids)", self.encoding)
-        if self.layout not in ("timesteps",):
-            raise parameter_error(owner, "layout", "'timesteps' (a segment is T time steps)", self.layout)
-        if self.stride is not None:
-            raise parameter_error(owner, "stride", "None (segments follow each other)", self.stride)
+        check_int(owner, "window", self.window)
+        check_int(owner, "batch_size", self.batch_size)
         if self.reset not in STREAM_RESET_POLICIES:
             raise parameter_error(owner, "reset", "'boundary' or 'epoch'", self.reset)
         if self.checkpoint_dir is not None:
@@ -103,48 +121,30 @@ class StreamTrainer(Trainer):
                 "StreamTrainer does not write checkpoints yet; leave checkpoint_dir=None."
             )
         check_strategy(owner, self.strategy)
-        if self.jit_compile is not None and not isinstance(self.jit_compile, bool):
-            raise parameter_error(owner, "jit_compile", "None, True or False", self.jit_compile)
 
-    def get_params(self) -> dict[str, Any]:
-        """The hyperparameters; ``strategy`` is left out (the spec's ``streams`` records it)."""
-        params = super().get_params()
-        params.pop("strategy", None)
-        return params
-
-    def _network_batch_size(self, windows: Windows) -> int | None:  # pragma: no cover - not used
-        return int(self.batch_size)
-
-    def _plans(self, windows: Windows) -> Any:  # pragma: no cover - not used
-        raise NotImplementedError("StreamTrainer reads segments from tf.data, not epoch plans.")
-
-    def training_windows(self, corpus: Any, vocabulary: Vocabulary) -> Windows | WindowIndex:
+    def training_windows(self, corpus: Any, vocabulary: Vocabulary) -> WindowIndex:
         """Every position of the corpus as a window of one token (what the model predicts from)."""
+        corpus = as_corpus(corpus)
         sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences]
         lengths = [len(sequence) for sequence in sequences]
         return sliding_window_index(np.concatenate(sequences), 1, 1, sequence_lengths=lengths)
 
-    def fit(  # type: ignore[override]
-        self,
-        data: CorpusLike | TokenFile,
-        *,
-        vocabulary: Vocabulary | None = None,
-        callbacks: Sequence[keras.callbacks.Callback] = (),
-        resume: bool = False,
-    ) -> FitResult:
-        """Train on ``data`` (a corpus, a string, tokens, or a :class:`~seqkit.streams.TokenFile`).
+    def evaluation_windows(self, corpus: Any, vocabulary: Vocabulary) -> Windows:
+        """The first :data:`EVALUATION_TOKENS` positions of the corpus, read in order."""
+        return self.training_windows(corpus, vocabulary).take(slice(0, EVALUATION_TOKENS))
 
-        Args:
-            data: the corpus. A :class:`~seqkit.streams.TokenFile` is read from disk as
-                it is, with its own vocabulary.
-            vocabulary: the id mapping for an in-memory corpus; defaults to its
-                distinct tokens in order.
-            callbacks: more Keras callbacks, after the constructor's.
-            resume: not supported yet (stream training writes no checkpoints); must be False.
-        """
-        self._validate()
+    def _train(
+        self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
+    ) -> dict[str, list[float]]:
         if resume:
             raise ConfigurationError("StreamTrainer cannot resume: it writes no checkpoints yet.")
+        logs = super()._train(run, callbacks, resume=resume, verbose=verbose)
+        self.epoch_seconds_ = list(logs.get("seconds", []))
+        return logs
+
+    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
+        """Encode the corpus to a token file (or read a :class:`~seqkit.streams.TokenFile` as
+        it is, with its own vocabulary) and build the stream loop under the strategy."""
         strategy = resolve_strategy(self.strategy)
         replicas = int(strategy.num_replicas_in_sync)
         if int(self.batch_size) % replicas:
@@ -154,66 +154,62 @@ class StreamTrainer(Trainer):
                 f"a multiple of the {replicas} replicas (each replica trains its own streams)",
                 self.batch_size,
             )
-        with tempfile.TemporaryDirectory(prefix="seqkit-stream-") as folder:
-            if isinstance(data, TokenFile):
-                tokens = data
-                vocabulary = data.vocabulary
-                corpus_record = {"name": data.name, "level": data.level, "tokens": data.length}
-            else:
-                corpus = as_corpus(data)
-                vocabulary = vocabulary or corpus.vocabulary()
-                tokens = encode_corpus(corpus, vocabulary, Path(folder) / "corpus.ids")
-                corpus_record = {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}
-            layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
-            resets = stream_resets(layout, tokens.document_starts, str(self.reset))
-            spec = ModelSpec(
-                units=int(self.units), layers=int(self.layers), dropout=float(self.dropout),
-                embedding_dim=int(self.embedding_dim),
-            )
-            keras.utils.set_random_seed(int(self.seed))
-            loop = StreamLoop(
-                lambda: build_stream_model(spec, vocabulary_size=vocabulary.size),
-                state_sizes=[spec.units] * (2 * spec.layers),
-                streams=layout.streams,
-                strategy=strategy,
-                learning_rate=float(self.learning_rate),
-                jit_compile=self.jit_compile,
-            )
-            started = time.perf_counter()
-            logs = loop.fit(
+        if isinstance(data, TokenFile):
+            tokens = data
+            vocabulary = data.vocabulary
+            corpus_record = {"name": data.name, "level": data.level, "tokens": data.length}
+        else:
+            corpus = as_corpus(data)
+            vocabulary = vocabulary or corpus.vocabulary()
+            folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
+            tokens = encode_corpus(corpus, vocabulary, Path(folder) / "corpus.ids")
+            corpus_record = {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}
+        layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
+        resets = stream_resets(layout, tokens.document_starts, str(self.reset))
+        spec = ModelSpec(
+            units=int(self.units), layers=int(self.layers), dropout=float(self.dropout),
+            embedding_dim=int(self.embedding_dim),
+        )
+        distributed = replicas > 1 or strategy_name(strategy) != "default"
+        policy = choose_policy(
+            units=spec.units, batch_size=layout.streams // replicas, distributed=distributed,
+            jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
+        )
+        keras.utils.set_random_seed(int(self.seed))
+        loop = StreamLoop(
+            lambda: build_stream_model(
+                spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn, precision=policy.precision
+            ),
+            state_sizes=[spec.units] * (2 * spec.layers),
+            streams=layout.streams,
+            strategy=strategy,
+            learning_rate=float(self.learning_rate),
+            jit_compile=policy.jit_compile,
+            loss_scale=policy.precision == "mixed_float16",
+        )
+
+        def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
+            return loop.fit(
                 lambda rows: stream_dataset(tokens, layout, resets, rows),
-                steps=layout.steps,
-                epochs=int(self.epochs),
-                callbacks=[*self.callbacks, *callbacks],
+                steps=layout.steps, epochs=int(self.epochs), callbacks=callbacks, verbose=verbose,
             )
-            seconds = time.perf_counter() - started
-        history = History(loss=logs["loss"], accuracy=logs["accuracy"], seconds=seconds)
-        history.steps = history.epochs * layout.steps
-        predictor = build_model(
-            spec, TimeSteps("embedding"), window_length=1, vocabulary_size=vocabulary.size,
-            batch_size=1, stateful=True,
-        )
-        for layer in predictor.layers:
-            if layer.weights:
-                layer.set_weights(loop.model.get_layer(layer.name).get_weights())
-        record = {
-            "trainer": type(self).__name__,
-            "hyperparameters": _jsonable(self.get_params()),
-            "layout": TimeSteps("embedding").get_config(),
-            "model": spec.get_config(),
-            "window_length": 1,
-            "samples": layout.tokens_per_epoch,
-            "corpus": corpus_record,
-            "streams": {
-                "streams": layout.streams, "segment_length": layout.segment_length,
-                "steps_per_epoch": layout.steps, "replicas": strategy.num_replicas_in_sync,
-                "strategy": strategy_name(strategy),
+
+        def predictor() -> keras.Model:
+            twin = build_model(
+                spec, TimeSteps("embedding"), window_length=1, vocabulary_size=vocabulary.size,
+                batch_size=1, stateful=True,
+            )
+            return copy_weights(loop.model, twin)
+
+        return Run(
+            network=loop.model, loop=loop, fit=fit, steps_per_epoch=layout.steps, predictor=predictor,
+            vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
+            samples=layout.tokens_per_epoch, corpus=corpus_record, policy=policy,
+            record={
+                "streams": {
+                    "streams": layout.streams, "segment_length": layout.segment_length,
+                    "steps_per_epoch": layout.steps, "replicas": replicas,
+                    "strategy": strategy_name(strategy),
+                },
             },
-        }
-        model = SequenceModel(
-            predictor, vocabulary, TimeSteps("embedding"), window_length=1, spec=record,
-            history={"loss": history.loss, "accuracy": history.accuracy},
         )
-        self.model_, self.history_, self.network_ = model, history, loop.model
-        self.epoch_seconds_ = list(logs["seconds"])
-        return FitResult(model, history)

@@ -1,0 +1,179 @@
+"""``seqkit info``: versions, the devices TensorFlow sees, and the policy training would use on them.
+
+The policy is :func:`seqkit.engine.policy.choose_policy`'s, shown for the tutorial's model
+sizes (:data:`POLICY_MODELS`), so ``seqkit info`` on a GPU machine says at a glance which
+models get XLA and which get cuDNN, and why.
+"""
+
+from __future__ import annotations
+
+import platform
+from typing import Any
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from .errors import SeqkitCommand
+from .options import output_options
+from .render import UI, key_value_table
+
+POLICY_MODELS: tuple[tuple[str, int, int, bool], ...] = (
+    ("alphabet LSTM 32, batch 1", 32, 1, False),
+    ("in-batch LSTM 16, batch 25", 16, 25, False),
+    ("stateful LSTM 50, batch 1", 50, 1, False),
+    ("variable-length LSTM 32, batch 1, masked", 32, 1, True),
+    ("stream LSTM 64 x 32 streams", 64, 32, False),
+    ("stream LSTM 256 x 128 streams", 256, 128, False),
+)
+"""``(model, units, batch_size, masked)``: the sizes whose policy ``seqkit info`` shows."""
+
+BFLOAT16_MIN_CAPABILITY = (8, 0)
+"""GPUs from Ampere (compute capability 8.0) on have bfloat16 arithmetic."""
+
+
+@click.command(cls=SeqkitCommand, short_help="Show versions, devices and the training policy.")
+@output_options
+def info(ui: UI) -> None:
+    """Show seqkit's, TensorFlow's, Keras's and Python's versions, the devices
+    TensorFlow sees, and how training would run on them.
+
+    The policy decides per model: XLA-compiled steps, or cuDNN kernels in a plain
+    graph (never both: cuDNN has no XLA kernel). Override it with jit_compile=
+    on a trainer, or --jit on|off on seqkit train.
+    """
+    document = collect_info()
+    ui.result(*render_info(document))
+    ui.note("Override the policy with jit_compile= on a trainer, or --jit on|off on seqkit train.")
+    ui.emit_json(document)
+
+
+def collect_info() -> dict[str, Any]:
+    """Everything ``seqkit info`` shows, as JSON-ready values."""
+    from seqkit._quiet import quiet_import
+
+    quiet_import()
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    from seqkit.engine.policy import PRECISIONS, choose_policy, visible_device
+    from seqkit.errors import ConfigurationError
+    from seqkit.version import __version__
+
+    devices = describe_devices(tf)
+    device = visible_device()
+    policies = [
+        {
+            "model": model,
+            "units": units,
+            "batch_size": batch_size,
+            "masked": masked,
+            "policy": choose_policy(units=units, batch_size=batch_size, device=device, masked=masked).get_config(),
+        }
+        for model, units, batch_size, masked in POLICY_MODELS
+    ]
+    precisions = []
+    for precision in PRECISIONS:
+        try:
+            choose_policy(units=1, batch_size=1, device=device, precision=precision)
+        except ConfigurationError:
+            continue
+        gpus = [entry for entry in devices if entry["type"] == "GPU"]
+        if precision == "mixed_bfloat16" and device == "gpu" and not all(entry["bfloat16"] for entry in gpus):
+            continue
+        precisions.append(precision)
+    build = dict(tf.sysconfig.get_build_info())
+    return {
+        "seqkit": __version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "tensorflow_build": {
+            "cuda": build.get("cuda_version") if build.get("is_cuda_build") else None,
+            "cudnn": build.get("cudnn_version") if build.get("is_cuda_build") else None,
+        },
+        "devices": devices,
+        "policy_device": device,
+        "precisions": precisions,
+        "policies": policies,
+    }
+
+
+def describe_devices(tf: Any) -> list[dict[str, Any]]:
+    """The physical devices TensorFlow sees: name, type, and for GPUs the card, compute capability
+    and bfloat16 support (None where it does not apply or is unknown)."""
+    devices = []
+    for device in tf.config.list_physical_devices():
+        entry: dict[str, Any] = {
+            "name": device.name,
+            "type": device.device_type,
+            "description": None,
+            "compute_capability": None,
+            "bfloat16": None,
+        }
+        if device.device_type == "GPU":
+            try:
+                details = tf.config.experimental.get_device_details(device)
+            except Exception:  # noqa: BLE001 - details are optional; the device is still listed
+                details = {}
+            entry["description"] = details.get("device_name")
+            capability = details.get("compute_capability")
+            if capability is not None:
+                major, minor = (int(part) for part in capability)
+                entry["compute_capability"] = f"{major}.{minor}"
+                entry["bfloat16"] = (major, minor) >= BFLOAT16_MIN_CAPABILITY
+        devices.append(entry)
+    return devices
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def render_info(document: dict[str, Any]) -> list[Table]:
+    """The three tables of ``seqkit info``: versions, devices, policy."""
+    build = document["tensorflow_build"]
+    versions = key_value_table(
+        "seqkit",
+        [
+            ("seqkit", document["seqkit"]),
+            ("Python", document["python"]),
+            ("TensorFlow", document["tensorflow"]),
+            ("Keras", document["keras"]),
+            ("NumPy", document["numpy"]),
+            ("platform", document["platform"]),
+            ("TensorFlow built with", f"CUDA {build['cuda']}, cuDNN {build['cudnn']}" if build["cuda"] else "no CUDA"),
+        ],
+    )
+    devices = Table(title="Devices TensorFlow sees", title_justify="left", title_style="bold")
+    for column in ("device", "type", "name", "compute capability", "bfloat16"):
+        devices.add_column(column)
+    for entry in document["devices"]:
+        devices.add_row(
+            escape(entry["name"]), entry["type"], escape(entry["description"] or "-"),
+            entry["compute_capability"] or "-", _yes_no(entry["bfloat16"]),
+        )
+    policy = Table(
+        title=f"Training policy on {document['policy_device'].upper()} "
+        f"(precisions: {', '.join(document['precisions'])})",
+        title_justify="left",
+        title_style="bold",
+    )
+    policy.add_column("model", style="cyan")
+    policy.add_column("batch x units", justify="right")
+    policy.add_column("XLA")
+    policy.add_column("cuDNN")
+    policy.add_column("why", overflow="fold")
+    for row in document["policies"]:
+        chosen = row["policy"]
+        policy.add_row(
+            escape(row["model"]),
+            f"{row['batch_size'] * row['units']:,}",
+            _yes_no(chosen["jit_compile"]),
+            "auto" if chosen["use_cudnn"] == "auto" else _yes_no(bool(chosen["use_cudnn"])),
+            escape(chosen["reason"]),
+        )
+    return [versions, devices, policy]

@@ -1,0 +1,657 @@
+"""The compiled loops: every way of running the one train step.
+
+- :class:`TrainingLoop` trains a window model from an :class:`~seqkit.engine.plans.EpochPlan`:
+  one compiled call runs every optimizer step of an epoch (or of several), with XLA where
+  the :mod:`device policy <seqkit.engine.policy>` says so; stateful rows are zeroed and
+  kept in-graph by assignment. Under a distributing ``tf.distribute`` strategy each step
+  runs through ``strategy.run``, replica ``k`` taking its slice of the batch.
+- :class:`StreamLoop` trains truncated BPTT over parallel streams, the LSTM state an input
+  and an output of the network, kept per replica.
+
+Both call :func:`seqkit.engine.step.train_step` for the step itself and
+:func:`seqkit.engine.epochs.run_epochs` for the callbacks, and attach their optimizer to
+the network (``network.optimizer``), as Keras's ``compile`` does.
+
+>>> import keras
+>>> import numpy as np
+>>> from seqkit.engine import TrainingLoop, shuffled_plan
+>>> keras.utils.set_random_seed(0)
+>>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
+...                           keras.layers.Dense(3, activation="softmax")])
+>>> inputs = np.array([[[0.0]], [[0.5]], [[1.0]]], dtype="float32")
+>>> targets = np.array([1, 2, 0])
+>>> loop = TrainingLoop(model, learning_rate=0.01, jit_compile=False)  # XLA pays off on long runs
+>>> history = loop.fit(inputs, targets, lambda epoch: shuffled_plan(3, 2, seed=1, epoch=epoch),
+...                    epochs=3)
+>>> sorted(history), len(history["loss"])
+(['accuracy', 'loss', 'seconds'], 3)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+from numpy.typing import ArrayLike
+
+from seqkit.checks import check_float, check_int, check_optional_int
+from seqkit.engine.epochs import EpochLogs, run_epochs
+from seqkit.engine.plans import EpochPlan, WindowedInputs, shuffled_plan
+from seqkit.engine.step import evaluation_record, train_step
+from seqkit.errors import ConfigurationError, DataError, parameter_error
+from seqkit.models import recurrent_layers
+
+__all__ = ["StreamLoop", "TrainingLoop", "make_optimizer", "stateful_batch_size"]
+
+
+def make_optimizer(network: keras.Model, learning_rate: float, *, loss_scale: bool = False) -> keras.optimizers.Optimizer:
+    """Adam for ``network``, built, attached as ``network.optimizer`` (as ``compile`` does).
+
+    Args:
+        network: the model whose trainable variables it updates.
+        learning_rate: Adam's learning rate.
+        loss_scale: wrap it in a :class:`keras.optimizers.LossScaleOptimizer` (for
+            ``mixed_float16``). Defaults to False.
+    """
+    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    if loss_scale:
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(network.trainable_variables)
+    network.optimizer = optimizer
+    return optimizer
+
+
+def stateful_batch_size(model: keras.Model) -> int | None:
+    """The fixed batch size of a model's stateful RNN layers, or None if it has none.
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input(batch_shape=(4, 1, 1)),
+    ...                           keras.layers.LSTM(2, stateful=True)])
+    >>> stateful_batch_size(model)
+    4
+    """
+    for layer in recurrent_layers(model):
+        if layer.states is not None:
+            return int(layer.states[0].shape[0])
+    return None
+
+
+def _is_distributing(strategy: tf.distribute.Strategy | None) -> bool:
+    """True when steps must go through ``strategy.run`` (a strategy other than the default one)."""
+    if strategy is None:
+        return False
+    return strategy.num_replicas_in_sync > 1 or strategy is not tf.distribute.get_strategy()
+
+
+def _logs(record: Sequence[float]) -> EpochLogs:
+    loss_sum, correct, count = record
+    return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
+
+
+def _distributed_dataset(
+    strategy: tf.distribute.Strategy, replica_dataset: Callable[[int], tf.data.Dataset]
+) -> Any:
+    """A distributed dataset whose replica ``k`` reads ``replica_dataset(k)``.
+
+    Each input pipeline serves its local replicas; consecutive elements of a pipeline go
+    to consecutive local replicas, as ``distribute_datasets_from_function`` deals them.
+    """
+
+    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
+        local = context.num_replicas_in_sync // context.num_input_pipelines
+        first = context.input_pipeline_id * local
+        parts = [replica_dataset(replica) for replica in range(first, first + local)]
+        if local == 1:
+            return parts[0]
+        return tf.data.Dataset.zip(tuple(parts)).flat_map(
+            lambda *batches: tf.data.Dataset.from_tensor_slices(
+                tuple(tf.stack(component) for component in zip(*batches))
+            )
+        )
+
+    return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+class TrainingLoop:
+    """Train a Keras classifier with one compiled TensorFlow call per epoch (or per many).
+
+    The loop owns a :class:`keras.optimizers.Adam` and minimizes the sparse categorical
+    cross-entropy of the model's softmax output (the same quantity as the categorical
+    cross-entropy on one-hot targets), plus the model's regularization losses. Each step
+    of a plan: zero the planned state rows of every stateful RNN layer, gather the batch,
+    run :func:`~seqkit.engine.step.train_step`, and keep the old state of empty slots.
+    The result equals Keras ``fit`` on the same batches.
+
+    Stateful models must be built with a static batch size,
+    ``keras.Input(batch_shape=(batch, time_steps, features))``, and every plan must use
+    that batch size. Their state lives in the layers' variables and carries over from
+    step to step and from epoch to epoch until a plan resets it.
+
+    Args:
+        model: a built Keras model whose output is a softmax over classes, shape
+            ``(batch, classes)``.
+        learning_rate: Adam's learning rate. Defaults to 0.001 (Keras's default).
+        jit_compile: compile the steps with XLA. Defaults to True (what the device
+            policy picks on a CPU). Must be False under a distributing strategy.
+        strategy: a ``tf.distribute.Strategy`` to train under, the model built in its
+            ``scope()``; each step runs through ``strategy.run``, replica ``k`` taking
+            its slice of the batch (padded with empty slots to split evenly), the loss
+            divided by the global count. Stateless models only. Defaults to None (one
+            device, the compiled loop above).
+        loss_scale: scale the loss for ``mixed_float16`` (a ``LossScaleOptimizer``).
+            Defaults to False.
+
+    >>> import keras
+    >>> keras.utils.set_random_seed(0)
+    >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
+    ...                           keras.layers.Dense(3, activation="softmax")])
+    >>> loop = TrainingLoop(model, jit_compile=False)
+    >>> inputs = np.zeros((3, 1, 1), dtype="float32")
+    >>> logs = loop.run_epoch(inputs, np.array([0, 1, 2]), shuffled_plan(3, 3, seed=0, epoch=0))
+    >>> sorted(logs), loop.optimizer.iterations.numpy().item()
+    (['accuracy', 'loss'], 1)
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        *,
+        learning_rate: float = 0.001,
+        jit_compile: bool = True,
+        strategy: tf.distribute.Strategy | None = None,
+        loss_scale: bool = False,
+    ) -> None:
+        if not isinstance(model, keras.Model):
+            raise parameter_error("TrainingLoop", "model", "a keras.Model", model)
+        if not model.built or not getattr(model, "inputs", None):
+            raise ConfigurationError(
+                "TrainingLoop needs a built functional or Sequential model with a known "
+                "input shape; start it with keras.Input(...)."
+            )
+        self.learning_rate = check_float("TrainingLoop", "learning_rate", learning_rate, low=0.0, low_inclusive=False)
+        self.model = model
+        self.strategy = strategy
+        self.distributed = _is_distributing(strategy)
+        if self.distributed and jit_compile:
+            raise ConfigurationError(
+                "TrainingLoop cannot compile distributed steps with XLA (jit_compile=True): XLA "
+                "inside strategy.run fails on CPU devices. Pass jit_compile=False."
+            )
+        self.jit_compile = bool(jit_compile)
+        stateful = recurrent_layers(model)
+        if self.distributed and stateful:
+            raise ConfigurationError(
+                "TrainingLoop cannot distribute a model with stateful RNN layers: their state "
+                "is one variable, not one per replica. Train long streams with "
+                "seqkit.trainers.StreamTrainer(strategy=...), which gives each replica its own streams."
+            )
+        with strategy.scope() if self.distributed else contextlib.nullcontext():
+            self.optimizer = make_optimizer(model, self.learning_rate, loss_scale=loss_scale)
+        self.state_variables: list[Any] = [variable for layer in stateful for variable in layer.states]
+        """The recurrent state variables of the model's stateful layers (checkpoints save them)."""
+        self._traces = 0
+        self._windowing: tuple[int, Callable[[tf.Tensor], tf.Tensor]] | None = None
+        self._compile()
+
+    def _compile(self) -> None:
+        self._train = tf.function(self._plan_steps, jit_compile=self.jit_compile)
+        self._evaluate = tf.function(self._evaluate_steps, jit_compile=self.jit_compile)
+        self._distributed_train = tf.function(self._distributed_steps)
+
+    @property
+    def traces(self) -> int:
+        """How many times a compiled function was traced (a retrace costs ~seconds)."""
+        return self._traces
+
+    # ----------------------------------------------------------------- compiled code
+    def _batch(self, data: dict[str, tf.Tensor], rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        """The inputs and targets of samples ``rows``: gathered, or cut and encoded."""
+        if "sequence" not in data:
+            return tf.gather(data["inputs"], rows), tf.gather(data["targets"], rows)
+        assert self._windowing is not None
+        window_length, encode = self._windowing
+        starts = tf.gather(data["starts"], rows)
+        positions = tf.expand_dims(starts, -1) + tf.range(window_length, dtype=starts.dtype)
+        window_ids = tf.reshape(tf.gather(data["sequence"], positions), [-1, window_length])
+        return encode(window_ids), tf.gather(data["sequence"], starts + window_length)
+
+    def _plan_steps(
+        self, data: dict[str, tf.Tensor], indices: tf.Tensor, reset_rows: tf.Tensor, num_steps: tf.Tensor
+    ) -> tf.Tensor:
+        """The first ``num_steps`` steps of a plan table; per-step records ``(steps, 3)``.
+
+        ``indices`` may hold more rows than ``num_steps`` (padding to a fixed capacity,
+        so every chunk of epochs reuses one compiled function); those rows are not run
+        and their records stay zero.
+        """
+        self._traces += 1
+        records = tf.zeros([tf.shape(indices)[0], 3], tf.float32)
+        for step in tf.range(num_steps):
+            slots = indices[step]
+            real = slots >= 0
+            keep = tf.expand_dims(tf.logical_not(reset_rows[step]), -1)
+            for state in self.state_variables:
+                state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
+            before = [tf.identity(state.value) for state in self.state_variables]
+            batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
+            _, record = train_step(
+                self.model, self.optimizer, batch_inputs, batch_targets, tf.cast(real, tf.float32)
+            )
+            for state, old in zip(self.state_variables, before):
+                state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
+            records = tf.tensor_scatter_nd_update(records, tf.reshape(step, [1, 1]), tf.reshape(record, [1, 3]))
+        return records
+
+    def _replica_step(self, data: dict[str, tf.Tensor], slots: tf.Tensor, global_count: tf.Tensor) -> tf.Tensor:
+        """One replica's share of a step: its slice of the batch, loss over the global count."""
+        assert self.strategy is not None
+        batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
+        _, record = train_step(
+            self.model, self.optimizer, batch_inputs, batch_targets, tf.cast(slots >= 0, tf.float32),
+            denominator=global_count, regularization_scale=1.0 / self.strategy.num_replicas_in_sync,
+        )
+        return record
+
+    def _distributed_steps(self, data: dict[str, tf.Tensor], iterator: Any, num_steps: tf.Tensor) -> tf.Tensor:
+        """An epoch under the strategy: every step through ``strategy.run``; the summed record."""
+        self._traces += 1
+        strategy = self.strategy
+        assert strategy is not None
+        totals = tf.zeros([3], tf.float32)
+        for _ in tf.range(num_steps):
+            slots, global_count = next(iterator)
+            per_replica = strategy.run(self._replica_step, args=(data, slots, global_count))
+            totals += strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return totals
+
+    def _distribute_plan(self, plan: EpochPlan) -> Any:
+        """The plan as a distributed dataset: replica ``k`` gets columns ``k*b .. (k+1)*b - 1``.
+
+        The batch is padded with empty slots to a multiple of the replicas, so any batch
+        size splits (Keras ``fit`` under MirroredStrategy refuses uneven batches).
+        """
+        strategy = self.strategy
+        assert strategy is not None
+        replicas = strategy.num_replicas_in_sync
+        per_replica = -(-plan.batch_size // replicas)
+        indices = np.pad(plan.indices, ((0, 0), (0, per_replica * replicas - plan.batch_size)), constant_values=-1)
+        counts = (plan.indices >= 0).sum(axis=1).astype(np.float32)
+        return _distributed_dataset(
+            strategy,
+            lambda replica: tf.data.Dataset.from_tensor_slices(
+                (indices[:, replica * per_replica : (replica + 1) * per_replica], counts)
+            ),
+        )
+
+    def _evaluate_steps(self, inputs: tf.Tensor, targets: tf.Tensor, indices: tf.Tensor) -> tf.Tensor:
+        """Stateless forward passes over a plan; returns the summed record."""
+        self._traces += 1
+        totals = tf.zeros([3], tf.float32)
+        for step in tf.range(tf.shape(indices)[0]):
+            slots = indices[step]
+            rows = tf.maximum(slots, 0)
+            totals += evaluation_record(
+                self.model, tf.gather(inputs, rows), tf.gather(targets, rows), tf.cast(slots >= 0, tf.float32)
+            )
+        return totals
+
+    # ------------------------------------------------------------------- validation
+    def _prepare(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None
+    ) -> tuple[dict[str, tf.Tensor], int]:
+        """Validate and convert the samples once; returns the tensors and n."""
+        if isinstance(inputs, WindowedInputs):
+            return self._prepare_windowed(inputs, targets)
+        if targets is None:
+            raise DataError(
+                "targets are required with an input array; only WindowedInputs carry their own."
+            )
+        inputs = np.asarray(inputs)
+        targets = np.asarray(targets)
+        expected = tuple(self.model.inputs[0].shape[1:])
+        if inputs.ndim != len(expected) + 1 or any(
+            want is not None and got != want for got, want in zip(inputs.shape[1:], expected)
+        ):
+            raise DataError(
+                f"inputs must have shape (samples, {', '.join(map(str, expected))}) to fit "
+                f"the model's input; got {inputs.shape}. Lay the windows out with the "
+                "layout the model was built for."
+            )
+        if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
+            raise DataError(
+                f"targets must be a 1-D array of integer class ids; got shape "
+                f"{targets.shape} and dtype {targets.dtype}. Pass ids, not one-hot rows "
+                "(use targets.argmax(-1) on one-hot arrays)."
+            )
+        if inputs.shape[0] != targets.shape[0]:
+            raise DataError(
+                f"inputs and targets must hold the same number of samples; got "
+                f"{inputs.shape[0]} inputs and {targets.shape[0]} targets."
+            )
+        if inputs.shape[0] == 0:
+            raise DataError("inputs and targets are empty; give at least one sample.")
+        self._check_classes("targets", targets)
+        dtype = tf.int32 if np.issubdtype(inputs.dtype, np.integer) else tf.float32
+        data = {"inputs": tf.constant(inputs, dtype=dtype), "targets": tf.constant(targets, dtype=tf.int32)}
+        return data, int(inputs.shape[0])
+
+    def _check_classes(self, what: str, ids: np.ndarray) -> None:
+        classes = self.model.outputs[0].shape[-1]
+        if len(ids) and (int(ids.min()) < 0 or (classes is not None and int(ids.max()) >= classes)):
+            raise DataError(
+                f"{what} must be class ids in [0, {classes}); got values from {int(ids.min())} to "
+                f"{int(ids.max())}. Build the model's output layer with as many units as the "
+                "vocabulary has tokens."
+            )
+
+    def _prepare_windowed(
+        self, inputs: WindowedInputs, targets: ArrayLike | None
+    ) -> tuple[dict[str, tf.Tensor], int]:
+        if targets is not None:
+            raise DataError(
+                "WindowedInputs carry their targets (the id after each window); pass targets=None."
+            )
+        sequence = np.asarray(inputs.sequence)
+        self._check_classes("WindowedInputs.sequence", sequence)
+        windowing = (int(inputs.window_length), inputs.encode)
+        if self._windowing is not None and self._windowing != windowing:
+            self._compile()  # another window length or encoder: trace anew
+        self._windowing = windowing
+        data = {
+            "sequence": tf.constant(sequence, dtype=tf.int32),
+            "starts": tf.constant(np.asarray(inputs.starts), dtype=tf.int32),
+        }
+        return data, len(inputs)
+
+    def _check_plan(self, plan: EpochPlan, num_samples: int) -> None:
+        if not isinstance(plan, EpochPlan):
+            raise DataError(
+                f"a plan must be an EpochPlan; got {type(plan).__name__}. Build it with "
+                "shuffled_plan() or EpochPlan(indices, reset_rows)."
+            )
+        highest = int(plan.indices.max())
+        if highest >= num_samples:
+            raise DataError(
+                f"EpochPlan.indices must be < the number of samples {num_samples}; got "
+                f"{highest}. Build the plan for these inputs."
+            )
+        fixed = self.model.inputs[0].shape[0]
+        if fixed is not None and plan.batch_size != fixed:
+            kind = "stateful " if self.state_variables else ""
+            raise DataError(
+                f"the plan's batch size {plan.batch_size} differs from the {kind}model's "
+                f"fixed batch size {fixed}. Build the plan with batch_size={fixed}, or "
+                f"rebuild the model with keras.Input(batch_shape=({plan.batch_size}, ...))."
+            )
+
+    # ------------------------------------------------------------------ public API
+    def run_epoch(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan
+    ) -> EpochLogs:
+        """Run every optimizer step of ``plan`` in one compiled call.
+
+        Args:
+            inputs: float ``(n, time_steps, features)`` or int ``(n, time_steps)`` (ids
+                for an Embedding model); numpy or tensors. Or :class:`WindowedInputs`,
+                cut and encoded per batch inside the compiled step.
+            targets: int ``(n,)`` class ids; None with :class:`WindowedInputs`.
+            plan: the epoch's :class:`EpochPlan`.
+
+        Returns:
+            ``{"loss": mean cross-entropy (plus any regularization, as Keras reports it),
+            "accuracy": fraction correct}`` over the real samples, from the training
+            forward passes (like Keras ``fit``'s running metrics: each sample is scored
+            before its own update).
+        """
+        data, num_samples = self._prepare(inputs, targets)
+        return self._run(data, num_samples, [plan])[0]
+
+    def _run(
+        self, data: dict[str, tf.Tensor], num_samples: int, plans: Sequence[EpochPlan], capacity: int = 0
+    ) -> list[EpochLogs]:
+        """Run ``plans`` back to back in one compiled call; one logs dict per plan.
+
+        The step table is padded to ``capacity`` rows when it is shorter, so chunks of
+        different lengths share one compiled function.
+        """
+        for plan in plans:
+            self._check_plan(plan, num_samples)
+        if self.distributed:
+            return [
+                _logs(
+                    self._distributed_train(
+                        data, iter(self._distribute_plan(plan)), tf.constant(plan.steps, tf.int32)
+                    ).numpy()
+                )
+                for plan in plans
+            ]
+        indices = np.concatenate([plan.indices for plan in plans])
+        reset_rows = np.concatenate([plan.reset_rows for plan in plans])
+        steps = indices.shape[0]
+        if capacity > steps:
+            indices = np.pad(indices, ((0, capacity - steps), (0, 0)), constant_values=-1)
+            reset_rows = np.pad(reset_rows, ((0, capacity - steps), (0, 0)))
+        records = self._train(
+            data, tf.constant(indices), tf.constant(reset_rows), tf.constant(steps, tf.int32)
+        ).numpy()
+        logs, start = [], 0
+        for plan in plans:
+            logs.append(_logs(records[start : start + plan.steps].sum(axis=0, dtype=np.float64)))
+            start += plan.steps
+        return logs
+
+    def fit(
+        self,
+        inputs: ArrayLike | WindowedInputs,
+        targets: ArrayLike | None,
+        plans: Callable[[int], EpochPlan],
+        *,
+        epochs: int,
+        initial_epoch: int = 0,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: int = 0,
+        epochs_per_call: int | None = None,
+    ) -> dict[str, list[float]]:
+        """Train epochs ``initial_epoch .. epochs - 1`` with few compiled calls.
+
+        Callbacks are driven as under ``model.fit`` (:func:`seqkit.engine.epochs.run_epochs`).
+
+        Args:
+            inputs: see :meth:`run_epoch`; converted to tensors once.
+            targets: see :meth:`run_epoch`.
+            plans: ``plans(epoch)`` returns the :class:`EpochPlan` of that epoch; it is
+                called once per epoch, in order.
+            epochs: index of the epoch to stop before (Keras meaning); an int >= 0.
+            initial_epoch: epoch to start at, for resumed runs. Defaults to 0.
+            callbacks: Keras callbacks. Defaults to none.
+            verbose: 0 silent, 1 Keras's progress bar, 2 one line per epoch. Defaults to 0.
+            epochs_per_call: epochs per compiled call; an int >= 1. Defaults to None
+                (about 512 steps per call when every callback only watches, else 1).
+
+        Returns:
+            The history, ``{"loss": [...], "accuracy": [...], "seconds": [...]}``, one
+            entry per epoch run.
+        """
+        check_int("TrainingLoop.fit", "epochs", epochs, minimum=0)
+        check_int("TrainingLoop.fit", "initial_epoch", initial_epoch, minimum=0)
+        check_optional_int("TrainingLoop.fit", "epochs_per_call", epochs_per_call)
+        data, num_samples = self._prepare(inputs, targets)
+        capacity = 0
+
+        def run_call(first: int, count: int) -> list[EpochLogs]:
+            nonlocal capacity
+            chunk = [plans(epoch) for epoch in range(first, first + count)]
+            logs = self._run(data, num_samples, chunk, capacity)
+            capacity = max(capacity, sum(plan.steps for plan in chunk))
+            return logs
+
+        return run_epochs(
+            self.model, run_call, epochs=epochs, steps_per_epoch=plans(initial_epoch).steps,
+            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, epochs_per_call=epochs_per_call,
+        )
+
+    def evaluate(self, inputs: ArrayLike, targets: ArrayLike, *, batch_size: int | None = None) -> EpochLogs:
+        """Mean cross-entropy and accuracy of the model, stateless, in one compiled call.
+
+        Stateful models are refused: their layers accept only their fixed batch size
+        and a forward pass would advance their state. Evaluate those by running the
+        streams through the model (or a batch-1 twin) as the stateful trainer does.
+
+        Args:
+            inputs: see :meth:`run_epoch`.
+            targets: see :meth:`run_epoch`.
+            batch_size: samples per forward pass. Defaults to None: all at once.
+
+        Returns:
+            ``{"loss": ..., "accuracy": ...}`` over all samples.
+
+        >>> import keras
+        >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(2),
+        ...                           keras.layers.Dense(2, activation="softmax")])
+        >>> loop = TrainingLoop(model, jit_compile=False)
+        >>> logs = loop.evaluate(np.zeros((5, 1, 1)), np.array([0, 1, 0, 1, 1]))
+        >>> 0.0 <= logs["accuracy"] <= 1.0
+        True
+        """
+        if self.state_variables:
+            raise DataError(
+                "TrainingLoop.evaluate is stateless and this model has stateful RNN "
+                "layers; evaluate it by running its streams in order at its fixed batch "
+                "size (or through a batch-1 twin with the trained weights)."
+            )
+        batch_size = check_optional_int("TrainingLoop.evaluate", "batch_size", batch_size)
+        if isinstance(inputs, WindowedInputs):
+            raise DataError("TrainingLoop.evaluate takes input arrays; materialize the windows first.")
+        data, num_samples = self._prepare(inputs, targets)
+        plan = shuffled_plan(num_samples, batch_size or num_samples, seed=0, epoch=0, shuffle=False)
+        self._check_plan(plan, num_samples)
+        return _logs(self._evaluate(data["inputs"], data["targets"], tf.constant(plan.indices)).numpy())
+
+
+class StreamLoop:
+    """Truncated BPTT over parallel streams, under any ``tf.distribute`` strategy.
+
+    The stream counterpart of :class:`TrainingLoop`: each step reads a segment of ``T``
+    ids per stream, predicts the next id at every step (``return_sequences``), and carries
+    the LSTM state to the next segment of the same stream. The model and the Adam
+    optimizer are created under ``strategy.scope()``; each step runs through
+    ``strategy.run`` on batches from ``strategy.distribute_datasets_from_function``, as
+    TensorFlow's custom-training-loop guide does; the loss is the cross-entropy summed
+    over a replica's rows divided by the *global* ``B * T``, so the all-reduced gradient
+    equals one device's at the same global batch. The state lives in per-replica
+    (``ON_READ``) variables of the replica's own rows: each replica owns its streams.
+
+    One compiled call runs one epoch (a ``tf.range`` loop over the distributed iterator).
+
+    Args:
+        build: builds the network (:func:`seqkit.models.build_stream_model`): inputs
+            ``[ids + 1, *states]``, outputs ``[logits, *states]``.
+        state_sizes: the width of each state input, in order.
+        streams: ``B``, the global number of streams; a multiple of the replicas.
+        strategy: a ``tf.distribute.Strategy``. Defaults to the default strategy.
+        learning_rate: Adam's learning rate. Defaults to 0.001.
+        jit_compile: compile the step with XLA. Defaults to True; must be False under a
+            distributing strategy.
+        loss_scale: scale the loss for ``mixed_float16``. Defaults to False.
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], keras.Model],
+        *,
+        state_sizes: Sequence[int],
+        streams: int,
+        strategy: tf.distribute.Strategy | None = None,
+        learning_rate: float = 0.001,
+        jit_compile: bool = True,
+        loss_scale: bool = False,
+    ) -> None:
+        self.strategy = strategy or tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
+        if check_int("StreamLoop", "streams", streams) % replicas:
+            raise parameter_error(
+                "StreamLoop", "streams", f"an int >= 1 divisible by the {replicas} replicas", streams
+            )
+        self.streams = int(streams)
+        self.streams_per_replica = self.streams // replicas
+        distributed = _is_distributing(self.strategy) or tf.distribute.has_strategy()
+        if distributed and jit_compile:
+            raise ConfigurationError(
+                "StreamLoop cannot compile distributed steps with XLA (jit_compile=True): XLA "
+                "inside strategy.run fails on CPU devices. Pass jit_compile=False."
+            )
+        self.jit_compile = bool(jit_compile)
+        with self.strategy.scope():
+            self.model = build()
+            self.optimizer = make_optimizer(self.model, float(learning_rate), loss_scale=loss_scale)
+            self.states = [
+                tf.Variable(
+                    tf.zeros([self.streams_per_replica, int(size)]),
+                    trainable=False,
+                    synchronization=tf.VariableSynchronization.ON_READ,
+                    aggregation=tf.VariableAggregation.SUM,
+                    name=f"stream_state_{number}",
+                )
+                for number, size in enumerate(state_sizes)
+            ]
+        self._replicas = replicas
+        self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
+        self._epoch = tf.function(self._epoch_steps)
+
+    def _step(self, inputs: tf.Tensor, targets: tf.Tensor, reset: tf.Tensor) -> tf.Tensor:
+        """One replica's step on its streams; returns its record."""
+        keep = tf.expand_dims(tf.cast(tf.logical_not(reset), tf.float32), -1)
+        states = [state.read_value() * keep for state in self.states]
+        global_count = float(self.streams) * tf.cast(tf.shape(targets)[1], tf.float32)
+        outputs, record = train_step(
+            self.model, self.optimizer, [inputs + 1, *states], targets, tf.ones(tf.shape(targets), tf.float32),
+            denominator=global_count, regularization_scale=1.0 / self._replicas, from_logits=True,
+        )
+        for state, value in zip(self.states, outputs[1:]):
+            state.assign(tf.cast(value, state.dtype))
+        return record
+
+    def _epoch_steps(self, iterator: Any, steps: tf.Tensor) -> tf.Tensor:
+        totals = tf.zeros([3], tf.float32)
+        for _ in tf.range(steps):
+            inputs, targets, reset = next(iterator)
+            per_replica = self.strategy.run(self._step_function, args=(inputs, targets, reset))
+            totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+        return totals
+
+    def distribute(self, dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset]) -> Any:
+        """A distributed dataset: each replica gets the batches of its own streams.
+
+        Args:
+            dataset_for_rows: ``rows -> tf.data.Dataset`` of one epoch of ``(inputs,
+                targets, reset)`` batches for those global stream rows.
+        """
+        per_replica = self.streams_per_replica
+        return _distributed_dataset(
+            self.strategy,
+            lambda replica: dataset_for_rows(range(replica * per_replica, (replica + 1) * per_replica)),
+        )
+
+    def fit(
+        self,
+        dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset],
+        *,
+        steps: int,
+        epochs: int,
+        callbacks: Sequence[keras.callbacks.Callback] = (),
+        verbose: int = 0,
+    ) -> dict[str, list[float]]:
+        """Train ``epochs`` epochs of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
+
+        Callbacks are driven as under ``model.fit``, one epoch per compiled call.
+        """
+        iterator = iter(self.distribute(lambda rows: dataset_for_rows(rows).repeat().prefetch(tf.data.AUTOTUNE)))
+        return run_epochs(
+            self.model,
+            lambda first, count: [_logs(self._epoch(iterator, tf.constant(steps, tf.int32)).numpy())],
+            epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, epochs_per_call=1,
+        )

@@ -1,0 +1,188 @@
+"""The device policy: XLA, cuDNN and precision, decided in one place per model and device.
+
+Keras's LSTM on the TensorFlow backend takes its cuDNN kernel (``CudnnRNNV3``) whenever
+a GPU is visible and the layer's arguments allow it, and that kernel has no XLA
+implementation: handing it to a ``jit_compile=True`` function fails with *"Detected
+unsupported operations when trying to compile graph ... CudnnRNNV3"*. Keras's own
+``fit`` avoids it by turning XLA off for such a layer. seqkit decides explicitly, here,
+and the rest of the code only reads the :class:`DevicePolicy`:
+
+- **one invariant**: XLA is never combined with cuDNN. A policy with ``jit_compile``
+  builds its LSTMs with ``use_cudnn=False``;
+- on a **CPU**: XLA (seqkit's compiled loop runs its tiny LSTMs 3-10x faster per step
+  than the plain graph), ``use_cudnn=False``;
+- on a **GPU**: either cuDNN kernels inside a plain graph, or XLA without cuDNN, by the
+  size of a step (``batch x units`` against :data:`CUDNN_MIN_WORK`): cuDNN for big steps,
+  XLA for the tutorial's tiny models, whose steps are all kernel-launch overhead that XLA
+  fuses away. The threshold is *provisional*: ``benchmarks/devices.py`` measures both paths
+  over a sweep of sizes and prints the threshold to set, but no GPU with TensorFlow has
+  been available to seqkit's developers yet (``benchmarks/RESULTS.md``);
+- **masked (padded) input** never goes to cuDNN: seqkit pads in front, as the tutorial
+  does, and cuDNN accepts right-padded masks only;
+- under a **distributing strategy** no XLA (XLA inside ``strategy.run`` fails on CPU
+  devices) and, on GPUs, cuDNN.
+
+The user overrides XLA with ``jit_compile=True/False``; a combination that cannot run
+is refused with one line naming the way out.
+
+>>> policy = choose_policy(units=32, batch_size=1, device="cpu")
+>>> policy.jit_compile, policy.use_cudnn
+(True, False)
+>>> choose_policy(units=256, batch_size=128, device="gpu").use_cudnn
+'auto'
+>>> choose_policy(units=32, batch_size=1, device="gpu", masked=True).jit_compile
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from seqkit.errors import ConfigurationError, parameter_error
+
+__all__ = [
+    "CUDNN_MIN_WORK",
+    "PRECISIONS",
+    "DevicePolicy",
+    "choose_policy",
+    "prediction_use_cudnn",
+    "visible_device",
+]
+
+PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
+"""Precisions a trainer accepts: float32, or Keras mixed precision (float32 weights and loss)."""
+
+CUDNN_MIN_WORK = 64 * 256
+"""``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Provisional, not yet
+measured: ``benchmarks/devices.py`` on a GPU prints the value to set (see the module doc)."""
+
+Device = Literal["cpu", "gpu"]
+
+
+@dataclass(frozen=True)
+class DevicePolicy:
+    """How a model trains on a device.
+
+    Attributes:
+        device: ``"cpu"`` or ``"gpu"``.
+        jit_compile: compile the training steps with XLA.
+        use_cudnn: passed to ``keras.layers.LSTM(use_cudnn=...)``: False, or ``"auto"``
+            (Keras picks cuDNN where the arguments allow it). Never ``"auto"`` with XLA.
+        precision: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
+        reason: one sentence on why, for ``seqkit info`` and the training record.
+    """
+
+    device: Device
+    jit_compile: bool
+    use_cudnn: bool | str
+    precision: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.jit_compile and self.use_cudnn:
+            raise ConfigurationError(
+                "A device policy cannot combine XLA (jit_compile=True) with cuDNN kernels: "
+                "CudnnRNNV3 has no XLA implementation. Use jit_compile=False for cuDNN."
+            )
+
+    def get_config(self) -> dict[str, Any]:
+        """The policy as JSON-ready values."""
+        return asdict(self)
+
+
+def visible_device() -> Device:
+    """``"gpu"`` when TensorFlow sees a GPU (the check Keras's LSTM makes), else ``"cpu"``."""
+    from seqkit._quiet import quiet_import
+
+    quiet_import()
+    import tensorflow as tf
+
+    return "gpu" if tf.config.list_logical_devices("GPU") else "cpu"
+
+
+def choose_policy(
+    *,
+    units: int,
+    batch_size: int,
+    device: Device | None = None,
+    masked: bool = False,
+    distributed: bool = False,
+    jit_compile: bool | None = None,
+    precision: str = "float32",
+    owner: str = "Trainer",
+) -> DevicePolicy:
+    """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
+
+    Args:
+        units: LSTM units per layer.
+        batch_size: rows per optimizer step (streams, for stream training).
+        device: ``"cpu"`` or ``"gpu"``. Defaults to None: :func:`visible_device`.
+        masked: the input holds padding that the network masks (left-padded).
+        distributed: the steps run through ``strategy.run`` over several replicas.
+        jit_compile: the user's override: True (XLA, never cuDNN), False (no XLA:
+            cuDNN where a GPU and the input allow it) or None (decide here).
+        precision: one of :data:`PRECISIONS`. Defaults to ``"float32"``.
+        owner: who asks, for error messages.
+
+    Raises:
+        ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
+            unknown precision, or ``mixed_float16`` on a CPU.
+
+    >>> choose_policy(units=8, batch_size=4, device="cpu", jit_compile=False).jit_compile
+    False
+    >>> choose_policy(units=8, batch_size=4, device="cpu", distributed=True, jit_compile=True)
+    Traceback (most recent call last):
+    ...
+    seqkit.errors.ConfigurationError: Trainer cannot compile distributed steps with XLA (jit_compile=True): XLA inside tf.distribute's strategy.run fails on CPU devices. Leave jit_compile=None or set it to False.
+    """
+    if jit_compile is not None and not isinstance(jit_compile, bool):
+        raise parameter_error(owner, "jit_compile", "None, True or False", jit_compile)
+    if precision not in PRECISIONS:
+        raise parameter_error(owner, "precision", "'float32', 'mixed_float16' or 'mixed_bfloat16'", precision)
+    device = device or visible_device()
+    if precision == "mixed_float16" and device == "cpu":
+        raise ConfigurationError(
+            f"{owner} cannot train in mixed_float16 on a CPU (no float16 kernels there, and "
+            "TensorFlow sees no GPU). Use precision='mixed_bfloat16' or 'float32'."
+        )
+    if distributed:
+        if jit_compile:
+            raise ConfigurationError(
+                f"{owner} cannot compile distributed steps with XLA (jit_compile=True): XLA inside "
+                "tf.distribute's strategy.run fails on CPU devices. Leave jit_compile=None or set it to False."
+            )
+        cudnn = "auto" if device == "gpu" and not masked else False
+        return DevicePolicy(device, False, cudnn, precision, "distributed steps run as a graph (no XLA in strategy.run)")
+    if jit_compile is True:
+        return DevicePolicy(device, True, False, precision, "XLA asked for (jit_compile=True); cuDNN off")
+    if device == "cpu":
+        if jit_compile is False:
+            return DevicePolicy(device, False, False, precision, "XLA turned off (jit_compile=False)")
+        return DevicePolicy(device, True, False, precision, "CPU: XLA-compiled steps")
+    if masked:
+        return DevicePolicy(
+            device, jit_compile is not False, False, precision,
+            "GPU with left-padded masks: cuDNN takes right-padded masks only, so no cuDNN",
+        )
+    if jit_compile is False or batch_size * units >= CUDNN_MIN_WORK:
+        why = "XLA turned off (jit_compile=False)" if jit_compile is False else (
+            f"GPU, batch x units = {batch_size * units} >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph"
+        )
+        return DevicePolicy(device, False, "auto", precision, why)
+    return DevicePolicy(
+        device, True, False, precision,
+        f"GPU, batch x units = {batch_size * units} < {CUDNN_MIN_WORK}: XLA without cuDNN",
+    )
+
+
+def prediction_use_cudnn(masked: bool) -> bool | str:
+    """``use_cudnn`` of a network that predicts (outside XLA): Keras's choice, unless masked.
+
+    Prediction runs in a plain graph, so cuDNN may serve it on a GPU, except for
+    left-padded masked input, which cuDNN refuses at run time.
+
+    >>> prediction_use_cudnn(False), prediction_use_cudnn(True)
+    ('auto', False)
+    """
+    return False if masked else "auto"

@@ -1,0 +1,173 @@
+"""The window trainers' shared prepare stage: windows, network, compiled loop.
+
+Stateless, in-batch and stateful training all cut windows from the corpus, encode them
+with a layout, build the LSTM network and train it with the compiled
+:class:`~seqkit.engine.loops.TrainingLoop` from one :class:`~seqkit.engine.plans.EpochPlan`
+per epoch. :class:`WindowTrainer` does all of that; a subclass decides only what differs:
+the plan of each epoch (:meth:`WindowTrainer._plans`), the network's fixed batch size
+(stateful), the stride's default and the distribution strategy.
+"""
+
+from __future__ import annotations
+
+from seqkit._quiet import quiet_import
+
+quiet_import()
+
+import abc
+import contextlib
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from seqkit.checks import check_int, check_optional_int
+from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy
+from seqkit.engine.loops import TrainingLoop
+from seqkit.engine.plans import EpochPlan, WindowedInputs
+from seqkit.engine.policy import DevicePolicy, choose_policy, prediction_use_cudnn
+from seqkit.errors import parameter_error
+from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
+from seqkit.models import ModelSpec, build_model
+from seqkit.trainers.base import RandomWindows, Run, Trainer, as_corpus
+from seqkit.vocab import Vocabulary
+from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
+
+__all__ = ["WindowTrainer"]
+
+
+class WindowTrainer(Trainer):
+    """A trainer whose samples are windows of the corpus (stateless, in-batch, stateful)."""
+
+    def _validate(self) -> None:
+        super()._validate()
+        owner = type(self).__name__
+        check_optional_int(owner, "stride", self.stride)
+        if not isinstance(self.layout, Layout) and self.layout not in LAYOUTS:
+            raise parameter_error(owner, "layout", "'timesteps' or 'features'", self.layout)
+        if self.encoding not in ENCODINGS:
+            raise parameter_error(owner, "encoding", "'scaled', 'onehot' or 'embedding'", self.encoding)
+        if isinstance(self.window, RandomWindows):
+            check_int("RandomWindows", "count", self.window.count)
+            check_int("RandomWindows", "max_length", self.window.max_length)
+        else:
+            check_int(owner, "window", self.window)
+        check_strategy(owner, self._strategy_param())
+
+    # What subclasses decide ---------------------------------------------------------
+    @abc.abstractmethod
+    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+        """``epoch -> EpochPlan``: which samples feed each step of that epoch."""
+
+    def _network_batch_size(self, windows: Windows | WindowIndex) -> int | None:
+        """The fixed batch the network is built with (None: any batch)."""
+        return None
+
+    def _stride(self) -> int:
+        """The stride actually used: the given one, else 1."""
+        return 1 if self.stride is None else int(self.stride)
+
+    def _strategy_param(self) -> StrategyLike:
+        """The ``strategy`` hyperparameter, for trainers that have one."""
+        return getattr(self, "strategy", None)
+
+    def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
+        """Rows per optimizer step, for the device policy."""
+        return min(int(self.batch_size), len(windows))
+
+    # The windows ---------------------------------------------------------------------
+    def make_windows(self, corpus: Any, vocabulary: Vocabulary) -> Windows:
+        """The training windows this trainer cuts from ``corpus``, materialized ``(n, L)``."""
+        windows = self.training_windows(corpus, vocabulary)
+        return windows.materialize() if isinstance(windows, WindowIndex) else windows
+
+    def training_windows(self, corpus: Any, vocabulary: Vocabulary) -> Windows | WindowIndex:
+        """The training windows: a :class:`~seqkit.windows.WindowIndex` for sliding windows
+        (``O(N)`` memory, cut per batch while training), :class:`Windows` for random ones."""
+        corpus = as_corpus(corpus)
+        if isinstance(self.window, RandomWindows):
+            flat = [token_id for sequence in corpus.encode(vocabulary) for token_id in sequence]
+            return random_windows(flat, self.window.count, self.window.max_length, seed=self.window.seed)
+        sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences]
+        lengths = [len(sequence) for sequence in sequences]
+        ids = np.concatenate(sequences) if len(sequences) > 1 else sequences[0]
+        del sequences
+        return sliding_window_index(ids, int(self.window), self._stride(), sequence_lengths=lengths)
+
+    def evaluation_windows(self, corpus: Any, vocabulary: Vocabulary) -> Windows | WindowIndex:
+        """The windows to score a fitted model on: its training windows."""
+        return self.training_windows(corpus, vocabulary)
+
+    # Stage 1 -------------------------------------------------------------------------
+    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
+        corpus = as_corpus(data)
+        vocabulary = vocabulary or corpus.vocabulary()
+        windows = self.training_windows(corpus, vocabulary)
+        layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
+        inputs, targets = _samples(windows, layout, vocabulary.size)
+        spec = ModelSpec(
+            units=int(self.units),
+            layers=int(self.layers),
+            dropout=float(self.dropout),
+            embedding_dim=int(self.embedding_dim),
+            masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
+        )
+        strategy_param = self._strategy_param()
+        strategy = None if strategy_param in (None, "default") else resolve_strategy(strategy_param)
+        policy = choose_policy(
+            units=spec.units, batch_size=self._step_batch_size(windows), masked=spec.masked,
+            distributed=strategy is not None, jit_compile=self.jit_compile, precision=self.precision,
+            owner=type(self).__name__,
+        )
+
+        def build(batch_size: int | None, policy: DevicePolicy | None = None) -> keras.Model:
+            if policy is None:  # the prediction twin: float32, Keras's kernel choice unless masked
+                settings = {"use_cudnn": prediction_use_cudnn(spec.masked)}
+            else:
+                settings = {"use_cudnn": policy.use_cudnn, "precision": policy.precision}
+            return build_model(
+                spec, layout, window_length=windows.window_length, vocabulary_size=vocabulary.size,
+                batch_size=batch_size, stateful=self.stateful, **settings,
+            )
+
+        keras.utils.set_random_seed(int(self.seed))
+        with contextlib.nullcontext() if strategy is None else strategy.scope():
+            network = build(self._network_batch_size(windows), policy)
+        loop = TrainingLoop(
+            network, learning_rate=float(self.learning_rate), jit_compile=policy.jit_compile, strategy=strategy,
+            loss_scale=policy.precision == "mixed_float16",
+        )
+        plans = self._plans(windows)
+        steps_per_epoch = plans(0).steps
+
+        def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
+            return loop.fit(
+                inputs, targets, plans, epochs=int(self.epochs), initial_epoch=initial_epoch,
+                callbacks=callbacks, verbose=verbose,
+            )
+
+        def predictor() -> keras.Model:
+            # Prediction runs outside XLA: a plain float32 copy with Keras's own kernel choice
+            # (cuDNN on a GPU), at batch 1 for stateful networks, outside any strategy.
+            twin = build(1 if self.stateful else None)
+            twin.set_weights(network.get_weights())
+            return twin
+
+        return Run(
+            network=network, loop=loop, fit=fit, steps_per_epoch=steps_per_epoch, predictor=predictor,
+            vocabulary=vocabulary, layout=layout, spec=spec, window_length=windows.window_length,
+            samples=len(windows), corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)},
+            policy=policy, corpus_data=corpus,
+        )
+
+
+def _samples(
+    windows: Windows | WindowIndex, layout: Layout, vocabulary_size: int
+) -> tuple[np.ndarray | WindowedInputs, np.ndarray | None]:
+    """What the training loop reads: windows cut and encoded in-graph, or encoded arrays."""
+    if isinstance(windows, WindowIndex):
+        encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary_size)
+        return WindowedInputs(windows.ids, windows.starts, windows.window_length, encode), None
+    return layout.transform(windows.inputs, vocabulary_size), windows.targets

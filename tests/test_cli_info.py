@@ -1,0 +1,270 @@
+"""``seqkit info``: versions, devices and the device policy, as tables and as one JSON document.
+
+The GPU case is simulated: a fake ``tensorflow.config`` that lists a GPU and the policy's
+device forced to ``"gpu"``, so the GPU columns and the cuDNN rows are checked on any machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner, Result
+from rich.console import Console
+
+from seqkit.cli.info import POLICY_MODELS, describe_devices
+from seqkit.cli.main import main
+from seqkit.cli.render import Consoles
+from seqkit.engine.policy import CUDNN_MIN_WORK, choose_policy
+
+TOP_KEYS = [
+    "seqkit", "python", "tensorflow", "keras", "numpy", "platform", "tensorflow_build",
+    "devices", "policy_device", "precisions", "policies",
+]
+DEVICE_KEYS = ["name", "type", "description", "compute_capability", "bfloat16"]
+MODELS = [
+    ("alphabet LSTM 32, batch 1", 32, 1, False),
+    ("in-batch LSTM 16, batch 25", 16, 25, False),
+    ("stateful LSTM 50, batch 1", 50, 1, False),
+    ("variable-length LSTM 32, batch 1, masked", 32, 1, True),
+    ("stream LSTM 64 x 32 streams", 64, 32, False),
+    ("stream LSTM 256 x 128 streams", 256, 128, False),
+]
+
+
+def invoke(args: list[str], **kwargs) -> Result:
+    return CliRunner().invoke(main, args, catch_exceptions=False, **kwargs)
+
+
+def invoke_wide(args: list[str]) -> tuple[Result, str, str]:
+    out, err = StringIO(), StringIO()
+    consoles = Consoles(out=Console(file=out, width=200), err=Console(file=err, width=200))
+    result = invoke(args, obj=consoles)
+    return result, out.getvalue(), err.getvalue()
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of every table row in rich's output (box characters dropped)."""
+    rows = []
+    for line in text.splitlines():
+        if "│" in line or "┃" in line:
+            rows.append([cell.strip() for cell in line.replace("┃", "│").strip().strip("│").split("│")])
+    return rows
+
+
+class FakeDevice(SimpleNamespace):
+    name: str
+    device_type: str
+
+
+def fake_tensorflow(devices: list[tuple[str, str, dict]]) -> SimpleNamespace:
+    """Just enough of ``tensorflow`` for :func:`describe_devices`."""
+    listed = [FakeDevice(name=name, device_type=kind) for name, kind, _ in devices]
+    details = {name: detail for name, _, detail in devices}
+
+    def get_device_details(device: FakeDevice) -> dict:
+        detail = details[device.name]
+        if isinstance(detail, Exception):
+            raise detail
+        return detail
+
+    experimental = SimpleNamespace(get_device_details=get_device_details)
+    return SimpleNamespace(config=SimpleNamespace(list_physical_devices=lambda: listed, experimental=experimental))
+
+
+@pytest.fixture
+def simulated_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorFlow seems to see one A100-class GPU next to the CPU."""
+    import tensorflow as tf
+
+    import seqkit.engine.policy as policy
+
+    physical = [
+        FakeDevice(name="/physical_device:CPU:0", device_type="CPU"),
+        FakeDevice(name="/physical_device:GPU:0", device_type="GPU"),
+    ]
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda *args: physical)
+    monkeypatch.setattr(
+        tf.config.experimental, "get_device_details",
+        lambda device: {"device_name": "NVIDIA H100 80GB HBM3", "compute_capability": (9, 0)}
+        if device.device_type == "GPU" else {},
+    )
+    monkeypatch.setattr(policy, "visible_device", lambda: "gpu")
+
+
+# The JSON document ----------------------------------------------------------------------
+def test_info_json_is_one_document_with_exact_keys() -> None:
+    import keras
+    import numpy
+    import tensorflow as tf
+
+    import seqkit
+
+    result = invoke(["info", "--json"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    document = json.loads(result.stdout)
+    assert list(document) == TOP_KEYS
+    assert document["seqkit"] == seqkit.__version__
+    assert document["python"] == platform.python_version()
+    assert document["tensorflow"] == tf.__version__
+    assert document["keras"] == keras.__version__
+    assert document["numpy"] == numpy.__version__
+    assert document["platform"] == platform.platform()
+    assert list(document["tensorflow_build"]) == ["cuda", "cudnn"]
+    assert document["devices"], "TensorFlow always sees at least the CPU"
+    for entry in document["devices"]:
+        assert list(entry) == DEVICE_KEYS
+    assert {"name": "/physical_device:CPU:0", "type": "CPU", "description": None,
+            "compute_capability": None, "bfloat16": None} in document["devices"]
+
+
+def test_info_json_policies_are_choose_policys_for_the_tutorial_sizes() -> None:
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    device = document["policy_device"]
+    assert device == ("gpu" if any(entry["type"] == "GPU" for entry in document["devices"]) else "cpu")
+    assert [(row["model"], row["units"], row["batch_size"], row["masked"]) for row in document["policies"]] == MODELS
+    for row in document["policies"]:
+        assert list(row) == ["model", "units", "batch_size", "masked", "policy"]
+        expected = choose_policy(units=row["units"], batch_size=row["batch_size"], device=device, masked=row["masked"])
+        assert row["policy"] == expected.get_config()
+
+
+def test_policy_models_are_the_tutorials() -> None:
+    assert list(POLICY_MODELS) == MODELS
+
+
+def test_info_json_on_a_cpu_machine() -> None:
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    if document["policy_device"] != "cpu":
+        pytest.skip("TensorFlow sees a GPU here")
+    assert [entry["type"] for entry in document["devices"]] == ["CPU"]
+    assert document["precisions"] == ["float32", "mixed_bfloat16"]
+    for row in document["policies"]:
+        assert row["policy"] == {
+            "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
+            "reason": "CPU: XLA-compiled steps",
+        }
+
+
+def test_info_json_with_a_simulated_gpu(simulated_gpu: None) -> None:
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    assert document["policy_device"] == "gpu"
+    assert document["devices"] == [
+        {"name": "/physical_device:CPU:0", "type": "CPU", "description": None,
+         "compute_capability": None, "bfloat16": None},
+        {"name": "/physical_device:GPU:0", "type": "GPU", "description": "NVIDIA H100 80GB HBM3",
+         "compute_capability": "9.0", "bfloat16": True},
+    ]
+    assert document["precisions"] == ["float32", "mixed_float16", "mixed_bfloat16"]
+    chosen = {row["model"]: (row["policy"]["jit_compile"], row["policy"]["use_cudnn"]) for row in document["policies"]}
+    assert chosen["alphabet LSTM 32, batch 1"] == (True, False)
+    assert chosen["variable-length LSTM 32, batch 1, masked"] == (True, False)
+    if 256 * 128 >= CUDNN_MIN_WORK:
+        assert chosen["stream LSTM 256 x 128 streams"] == (False, "auto")
+    for jit_compile, use_cudnn in chosen.values():
+        assert not (jit_compile and use_cudnn)
+
+
+# Devices --------------------------------------------------------------------------------
+def test_describe_devices_reads_compute_capability_and_bfloat16() -> None:
+    tf = fake_tensorflow([
+        ("/physical_device:CPU:0", "CPU", {}),
+        ("/physical_device:GPU:0", "GPU", {"device_name": "Tesla T4", "compute_capability": (7, 5)}),
+        ("/physical_device:GPU:1", "GPU", {"device_name": "NVIDIA A100-SXM4-40GB", "compute_capability": (8, 0)}),
+        ("/physical_device:GPU:2", "GPU", RuntimeError("no details")),
+    ])
+    assert describe_devices(tf) == [
+        {"name": "/physical_device:CPU:0", "type": "CPU", "description": None,
+         "compute_capability": None, "bfloat16": None},
+        {"name": "/physical_device:GPU:0", "type": "GPU", "description": "Tesla T4",
+         "compute_capability": "7.5", "bfloat16": False},
+        {"name": "/physical_device:GPU:1", "type": "GPU", "description": "NVIDIA A100-SXM4-40GB",
+         "compute_capability": "8.0", "bfloat16": True},
+        {"name": "/physical_device:GPU:2", "type": "GPU", "description": None,
+         "compute_capability": None, "bfloat16": None},
+    ]
+
+
+def test_no_bfloat16_precision_on_a_gpu_without_it(monkeypatch: pytest.MonkeyPatch, simulated_gpu: None) -> None:
+    import tensorflow as tf
+
+    monkeypatch.setattr(
+        tf.config.experimental, "get_device_details",
+        lambda device: {"device_name": "Tesla T4", "compute_capability": (7, 5)} if device.device_type == "GPU" else {},
+    )
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    assert document["precisions"] == ["float32", "mixed_float16"]
+
+
+# Tables ---------------------------------------------------------------------------------
+def test_info_tables() -> None:
+    import tensorflow as tf
+
+    result, out, err = invoke_wide(["info"])
+    assert result.exit_code == 0 and result.stdout == ""
+    rows = table_rows(out)
+    assert ["TensorFlow", tf.__version__] in rows
+    assert ["Python", platform.python_version()] in rows
+    assert ["device", "type", "name", "compute capability", "bfloat16"] in rows
+    assert ["/physical_device:CPU:0", "CPU", "-", "-", "-"] in rows
+    assert ["model", "batch x units", "XLA", "cuDNN", "why"] in rows
+    policy_rows = [row for row in rows if row[0] in {model for model, *_ in MODELS}]
+    assert [row[0] for row in policy_rows] == [model for model, *_ in MODELS]
+    assert [row[1] for row in policy_rows] == ["32", "400", "50", "32", "2,048", "32,768"]
+    assert err.strip() == "Override the policy with jit_compile= on a trainer, or --jit on|off on seqkit train."
+
+
+def test_info_tables_on_a_cpu() -> None:
+    result, out, _ = invoke_wide(["info"])
+    if "Training policy on CPU" not in out:
+        pytest.skip("TensorFlow sees a GPU here")
+    assert "Training policy on CPU (precisions: float32, mixed_bfloat16)" in out
+    assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "CPU: XLA-compiled steps"] in table_rows(out)
+
+
+def test_info_tables_with_a_simulated_gpu(simulated_gpu: None) -> None:
+    _, out, _ = invoke_wide(["info"])
+    rows = table_rows(out)
+    assert "Training policy on GPU (precisions: float32, mixed_float16, mixed_bfloat16)" in out
+    assert ["/physical_device:GPU:0", "GPU", "NVIDIA H100 80GB HBM3", "9.0", "yes"] in rows
+    small = choose_policy(units=32, batch_size=1, device="gpu")
+    masked = choose_policy(units=32, batch_size=1, device="gpu", masked=True)
+    large = choose_policy(units=256, batch_size=128, device="gpu")
+    show = {True: "yes", False: "no", "auto": "auto"}
+    assert ["alphabet LSTM 32, batch 1", "32", show[small.jit_compile], show[small.use_cudnn], small.reason] in rows
+    assert ["variable-length LSTM 32, batch 1, masked", "32", "yes", "no", masked.reason] in rows
+    assert ["stream LSTM 256 x 128 streams", "32,768", show[large.jit_compile], show[large.use_cudnn],
+            large.reason] in rows
+
+
+def test_info_quiet_and_json_print_no_note() -> None:
+    for flags in (["--quiet"], ["--json"]):
+        result, _, err = invoke_wide(["info", *flags])
+        assert result.exit_code == 0 and err == ""
+
+
+def test_info_is_listed_and_takes_json_and_quiet() -> None:
+    listing = invoke(["--help"]).stdout
+    assert "info" in listing.split("Commands:")[1].split()
+    help_text = invoke(["info", "--help"]).stdout
+    assert "--json" in help_text and "--quiet" in help_text
+
+
+# As a user runs it ----------------------------------------------------------------------
+def test_info_console_script_keeps_tensorflow_quiet() -> None:
+    script = Path(sys.executable).with_name("seqkit")
+    if not script.exists():
+        pytest.skip("the seqkit console script is not installed (pip install -e .)")
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([str(script), "info", "--json"], capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert list(json.loads(done.stdout)) == TOP_KEYS

@@ -1,0 +1,59 @@
+"""SequenceModel's own parameters: one message shape, non-finite numbers refused."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import seqkit
+from seqkit.errors import ConfigurationError
+from seqkit.sequence_model import SequenceModel
+from seqkit.trainers import StatelessTrainer
+from seqkit.windows import sliding_windows
+
+
+@pytest.fixture(scope="module")
+def model() -> SequenceModel:
+    fitted, _ = StatelessTrainer(window=2, units=4, epochs=1).fit(seqkit.alphabet())
+    return fitted
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.predict_next("AB", top_k=0),
+         "The 'top_k' parameter of SequenceModel.predict_next must be an int in [1, 26]. Got 0 instead."),
+        (lambda m: m.predict_next("AB", top_k=27),
+         "The 'top_k' parameter of SequenceModel.predict_next must be an int in [1, 26]. Got 27 instead."),
+        (lambda m: m.generate("AB", -1),
+         "The 'steps' parameter of SequenceModel.generate must be an int >= 0. Got -1 instead."),
+        (lambda m: m.generate("AB", True),
+         "The 'steps' parameter of SequenceModel.generate must be an int >= 0. Got True instead."),
+        (lambda m: m.generate("AB", 3, temperature=0),
+         "The 'temperature' parameter of SequenceModel.generate must be a finite float > 0. Got 0 instead."),
+        (lambda m: m.generate("AB", 3, temperature=math.inf),
+         "The 'temperature' parameter of SequenceModel.generate must be a finite float > 0. Got inf instead."),
+        (lambda m: m.generate("AB", 3, temperature=math.nan),
+         "The 'temperature' parameter of SequenceModel.generate must be a finite float > 0. Got nan instead."),
+        (lambda m: m.evaluate_random_patterns(sliding_windows(range(26), 2), count=0),
+         "The 'count' parameter of SequenceModel.evaluate_random_patterns must be an int >= 1. Got 0 instead."),
+    ],
+)
+def test_bad_parameters_are_refused_with_the_one_message_shape(model: SequenceModel, call, message: str) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        call(model)
+    assert str(error.value) == message
+
+
+def test_a_window_length_must_be_a_positive_int(model: SequenceModel) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        SequenceModel(model.network, model.vocabulary, model.layout, window_length=0)
+    assert str(error.value) == "The 'window_length' parameter of SequenceModel must be an int >= 1. Got 0 instead."
+
+
+def test_bundle_contents_round_trip_to_an_equal_model(model: SequenceModel) -> None:
+    contents = model.bundle_contents()
+    again = SequenceModel.from_bundle_contents(contents)
+    assert (again.network, again.vocabulary, again.layout) == (model.network, model.vocabulary, model.layout)
+    assert (again.window_length, again.spec, again.history) == (model.window_length, model.spec, model.history)
