@@ -47,7 +47,9 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seqkit._quiet import quiet_import  # noqa: E402
+from seqkit._quiet import quiet_import, silence_tensorflow  # noqa: E402
+
+silence_tensorflow()
 
 quiet_import()
 

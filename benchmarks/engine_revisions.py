@@ -25,6 +25,11 @@ from pathlib import Path
 
 CHILD = r"""
 import json, sys, time
+try:  # seqkit after 0.1: the library is quiet only when asked
+    from seqkit._quiet import silence_tensorflow
+    silence_tensorflow()
+except ImportError:
+    pass
 from seqkit._quiet import quiet_import
 quiet_import()
 import seqkit

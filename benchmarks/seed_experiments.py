@@ -31,7 +31,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import seqkit  # noqa: E402
-from seqkit._quiet import quiet_import  # noqa: E402
+from seqkit._quiet import quiet_import, silence_tensorflow  # noqa: E402
+
+silence_tensorflow()
 
 quiet_import()  # TensorFlow's start-up noise off before keras_reference imports it
 from keras_reference import REFERENCE_EXPERIMENTS  # noqa: E402

@@ -32,6 +32,10 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from seqkit._quiet import silence_tensorflow  # noqa: E402
+
+silence_tensorflow()
+
 STREAMS, SEGMENT, EMBEDDING = 32, 64, 16
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from .errors import SeqkitCommand
-from .options import NON_NEGATIVE, bundle_argument, data_options, load_corpus, model_level, open_bundle, output_options
-from .render import UI, join_tokens, key_value_table, percent
+from .options import NON_NEGATIVE, DataSource, bundle_argument, data_options, model_level, open_bundle, output_options
+from .render import UI, cell, join_tokens, key_value_table, percent
 
 
 @click.command(cls=SeqkitCommand, short_help="Score a model on a corpus and list its mistakes.")
@@ -17,22 +16,22 @@ from .render import UI, join_tokens, key_value_table, percent
 @click.option("--show", "shown", type=NON_NEGATIVE, default=20, show_default=True,
               help="How many mistakes to list (0: none).")
 @output_options
-def evaluate(
-    bundle: str, use_alphabet: bool, text_path: str | None, tokens: str | None, level: str | None, shown: int, ui: UI
-) -> None:
+def evaluate(bundle: str, data: DataSource, shown: int, ui: UI) -> None:
     """Score a saved model on a corpus: accuracy over every window, and the mistakes.
 
     The windows are cut as in training (the model's window length; for a
-    stateful model, consecutive windows read in order). The corpus defaults
-    to the alphabet; --text is split at the model's level unless --level is given.
-    Every token must be in the model's vocabulary.
+    stateful model, consecutive windows read in order), within each document.
+    The corpus defaults to the alphabet; --text is split at the model's level
+    unless --level is given. Every token must be in the model's vocabulary.
+    --json lists the first 10,000 mistakes ("mistakes_shown" of
+    "mistakes_total").
     """
+    data.check()
     model = open_bundle(bundle)
-    corpus = load_corpus(
-        use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level, default_level=model_level(model)
-    )
-    evaluation = model.evaluate(model.windows(corpus.encode(model.vocabulary)))
     token_level = model_level(model)
+    corpus = data.load(default_level=token_level)
+    evaluation = model.evaluate(model.windows(corpus.encode(model.vocabulary)))
+    wrong = evaluation.total - evaluation.correct
     ui.result(key_value_table("Evaluation", [
         ("model", bundle),
         ("data", f"{corpus.name}: {len(corpus)} tokens"),
@@ -42,20 +41,23 @@ def evaluate(
     ]))
     if evaluation.mistakes and shown:
         table = Table(title="Mistakes", title_justify="left", title_style="bold")
-        table.add_column("input")
-        table.add_column("expected", style="green")
-        table.add_column("predicted", style="red")
+        table.add_column("input", overflow="fold")
+        table.add_column("expected", style="green", overflow="fold")
+        table.add_column("predicted", style="red", overflow="fold")
         for inputs, expected, predicted in evaluation.mistakes[:shown]:
-            table.add_row(escape(join_tokens(inputs, token_level)), escape(expected), escape(predicted))
+            table.add_row(cell(join_tokens(inputs, token_level)), cell(expected), cell(predicted))
         ui.result(table)
-        if len(evaluation.mistakes) > shown:
-            ui.result(f"... and {len(evaluation.mistakes) - shown} more (--show N lists more).")
+        if wrong > shown:
+            ui.result(f"... and {wrong - shown} more (--show N lists more).")
     ui.emit_json({
         "bundle": bundle,
-        "corpus": {"name": corpus.name, "tokens": len(corpus), "level": corpus.level},
+        "corpus": {"name": corpus.name, "tokens": len(corpus), "level": corpus.level,
+                   "documents": len(corpus.sequences)},
         "total": evaluation.total,
         "correct": evaluation.correct,
         "accuracy": evaluation.accuracy,
+        "mistakes_total": wrong,
+        "mistakes_shown": len(evaluation.mistakes),
         "mistakes": [
             {"input": list(inputs), "expected": expected, "predicted": predicted}
             for inputs, expected, predicted in evaluation.mistakes

@@ -12,9 +12,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .errors import Interrupted, SeqkitCommand
-from .options import POSITIVE, figure_options, output_options
-from .render import UI, duration
+from .errors import Interrupted, SeqkitCommand, interrupt_exit_code
+from .options import POSITIVE, figure_options, output_options, require_plotting
+from .paths import Output, check_outputs
+from .render import UI, cell, duration
 
 if TYPE_CHECKING:
     from seqkit.experiments import ExperimentResult
@@ -72,11 +73,18 @@ def experiments(
         ui.result(listing_table(chosen))
         ui.emit_json({"experiments": [describe(EXPERIMENTS[name]) for name in chosen]})
         return
-    results = run_all(chosen, epochs, ui, tensorboard_dir)
+    outputs = [
+        Output(option, path, folder)
+        for option, path, folder in (("--plot", plot_path, False), ("--tensorboard", tensorboard_dir, True))
+        if path is not None
+    ]
+    targets = check_outputs(outputs)
+    require_plotting(plot_path)
+    results = run_all(chosen, epochs, ui, targets.get("--tensorboard"))
     if plot_path is not None:
         from seqkit.plot import plot_history
 
-        plot_history({result.experiment.name: result.history for result in results}, plot_path,
+        plot_history({result.experiment.name: result.history for result in results}, targets["--plot"],
                      title="The tutorial's experiments" + (f", {epochs} epochs each" if epochs else ""))
         ui.note(f"Training curves drawn to {plot_path}.")
     ui.result(results_table(results, ui.out.width, epochs), table_notes(results))
@@ -102,36 +110,47 @@ def run_all(
                 callbacks.append(TensorBoardLog(tensorboard_dir / name))
             try:
                 results.append(run_experiment(name, epochs=epochs, callbacks=callbacks))
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as interrupt:
                 done = ", ".join(result.experiment.name for result in results) or "none"
                 raise Interrupted(
                     f"Interrupted: {name} stopped at epoch {progress.completed} of {total}; "
-                    f"finished experiments: {done}."
+                    f"finished experiments: {done}.",
+                    interrupt_exit_code(interrupt),
                 ) from None
             progress.finish()
     return results
 
 
 # Rendering --------------------------------------------------------------------------
+def fraction(percentage: float | None) -> float | None:
+    """A percentage as a fraction, as every ``--json`` gives accuracies: ``84.0`` -> ``0.84``.
+
+    >>> fraction(86.96), fraction(None)
+    (0.8696, None)
+    """
+    return None if percentage is None else round(percentage / 100.0, 6)
+
+
 def describe(experiment: Any) -> dict[str, Any]:
+    """An experiment as JSON-ready data (accuracies as fractions, as ``train --json``)."""
     return {
         "name": experiment.name,
         "title": experiment.title,
         "layout": experiment.layout,
         "trainer": experiment.trainer_kind,
         "epochs": experiment.epochs,
-        "tutorial_accuracy": experiment.tutorial_accuracy,
-        "notebook_accuracy": experiment.notebook_accuracy,
+        "tutorial_accuracy": fraction(experiment.tutorial_accuracy),
+        "notebook_accuracy": fraction(experiment.notebook_accuracy),
     }
 
 
 def result_document(result: ExperimentResult) -> dict[str, Any]:
-    """One experiment's result as JSON-ready data (accuracies in percent)."""
+    """One experiment's result as JSON-ready data (accuracies as fractions, as ``train --json``)."""
     return {
         **describe(result.experiment),
         "epochs_run": result.history.epochs,
-        "accuracy": round(result.accuracy, 4),
-        "random_pattern_accuracy": round(100.0 * result.random_patterns.accuracy, 4),
+        "accuracy": fraction(result.accuracy),
+        "random_pattern_accuracy": round(result.random_patterns.accuracy, 6),
         "seconds": round(result.seconds, 3),
         "training_seconds": round(result.history.seconds, 3),
         "prime": result.experiment.probe_prime,
@@ -169,22 +188,23 @@ def results_table(results: Sequence[ExperimentResult], width: int = WIDE, epochs
     if epochs is not None:
         title += f" [dim](quick run: {epochs} epochs each, not the tutorial's)[/dim]"
     table = Table(title=title, title_style="bold", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("experiment", style="cyan", no_wrap=True)
+    table.add_column("experiment", style="cyan", overflow="fold")
     if not compact:
-        table.add_column("layout", no_wrap=True)
-        table.add_column("trainer", no_wrap=True)
-        table.add_column("epochs", justify="right", no_wrap=True)
-    table.add_column("tutorial", justify="right", no_wrap=True)
-    table.add_column("seqkit", justify="right", no_wrap=True)
-    table.add_column("time", justify="right", no_wrap=True)
+        table.add_column("layout", overflow="fold")
+        table.add_column("trainer", overflow="fold")
+        table.add_column("epochs", justify="right", overflow="fold", min_width=5)
+    # Numbers wrap (at their spaces) or fold, never cut: "100.00%" stays whole down to 7 columns.
+    table.add_column("tutorial", justify="right", overflow="fold", min_width=7)
+    table.add_column("seqkit", justify="right", overflow="fold", min_width=7)
+    table.add_column("time", justify="right", overflow="fold", min_width=5)
     table.add_column("generated", overflow="fold", min_width=12)
     for result in results:
         experiment = result.experiment
-        generated = f"{escape(experiment.probe_prime)} → {escape(result.generated)}"
+        generated = f"{cell(experiment.probe_prime)} → {cell(result.generated)}"
         if result.cold_start is not None:
-            generated += f"\ncold K → {escape(result.cold_start)}"
+            generated += f"\ncold K → {cell(result.cold_start)}"
         if result.primed is not None:
-            generated += f"\nA..J, K → {escape(result.primed)}"
+            generated += f"\nA..J, K → {cell(result.primed)}"
         if compact:
             setup = [
                 f"{experiment.name}\n[dim]{experiment.layout}, {experiment.trainer_kind},\n"
@@ -210,10 +230,10 @@ def listing_table(names: Sequence[str]) -> Table:
     from seqkit.experiments import EXPERIMENTS
 
     table = Table(title="Experiments", title_style="bold", title_justify="left")
-    table.add_column("name", style="cyan", no_wrap=True)
+    table.add_column("name", style="cyan", overflow="fold")
     table.add_column("what it is")
-    table.add_column("epochs", justify="right")
-    table.add_column("tutorial", justify="right")
+    table.add_column("epochs", justify="right", overflow="fold", min_width=5)
+    table.add_column("tutorial", justify="right", overflow="fold", min_width=7)
     for name in names:
         experiment = EXPERIMENTS[name]
         table.add_row(name, escape(experiment.title), str(experiment.epochs), _tutorial(experiment))

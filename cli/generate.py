@@ -6,8 +6,18 @@ import click
 from rich.text import Text
 
 from .errors import SeqkitCommand
-from .options import NON_NEGATIVE, POSITIVE, bundle_argument, model_level, open_bundle, output_options, split_context
-from .render import UI, join_tokens
+from .options import (
+    MIN_TEMPERATURE,
+    POSITIVE,
+    SEED,
+    FiniteFloatRange,
+    bundle_argument,
+    model_level,
+    open_bundle,
+    output_options,
+    split_context,
+)
+from .render import UI, join_tokens, printable
 
 
 @click.command(cls=SeqkitCommand, short_help="Generate tokens after a prime.")
@@ -15,14 +25,16 @@ from .render import UI, join_tokens
 @click.option("--prime", required=True, metavar="TOKENS",
               help="The tokens to start from, at the model's level (e.g. A, or \"C D\").")
 @click.option("--steps", type=POSITIVE, default=25, show_default=True, help="How many tokens to generate.")
-@click.option("--temperature", type=click.FloatRange(0, min_open=True), default=None,
-              help="Sample with this temperature instead of taking the most likely token.")
-@click.option("--seed", type=NON_NEGATIVE, default=None, help="Seed of the sampling (with --temperature).")
+@click.option("--temperature", type=FiniteFloatRange(MIN_TEMPERATURE), default=None,
+              help=f"Sample with this temperature (at least {MIN_TEMPERATURE:g}) instead of taking the most "
+                   "likely token.")
+@click.option("--seed", type=SEED, default=None, help="Seed of the sampling (with --temperature).")
 @output_options
 def generate(bundle: str, prime: str, steps: int, temperature: float | None, seed: int | None, ui: UI) -> None:
     """Generate STEPS tokens after --prime, feeding each prediction back in.
 
-    Greedy by default; --temperature samples (lower: safer, higher: wilder).
+    Greedy by default; --temperature samples (lower: safer, higher: wilder;
+    at least 0.001). Control characters in the text are shown escaped.
     A stateful model starts from a zero state and primes it with --prime.
 
     \b
@@ -37,8 +49,8 @@ def generate(bundle: str, prime: str, steps: int, temperature: float | None, see
     model.reset()
     generated = model.generate(tokens, steps, temperature=temperature, seed=seed)
     separator = "" if level == "char" else " "
-    text = Text(join_tokens(tokens, level), style="bold")
-    text.append(separator + join_tokens(generated, level), style="green")
+    text = Text(printable(join_tokens(tokens, level), keep_layout=True), style="bold")
+    text.append(printable(separator + join_tokens(generated, level), keep_layout=True), style="green")
     ui.result(text)
     ui.emit_json({
         "prime": tokens,

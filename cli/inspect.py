@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from rich.markup import escape
 
 from .errors import SeqkitCommand
 from .options import bundle_argument, model_level, open_bundle, output_options
-from .render import UI, key_value_table, percent
+from .render import UI, cell, key_value_table, percent
 
 SHOWN_TOKENS = 40
 
@@ -28,7 +27,9 @@ def inspect(bundle: str, ui: UI) -> None:
     model = open_bundle(bundle)
     stored = read_bundle_spec(bundle)
     spec: dict[str, Any] = model.spec
-    params: dict[str, Any] = spec.get("hyperparameters") or {}
+    params = spec.get("hyperparameters")
+    if not isinstance(params, dict):
+        params = {}
     history = model.history
     losses, accuracies = history.get("loss") or [], history.get("accuracy") or []
     tokens = model.vocabulary.tokens
@@ -50,7 +51,7 @@ def inspect(bundle: str, ui: UI) -> None:
             ("accuracy", f"{percent(accuracies[0])} -> {percent(accuracies[-1])} (best {percent(best)})"
              if accuracies else "-"),
         ]
-    ui.result(key_value_table(f"Bundle {escape(bundle)}", rows))
+    ui.result(key_value_table(f"Bundle {cell(bundle)}", rows))
     ui.emit_json({
         "bundle": bundle,
         "format_version": stored["version"],

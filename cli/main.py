@@ -10,33 +10,67 @@ Shell completion is click's: ``eval "$(_SEQKIT_COMPLETE=bash_source seqkit)"``
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import click
 
+from seqkit._quiet import silence_tensorflow
+
 from .evaluate import evaluate
 from .experiments import experiments
+from .export import export
 from .generate import generate
 from .info import info
 from .inspect import inspect
 from .predict import predict
-from .render import Consoles
+from .render import Consoles, json_error
 from .train import train
 from .vocab import vocab
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def _silence_tensorflow() -> None:
-    """Keep TensorFlow's and Keras's logging and warnings off the user's screen."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    warnings.filterwarnings("ignore", module=r"keras(\.|$)")
-    warnings.filterwarnings("ignore", module=r"tensorflow(\.|$)")
-    warnings.filterwarnings("ignore", module=r"absl(\.|$)")
+def _silence_tensorflow(ctx: click.Context) -> None:
+    """Keep TensorFlow's and Keras's logging and warnings off the user's screen.
+
+    The command is the application, so it decides: TensorFlow's start-up lines
+    and logging off for the process (``seqkit._quiet.silence_tensorflow``; the
+    library itself never does this), and the warnings that TensorFlow, Keras and
+    absl raise about their own internals ignored while the command runs (the
+    filters are restored when it returns, so calling the CLI in-process, e.g.
+    from a notebook, leaves the caller's warning filters as they were).
+    """
+    silence_tensorflow()
+    ctx.with_resource(warnings.catch_warnings())
+    warnings.filterwarnings("ignore", module=r"(keras|tensorflow|absl)(\.|$)")
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+class SeqkitGroup(click.Group):
+    """The root group: under ``--json``, a failure also prints a JSON error object on stdout.
+
+    ``{"error": {"message": ..., "exit_code": ...}}``, so a script reading stdout
+    always gets one JSON document; the one-line message still goes to stderr.
+    Parameter errors happen before a subcommand runs, so this is caught here, at
+    the top, for usage errors and failures alike.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = args[: args.index("--")] if "--" in args else args
+        ctx.meta["seqkit.json"] = "--json" in given
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:
+            if ctx.meta.get("seqkit.json"):
+                consoles = ctx.obj if isinstance(ctx.obj, Consoles) else Consoles()
+                consoles.out.file.write(json_error(error.format_message(), error.exit_code) + "\n")
+                consoles.out.file.flush()
+            raise
+
+
+@click.group(cls=SeqkitGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="seqkit", prog_name="seqkit")
 @click.option("--quiet", "-q", is_flag=True, help="Hide progress and notes in every subcommand.")
 @click.pass_context
@@ -52,13 +86,15 @@ def main(ctx: click.Context, quiet: bool) -> None:
       seqkit predict scale.seqkit "E F"
       seqkit generate scale.seqkit --prime "C D" --steps 8
 
-    Every command takes --json (one JSON document on stdout) and --quiet.
-    Exit status: 0 ok, 1 failed (data, file or model), 2 usage error, 130 interrupted.
+    Every command takes --json (one JSON document on stdout, an error object on
+    failure) and --quiet.
+    Exit status: 0 ok, 1 failed (data, file or model), 2 usage error,
+    130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
     """
-    _silence_tensorflow()
+    _silence_tensorflow(ctx)
     ctx.ensure_object(Consoles)
     ctx.meta["seqkit.quiet"] = quiet
 
 
-for command in (experiments, train, predict, generate, evaluate, inspect, vocab, info):
+for command in (experiments, train, predict, generate, evaluate, inspect, vocab, export, info):
     main.add_command(command)

@@ -8,12 +8,16 @@ The choices below mirror the library's registries (``seqkit.trainers.TRAINERS``,
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .render import UI, Consoles
+from .paths import Input, check_path_text
+from .render import UI, Consoles, printable
 
 if TYPE_CHECKING:
     from seqkit.datasets import Corpus
@@ -59,14 +63,43 @@ class ResetPolicyType(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+class FiniteFloatRange(click.FloatRange):
+    """A :class:`click.FloatRange` that also refuses ``inf`` and ``nan`` (which pass range checks)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = value if isinstance(value, float) else click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{number} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+class PathType(click.Path):
+    """A :class:`click.Path` that refuses a NUL byte as a usage error (``os.stat`` would raise ValueError)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\0" in value:
+            self.fail("the path contains a NUL byte.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 POSITIVE = click.IntRange(min=1)
 NON_NEGATIVE = click.IntRange(min=0)
+SEED = click.IntRange(0, 2**32 - 1)
+"""Seeds: what NumPy and Keras take, 0 to 2**32 - 1."""
+
+MAX_UNITS = 16384
+"""The most LSTM units per layer ``--units`` takes: 16384 units already weigh over 4 GB per layer."""
+
+MIN_TEMPERATURE = 1e-3
+"""The lowest ``--temperature``: below it sampling is greedy in all but name (and underflows)."""
 
 
 # Figures and logs -------------------------------------------------------------------
 def _png_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value is not None and value.suffix.lower() != ".png":
-        raise click.BadParameter(f"the figure is written as PNG: give a file name ending in .png; got '{value}'.")
+        raise click.BadParameter(
+            f"the figure is written as PNG: give a file name ending in .png; got '{printable(str(value))}'."
+        )
     return value
 
 
@@ -75,83 +108,183 @@ def figure_options(function: F) -> F:
     from pathlib import Path
 
     function = click.option(
-        "--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--tensorboard", "tensorboard_dir", type=PathType(file_okay=False, path_type=Path), default=None,
         metavar="DIR", help="Write loss and accuracy per epoch as TensorBoard logs (tensorboard --logdir DIR).",
     )(function)
     return click.option(
-        "--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE.png",
+        "--plot", "plot_path", type=PathType(dir_okay=False, path_type=Path), default=None, metavar="FILE.png",
         callback=_png_path,
         help="Draw loss and accuracy per epoch to this PNG (needs matplotlib: pip install 'seqkit[plot]').",
     )(function)
 
 
+def require_plotting(plot_path: Path | None) -> None:
+    """With ``--plot``, refuse up front (exit 1) if matplotlib is missing, rather than after training."""
+    import importlib.util
+
+    if plot_path is not None and importlib.util.find_spec("matplotlib") is None:
+        raise click.ClickException("--plot needs matplotlib, which is not installed: pip install 'seqkit[plot]'.")
+
+
 # Data -------------------------------------------------------------------------------
-def data_options(function: F) -> F:
-    """``--alphabet`` / ``--text FILE`` (``-`` for stdin) / ``--tokens "..."``, and ``--level``."""
-    options = [
-        click.option(
-            "--alphabet", "use_alphabet", is_flag=True, help="Use the 26 letters A-Z (the default data)."
-        ),
-        click.option(
-            "--text",
-            "text_path",
-            metavar="FILE",
-            help="A UTF-8 text file to learn from; '-' reads standard input.",
-        ),
-        click.option(
-            "--tokens",
-            metavar='"T1 T2 ..."',
-            help='Whitespace-separated tokens, e.g. --tokens "C D E F G A B".',
-        ),
-        click.option(
-            "--level",
-            type=click.Choice(LEVEL_NAMES),
-            default=None,
-            help="Split --text into characters or words. [default: char]",
-        ),
-    ]
-    for option in reversed(options):
-        function = option(function)
-    return function
+@dataclass(frozen=True)
+class DataSource:
+    """What the data options say: the alphabet, ``--tokens``, or ``--text`` files and folders.
+
+    Several ``--text`` give several documents (one per file), and so does a folder
+    (every file directly in it that is not hidden, sorted by name); ``--lines``
+    makes each line a document. Windows never cross from one document to the
+    next, and ``--reset boundary`` zeroes a stateful model's state between them.
+
+    Attributes:
+        use_alphabet: ``--alphabet``.
+        text_paths: the ``--text`` values (``-`` is standard input).
+        tokens: ``--tokens``.
+        level: ``--level``, or None when not given.
+        lines: ``--lines``.
+    """
+
+    use_alphabet: bool = False
+    text_paths: tuple[str, ...] = ()
+    tokens: str | None = None
+    level: str | None = None
+    lines: bool = False
+
+    def check(self) -> None:
+        """Refuse options that contradict each other (no file is read).
+
+        Raises:
+            click.UsageError: more than one source; ``--level`` or ``--lines`` without ``--text``.
+            click.BadParameter: a ``--text`` path with a NUL byte, or ``-`` twice.
+        """
+        given = [name for name, value in (("--alphabet", self.use_alphabet), ("--text", self.text_paths),
+                                          ("--tokens", self.tokens)) if value is not None and value not in (False, ())]
+        if len(given) > 1:
+            raise click.UsageError(f"Give one data source, not {' and '.join(given)}.")
+        if self.level is not None and not self.text_paths:
+            raise click.UsageError("--level applies to --text only; --tokens are always split on whitespace.")
+        if self.lines and not self.text_paths:
+            raise click.UsageError("--lines applies to --text only: it makes each line of the text a document.")
+        if self.text_paths.count("-") > 1:
+            raise click.BadParameter("'-' (standard input) can be read once.", param_hint="'--text'")
+        for path in self.text_paths:
+            check_path_text("--text", path)
+
+    def files(self) -> list[Path]:
+        """The text files to read, folders listed (not read); ``-`` is left out.
+
+        Raises:
+            seqkit.errors.DataError: a folder holds no file to read.
+        """
+        files: list[Path] = []
+        for text_path in self.text_paths:
+            path = Path(text_path)
+            if text_path != "-" and path.is_dir():
+                files += folder_documents(path)
+            elif text_path != "-":
+                files.append(path)
+        return files
+
+    def inputs(self) -> list[Input]:
+        """Every file and folder read, which no output may replace."""
+        folders = [Input("--text", Path(path)) for path in self.text_paths if path != "-" and Path(path).is_dir()]
+        return folders + [Input("--text", path) for path in self.files()]
+
+    def load(self, default_level: str = "char") -> Corpus:
+        """The corpus (the alphabet when no source is given).
+
+        Raises:
+            seqkit.errors.DataError: a file is missing, unreadable, not UTF-8 or empty.
+        """
+        from seqkit.datasets import Corpus, alphabet, load_text
+
+        level: Any = self.level or default_level
+        if self.tokens is not None:
+            return Corpus.from_tokens(self.tokens.split(), name="tokens")
+        if not self.text_paths:
+            return alphabet()
+        if len(self.text_paths) == 1 and not self.lines:
+            [text_path] = self.text_paths
+            if text_path == "-":
+                return Corpus.from_text(read_stdin(), level=level, name="stdin")
+            if not Path(text_path).is_dir():
+                return load_text(text_path, level=level)
+        return Corpus.from_sequences(self._documents(level), level=level, name=self._name())
+
+    def _documents(self, level: str) -> list[str]:
+        from seqkit.files import read_text
+        from seqkit.vocab import split_tokens
+
+        texts: list[str] = []
+        for text_path in self.text_paths:
+            if text_path == "-":
+                texts.append(read_stdin())
+            elif Path(text_path).is_dir():
+                texts += [read_text(path) for path in folder_documents(Path(text_path))]
+            else:
+                texts.append(read_text(text_path))
+        documents = [line for text in texts for line in text.splitlines()] if self.lines else texts
+        return [document for document in documents if split_tokens(document, level)]  # type: ignore[arg-type]
+
+    def _name(self) -> str:
+        names = ["stdin" if path == "-" else Path(path).name or path for path in self.text_paths]
+        return names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
 
 
-def load_corpus(
-    *, use_alphabet: bool, text_path: str | None, tokens: str | None, level: str | None, default_level: str = "char"
-) -> Corpus:
-    """The corpus the data options describe (the alphabet when none is given).
+def folder_documents(folder: Path) -> list[Path]:
+    """The documents of a ``--text`` folder: its regular files, not hidden, sorted by name.
+
+    Subfolders, hidden files and anything that is not a regular file (a FIFO, a
+    device) are left out.
 
     Raises:
-        click.UsageError: more than one source, or ``--level`` without ``--text``.
-        seqkit.errors.DataError: the file is missing, unreadable, not UTF-8 or empty.
+        seqkit.errors.DataError: the folder holds no such file, or cannot be listed.
     """
-    given = [name for name, value in (("--alphabet", use_alphabet), ("--text", text_path), ("--tokens", tokens)) if value is not None and value is not False]
-    if len(given) > 1:
-        raise click.UsageError(f"Give one data source, not {' and '.join(given)}.")
-    if level is not None and text_path is None:
-        raise click.UsageError("--level applies to --text only; --tokens are always split on whitespace.")
-    from seqkit.datasets import Corpus, alphabet, load_text
+    from seqkit.errors import DataError
 
-    if text_path == "-":
-        return Corpus.from_text(read_stdin(), level=level or default_level, name="stdin")  # type: ignore[arg-type]
-    if text_path is not None:
-        return load_text(text_path, level=level or default_level)  # type: ignore[arg-type]
-    if tokens is not None:
-        return Corpus.from_tokens(tokens.split(), name="tokens")
-    return alphabet()
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as error:
+        raise DataError(f"Folder '{printable(str(folder))}' cannot be listed: {error.strerror}.") from None
+    files = [entry for entry in entries if not entry.name.startswith(".") and entry.is_file()]
+    if not files:
+        raise DataError(
+            f"Folder '{printable(str(folder))}' holds no text files; put one document per file in it, "
+            "or give a file."
+        )
+    return files
+
+
+def data_options(function: F) -> F:
+    """``--alphabet`` / ``--text FILE|DIR`` (repeatable; ``-`` for stdin) / ``--tokens "..."``, ``--level``
+    and ``--lines``; the command receives them as one :class:`DataSource`, ``data``."""
+
+    @click.option("--alphabet", "use_alphabet", is_flag=True, help="Use the 26 letters A-Z (the default data).")
+    @click.option(
+        "--text", "text_paths", metavar="FILE|DIR", multiple=True,
+        help="A UTF-8 text file to learn from; '-' reads standard input. Repeat it, or give a folder "
+             "(every file in it), for several documents.",
+    )
+    @click.option("--tokens", metavar='"T1 T2 ..."', help='Whitespace-separated tokens, e.g. --tokens "C D E F G A B".')
+    @click.option("--level", type=click.Choice(LEVEL_NAMES), default=None,
+                  help="Split --text into characters or words. [default: char]")
+    @click.option("--lines", is_flag=True, help="Each line of --text is a document.")
+    @functools.wraps(function)
+    def wrapper(
+        *args: Any, use_alphabet: bool, text_paths: tuple[str, ...], tokens: str | None, level: str | None,
+        lines: bool, **kwargs: Any,
+    ) -> Any:
+        data = DataSource(use_alphabet, tuple(text_paths), tokens, level, lines)
+        return function(*args, data=data, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def read_stdin() -> str:
-    """Standard input as UTF-8 text, with the same message as a non-UTF-8 file."""
-    from seqkit.errors import DataError
+    """Standard input as UTF-8 text (a byte-order mark dropped), with the same message as a non-UTF-8 file."""
+    from seqkit.files import read_text_stream
 
-    raw = click.get_binary_stream("stdin").read()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(
-            f"Standard input is not valid UTF-8 (byte {error.start}: 0x{raw[error.start]:02x}). "
-            "Convert it to UTF-8, e.g. with iconv."
-        ) from None
+    return read_text_stream(click.get_binary_stream("stdin"))
 
 
 def split_context(text: str, level: str) -> list[str]:
@@ -162,7 +295,7 @@ def split_context(text: str, level: str) -> list[str]:
 # Bundles ----------------------------------------------------------------------------
 def bundle_argument(function: F) -> F:
     """The ``BUNDLE`` argument: a file written by ``seqkit train --out`` (checked when loaded)."""
-    return click.argument("bundle", metavar="BUNDLE", type=click.Path(path_type=str))(function)
+    return click.argument("bundle", metavar="BUNDLE", type=PathType(path_type=str))(function)
 
 
 def model_level(model: Any) -> str:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from rich.markup import escape
 from rich.table import Table
 
 from .errors import SeqkitCommand
 from .options import POSITIVE, bundle_argument, model_level, open_bundle, output_options, split_context
-from .render import UI, join_tokens
+from .render import UI, cell, join_tokens
 
 
 @click.command(cls=SeqkitCommand, short_help="Rank the most likely next tokens.")
@@ -32,13 +31,13 @@ def predict(bundle: str, context: str, top_k: int, ui: UI) -> None:
     level = model_level(model)
     tokens = split_context(context, level)
     predictions = model.predict_next(tokens, top_k=min(top_k, model.vocabulary.size))
-    table = Table(title=f"Next token after {escape(join_tokens(tokens, level))!r}", title_justify="left",
+    table = Table(title=f"Next token after {cell(repr(join_tokens(tokens, level)))}", title_justify="left",
                   title_style="bold")
-    table.add_column("rank", justify="right")
-    table.add_column("token", style="cyan")
-    table.add_column("probability", justify="right")
+    table.add_column("rank", justify="right", min_width=4)
+    table.add_column("token", style="cyan", overflow="fold")
+    table.add_column("probability", justify="right", min_width=6)
     for rank, prediction in enumerate(predictions, start=1):
-        table.add_row(str(rank), escape(prediction.token), f"{prediction.probability:.4f}")
+        table.add_row(str(rank), cell(prediction.token), f"{prediction.probability:.4f}")
     ui.result(table)
     ui.emit_json({
         "context": tokens,

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import Interrupted, SeqkitCommand
+from .cluster import DEFAULT_STARTUP_TIMEOUT, PeersUnreachable, read_cluster, wait_for_peers
+from .errors import Interrupted, SeqkitCommand, interrupt_exit_code
 from .options import (
     ENCODING_NAMES,
     LAYOUT_NAMES,
-    NON_NEGATIVE,
+    MAX_UNITS,
     POSITIVE,
+    SEED,
     STRATEGY_NAMES,
     TRAINER_NAMES,
+    DataSource,
+    FiniteFloatRange,
+    PathType,
     ResetPolicyType,
     data_options,
     figure_options,
-    load_corpus,
+    require_plotting,
     output_options,
 )
-from .render import UI, duration, key_value_table, percent
+from .paths import Output, check_outputs
+from .render import UI, duration, key_value_table, percent, printable
 
 WHY_NOT = {
     ("stateless", "reset"): ": only stateful and stream training carry a state to reset.",
@@ -56,18 +64,19 @@ if TYPE_CHECKING:
 @click.option("--encoding", type=click.Choice(ENCODING_NAMES), default=None,
               help="Token ids scaled to [0, 1) (the tutorial's), one-hot vectors, or a learned embedding. "
                    "[default: scaled]")
-@click.option("--units", type=POSITIVE, default=None, help="LSTM units per layer. [default: 32; in-batch 16, stream 128]")
+@click.option("--units", type=click.IntRange(1, MAX_UNITS), default=None,
+              help=f"LSTM units per layer, at most {MAX_UNITS}. [default: 32; in-batch 16, stream 128]")
 @click.option("--layers", type=POSITIVE, default=None, help="Stacked LSTM layers. [default: 1]")
-@click.option("--dropout", type=click.FloatRange(0, 1, max_open=True), default=None,
+@click.option("--dropout", type=FiniteFloatRange(0, 1, max_open=True), default=None,
               help="Dropout after each LSTM layer. [default: 0]")
 @click.option("--epochs", type=POSITIVE, default=None, help="Passes over the data. [default: 500; in-batch 5000, stream 10]")
 @click.option("--batch-size", type=POSITIVE, default=None,
               help="Samples per step (stateful, stream: parallel streams). [default: 1; stream 32]")
-@click.option("--learning-rate", type=click.FloatRange(0, min_open=True), default=None,
+@click.option("--learning-rate", type=FiniteFloatRange(0, min_open=True), default=None,
               help="Adam's learning rate. [default: 0.001]")
 @click.option("--reset", type=ResetPolicyType(), default=None, metavar="epoch|boundary|every:K|never",
               help="Stateful and stream: when to zero the state. [default: epoch; stream boundary]")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+@click.option("--seed", type=SEED, default=None,
               help="Seeds weights and shuffling; the same seed gives the same model on CPU. [default: 7]")
 @click.option("--jit", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
               help="XLA compilation of the training steps. auto: the device policy decides (XLA on a CPU; "
@@ -75,14 +84,17 @@ if TYPE_CHECKING:
 @click.option("--precision", type=click.Choice(("float32", "mixed_float16", "mixed_bfloat16")), default=None,
               help="float32, or mixed precision (float32 weights and loss; mixed_float16 needs a GPU). "
                    "[default: float32]")
-@click.option("--until-accuracy", type=click.FloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
+@click.option("--until-accuracy", type=FiniteFloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default=None,
               help="tf.distribute strategy (not for --trainer stateful). mirrored: every local GPU (or "
                    "logical CPU device); multi-worker: the cluster in TF_CONFIG. [default: default]")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
+@click.option("--startup-timeout", type=FiniteFloatRange(0, min_open=True), default=None, metavar="SECONDS",
+              help=f"With --strategy multi-worker: how long to wait for the other workers of TF_CONFIG before "
+                   f"failing. [default: {DEFAULT_STARTUP_TIMEOUT:g}]")
+@click.option("--out", "out_path", type=PathType(dir_okay=False, path_type=Path), default=None, metavar="BUNDLE",
               help="Save the model to this bundle file (e.g. model.seqkit), replacing it atomically.")
-@click.option("--checkpoint", "checkpoint_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+@click.option("--checkpoint", "checkpoint_dir", type=PathType(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Save the training state to this folder after every epoch (see --resume).")
 @click.option("--checkpoint-every", type=POSITIVE, default=None, metavar="K",
               help="With --checkpoint: save every K epochs (and after the last). [default: 1]")
@@ -92,10 +104,7 @@ if TYPE_CHECKING:
 @output_options
 def train(
     *,
-    use_alphabet: bool,
-    text_path: str | None,
-    tokens: str | None,
-    level: str | None,
+    data: DataSource,
     trainer_name: str,
     window: int | None,
     stride: int | None,
@@ -113,6 +122,7 @@ def train(
     precision: str | None,
     until_accuracy: float | None,
     strategy: str | None,
+    startup_timeout: float | None,
     out_path: Path | None,
     checkpoint_dir: Path | None,
     checkpoint_every: int | None,
@@ -124,8 +134,15 @@ def train(
     """Train an LSTM to predict the next token, and save it with --out.
 
     The data is the alphabet unless --text FILE (or '-' for standard input) or
-    --tokens "..." is given. The table at the end shows the training accuracy
-    and the accuracy over the training windows, token by token.
+    --tokens "..." is given. Several --text files, a folder (--text DIR: every
+    file in it) or --lines (each line) give several documents: windows never
+    cross from one to the next, and --reset boundary zeroes a stateful model's
+    state between them. The table at the end shows the training accuracy and
+    the accuracy over the training windows, token by token.
+
+    Every output path is checked before training starts: it must be writable,
+    a regular or new file (a folder for --checkpoint and --tensorboard), and
+    differ from the inputs and from the other outputs.
 
     The defaults shown are the stateless trainer's; an option you leave out keeps
     the chosen trainer's own default (in-batch: LSTM 16 for 5000 epochs, as in the
@@ -138,12 +155,16 @@ def train(
       cat notes.txt | seqkit train --text - --level word --window 2 --out notes.seqkit
       seqkit train --window 3 --plot curves.png --tensorboard logs/
       seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
+      seqkit train --text songs/ --level word --trainer stateful --reset boundary --out songs.seqkit
     """
     if reset is not None and trainer_name == "stream" and reset not in ("epoch", "boundary"):
         raise click.UsageError(f"--trainer stream resets at 'epoch' or 'boundary' only; got --reset {reset}.")
     if checkpoint_dir is None and (resume or checkpoint_every is not None):
         given = "--resume" if resume else "--checkpoint-every"
         raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
+    if startup_timeout is not None and strategy != "multi-worker":
+        raise click.UsageError("--startup-timeout applies to --strategy multi-worker only.")
+    data.check()
     from seqkit.trainers import TRAINERS
 
     # Only the options given are passed: the trainer keeps its own defaults for the others.
@@ -163,41 +184,65 @@ def train(
         if name not in accepted or (trainer_name == "stream" and name == "checkpoint_dir"):
             option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
             raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{WHY_NOT.get((trainer_name, name), '.')}")
-    corpus = load_corpus(use_alphabet=use_alphabet, text_path=text_path, tokens=tokens, level=level)
+    outputs = [
+        Output(option, path, folder)
+        for option, path, folder in (("--out", out_path, False), ("--plot", plot_path, False),
+                                     ("--checkpoint", checkpoint_dir, True), ("--tensorboard", tensorboard_dir, True))
+        if path is not None
+    ]
+    targets = check_outputs(outputs, data.inputs())
+    require_plotting(plot_path)
+    corpus = data.load()
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
 
     trainer = trainer_class(**settings)
     epochs = int(trainer.epochs)
+    if reset == "boundary" and len(corpus.sequences) == 1:
+        ui.note("The corpus is one document, so --reset boundary resets only where each epoch starts, as "
+                "--reset epoch does. Give several --text files, a folder, or --lines for several documents.")
+    start_epoch = 0
+    if resume and checkpoint_dir is not None:
+        start_epoch = saved_epoch(checkpoint_dir) or 0
+        ui.note(f"Resuming from the checkpoint in {checkpoint_dir} at epoch {start_epoch}." if start_epoch
+                else f"No checkpoint in {checkpoint_dir} yet: training starts at epoch 0.")
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
         callbacks.append(StopAtAccuracy(until_accuracy))
     if tensorboard_dir is not None:
         from seqkit.callbacks import TensorBoardLog
 
-        callbacks.append(TensorBoardLog(tensorboard_dir))
-    ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens) for {epochs} epochs...")
+        callbacks.append(TensorBoardLog(targets["--tensorboard"]))
+    documents = f", {len(corpus.sequences)} documents" if len(corpus.sequences) > 1 else ""
+    ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens{documents}) for {epochs} epochs...")
+    if strategy == "multi-worker":
+        wait_for_cluster(startup_timeout, ui)
     with ui.progress() as progress:
         callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
         try:
             model, history = trainer.fit(corpus, callbacks=callbacks, resume=resume)
-        except KeyboardInterrupt:
-            kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
-            if checkpoint_dir is not None:
-                kept += f"; continue with --checkpoint {checkpoint_dir} --resume"
+        except KeyboardInterrupt as interrupt:
             raise Interrupted(
-                f"Interrupted: training stopped at epoch {progress.completed} of {epochs}; {kept}."
+                interrupted_message(max(progress.completed, start_epoch), epochs, out_path, checkpoint_dir),
+                interrupt_exit_code(interrupt),
             ) from None
         progress.finish()
+    final_loss = history.loss[-1] if history.loss else None
+    if final_loss is not None and not math.isfinite(final_loss):
+        kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
+        raise click.ClickException(
+            f"Training diverged: the loss is {final_loss} after epoch {history.epochs}; {kept}. "
+            f"Train again with a lower --learning-rate (this run: {trainer.get_params().get('learning_rate')})."
+        )
     windows = trainer.evaluation_windows(corpus, model.vocabulary)
     if len(windows) < len(trainer.training_windows(corpus, model.vocabulary)):
         ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
     evaluation = model.evaluate(windows)
     if out_path is not None:
-        model.save(out_path)
+        model.save(targets["--out"])
     if plot_path is not None:
         from seqkit.plot import plot_history
 
-        plot_history({f"{trainer_name} on {corpus.name}": history}, plot_path,
+        plot_history({f"{trainer_name} on {corpus.name}": history}, targets["--plot"],
                      title=f"seqkit train: {trainer_name}, {epochs} epochs")
         ui.note(f"Training curves drawn to {plot_path}.")
     if tensorboard_dir is not None:
@@ -207,6 +252,47 @@ def train(
     if out_path is None:
         ui.note("Not saved: pass --out FILE.seqkit to keep the model.")
     ui.emit_json(report)
+
+
+def saved_epoch(checkpoint_dir: Path) -> int | None:
+    """The epoch of the latest checkpoint in ``checkpoint_dir``; None if there is none (or it cannot be read)."""
+    from seqkit.checkpoint import latest_epoch
+    from seqkit.errors import SeqkitError
+
+    try:
+        return latest_epoch(checkpoint_dir)
+    except (SeqkitError, OSError):
+        return None
+
+
+def interrupted_message(completed: int, epochs: int, out_path: Path | None, checkpoint_dir: Path | None) -> str:
+    """What an interrupted training says: where it stopped, what was kept, and how to resume.
+
+    The checkpoint's epoch is read from the folder itself: a save may have been cut
+    short, so it can be behind the epochs completed.
+    """
+    kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
+    if checkpoint_dir is not None:
+        saved = saved_epoch(checkpoint_dir)
+        if saved:
+            kept += f"; the last checkpoint holds epoch {saved}: continue with --checkpoint {checkpoint_dir} --resume"
+        else:
+            kept += f"; no checkpoint was written yet: start again with --checkpoint {checkpoint_dir} --resume"
+    return printable(f"Interrupted: training stopped at epoch {completed} of {epochs}; {kept}.")
+
+
+def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:
+    """For ``--strategy multi-worker``: name the peers waited for; fail (exit 1) if they do not answer in time."""
+    cluster = read_cluster(os.environ.get("TF_CONFIG"))
+    if cluster is None or not cluster.peers:
+        return  # no TF_CONFIG (the library says what is missing), or a cluster of one
+    timeout = DEFAULT_STARTUP_TIMEOUT if startup_timeout is None else startup_timeout
+    ui.note(f"Waiting for the other workers of TF_CONFIG: {', '.join(cluster.peers)} "
+            f"(giving up after {timeout:g} s; see --startup-timeout).")
+    try:
+        wait_for_peers(cluster, timeout)
+    except PeersUnreachable as error:
+        raise click.ClickException(printable(str(error))) from None
 
 
 def summary(

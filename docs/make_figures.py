@@ -16,8 +16,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from seqkit.experiments import EXPERIMENTS, run_experiment
-from seqkit.plot import plot_hidden_states, plot_history
+from seqkit._quiet import silence_tensorflow
+
+silence_tensorflow()  # a script: keep TensorFlow quiet
+
+from seqkit.experiments import EXPERIMENTS, run_experiment  # noqa: E402
+from seqkit.plot import plot_hidden_states, plot_history  # noqa: E402
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -36,17 +40,19 @@ def main(epochs: int | None = None) -> None:
         if name == "stateful":
             stateful = result.model
         print(f"{label}: {time.perf_counter() - started:.1f} s")
-    path = plot_history(
+    path = FIGURES / "training-curves.png"
+    plot_history(
         histories,
-        FIGURES / "training-curves.png",
+        path,
         title="The tutorial's experiments: training loss and accuracy (final accuracy over the windows in brackets)",
     )
     print("wrote", path)
     assert stateful is not None
-    path = plot_hidden_states(
+    path = FIGURES / "hidden-state.png"
+    plot_hidden_states(
         stateful,
         ALPHABET,
-        FIGURES / "hidden-state.png",
+        path,
         reset_at=ALPHABET.index("K"),
         title="Stateful LSTM 50 reading A..Z: hidden state h after each letter",
     )

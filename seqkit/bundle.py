@@ -65,7 +65,7 @@ import keras
 
 from seqkit.checks import is_int
 from seqkit.errors import LayoutError, ModelFileError
-from seqkit.files import one_line, write_bytes_atomic
+from seqkit.files import FileKind, check_path, one_line, printable, write_bytes_atomic
 from seqkit.layouts import Layout, make_layout
 from seqkit.models import recurrent_layers
 from seqkit.version import __version__
@@ -81,14 +81,41 @@ VOCABULARY_MEMBER = "vocabulary.json"
 NETWORK_MEMBER = "model.keras"
 MEMBERS: tuple[str, ...] = (SPEC_MEMBER, VOCABULARY_MEMBER, NETWORK_MEMBER)
 
+MAX_PARAMETERS = 50_000_000
+"""The most values a bundle's network may allocate: 50 million (200 MB as float32).
+
+Counted from ``model.keras``'s ``config.json`` — the weights of every ``Embedding``,
+``Dense`` and recurrent layer (and a stateful layer's state), from their units,
+dimensions and input shapes — before Keras builds anything, so that a tiny file
+declaring ``Dense(units=250_000_000)`` is refused without allocating it."""
+
+NETWORK_ENTRY_LIMITS: dict[str, int] = {
+    "config.json": 16 * 1024 * 1024,
+    "metadata.json": 1024 * 1024,
+    "model.weights.h5": MAX_PARAMETERS * 8 + 16 * 1024 * 1024,
+}
+"""The largest uncompressed size, in bytes, of each entry of ``model.keras`` (itself a zip); any
+other entry may hold at most 16 MiB. Checked from the zip headers, before anything is decompressed."""
+
 MEMBER_LIMITS: dict[str, int] = {
     SPEC_MEMBER: 16 * 1024 * 1024,
     VOCABULARY_MEMBER: 64 * 1024 * 1024,
-    NETWORK_MEMBER: 2 * 1024 * 1024 * 1024,
+    NETWORK_MEMBER: sum(NETWORK_ENTRY_LIMITS.values()),
 }
 """The largest uncompressed size, in bytes, accepted for each member (a guard against zip bombs)."""
 
+_OTHER_ENTRY_LIMIT = 16 * 1024 * 1024
+_BUNDLE_FILE = FileKind("Bundle", f"a {SUFFIX} file written by save_bundle", 0, ModelFileError, "")  # for paths
+_CHUNK_BYTES = 1024 * 1024
+
 _RESAVE = "Save the model again with save_bundle."
+_RECORD_FIELDS: tuple[tuple[str, type, str], ...] = (  # the training record's fields that readers use
+    ("trainer", str, "a string"),
+    ("hyperparameters", dict, "an object"),
+    ("corpus", dict, "an object"),
+    ("layout", dict, "an object"),
+    ("policy", dict, "an object"),
+)
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -144,7 +171,7 @@ def write_bundle(contents: BundleContents, path: str | os.PathLike[str]) -> Path
     target = Path(path)
     if target.is_dir():
         raise ModelFileError(
-            f"Cannot save the bundle to '{target}': it is a directory. Give a file path such as "
+            f"Cannot save the bundle to '{printable(str(target))}': it is a directory. Give a file path such as "
             f"'{target / ('model' + SUFFIX)}'."
         )
     try:
@@ -152,7 +179,8 @@ def write_bundle(contents: BundleContents, path: str | os.PathLike[str]) -> Path
     except OSError as error:
         reason = error.strerror or str(error) or type(error).__name__
         raise ModelFileError(
-            f"Cannot save the bundle to '{target}': {reason}. Check that the folder exists and is writable."
+            f"Cannot save the bundle to '{printable(str(target))}': {reason}. Check that the folder exists and is "
+            "writable."
         ) from None
     return target
 
@@ -231,8 +259,9 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
     ...
     seqkit.errors.ModelFileError: Bundle '/no/such/model.seqkit' does not exist. Check the path, or save...
     """
-    source = f"Bundle '{Path(path)}'"
-    members = _read_members(Path(path), source)
+    file = check_path(path, _BUNDLE_FILE)
+    source = _BUNDLE_FILE.source(file)
+    members = _read_members(file, source)
     spec = _parse_spec(members[SPEC_MEMBER], source)
     _verify_checksums(spec, members, source)
     try:
@@ -264,8 +293,9 @@ def read_bundle_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         ModelFileError: as :func:`read_bundle`, for every check but the network's.
     """
-    source = f"Bundle '{Path(path)}'"
-    members = _read_members(Path(path), source)
+    file = check_path(path, _BUNDLE_FILE)
+    source = _BUNDLE_FILE.source(file)
+    members = _read_members(file, source)
     spec = _parse_spec(members[SPEC_MEMBER], source)
     _verify_checksums(spec, members, source)
     return spec
@@ -365,17 +395,30 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -
         )
     if info.flag_bits & 0x1:
         raise ModelFileError(f"{source} member {name} is encrypted; bundles are never encrypted. {_RESAVE}")
-    try:
-        # zipfile stops at the declared size and checks the CRC, so at most `limit` bytes come out.
-        with archive.open(info) as handle:
-            data = handle.read(limit + 1)
-    except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, ...
-        raise ModelFileError(
-            f"{source} is corrupted: member {name} cannot be read ({one_line(error)}). {_RESAVE}"
-        ) from None
-    if len(data) > limit:
+    data = _read_bounded(archive, info, limit, f"{source} is corrupted: member {name}")
+    if data is None:
         raise ModelFileError(f"{source} member {name} is larger than the {limit} bytes allowed. {_RESAVE}")
     return data
+
+
+def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, corrupted: str) -> bytes | None:
+    """An entry's bytes, read in chunks; None as soon as more than ``limit`` come out.
+
+    zipfile stops at the declared size and checks the CRC; the chunks bound memory
+    even if the header lies. A damaged entry raises ``ModelFileError("{corrupted} cannot be read (...)")``.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        with archive.open(info) as handle:
+            while chunk := handle.read(_CHUNK_BYTES):
+                total += len(chunk)
+                if total > limit:
+                    return None
+                chunks.append(chunk)
+    except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, ...
+        raise ModelFileError(f"{corrupted} cannot be read ({one_line(error)}). {_RESAVE}") from None
+    return b"".join(chunks)
 
 
 def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
@@ -437,6 +480,13 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
             f"{source} is corrupted: {SPEC_MEMBER} 'spec.model.masked' must be true or false; "
             f"got {model_spec['model']['masked']!r}. {_RESAVE}"
         )
+    for key, kind, expected in _RECORD_FIELDS:
+        if key in model_spec and not isinstance(model_spec[key], kind):
+            shown = repr(model_spec[key])
+            raise ModelFileError(
+                f"{source} is corrupted: {SPEC_MEMBER} 'spec.{key}' must be {expected}; got "
+                f"{shown if len(shown) <= 60 else shown[:59] + '…'}. {_RESAVE}"
+            )
     history = spec.get("history")
     if not isinstance(history, dict) or not all(
         isinstance(values, list) and all(_is_number(value) for value in values) for values in history.values()
@@ -487,27 +537,227 @@ def _check_declared_shapes(spec: dict[str, Any], vocabulary: Vocabulary, layout:
 
 
 def _vet_network_archive(data: bytes, source: str) -> None:
-    """``model.keras`` is a zip too: bound what Keras would unpack before handing it over."""
-    limit = MEMBER_LIMITS[NETWORK_MEMBER]
+    """``model.keras`` is a zip too: bound what Keras would unpack, and what it would build, before handing it over."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as inner:
             infos = inner.infolist()
+            for info in infos:
+                if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
+                    raise ModelFileError(
+                        f"{source} has an unsafe entry {info.filename!r} inside its {NETWORK_MEMBER}; refusing to "
+                        "read it. Use only bundles written by save_bundle."
+                    )
+                limit = NETWORK_ENTRY_LIMITS.get(info.filename, _OTHER_ENTRY_LIMIT)
+                if info.file_size > limit:
+                    raise ModelFileError(
+                        f"{source} has a {NETWORK_MEMBER} whose entry {info.filename} declares {info.file_size} bytes "
+                        f"uncompressed, more than the {limit} allowed; refusing it (a corrupted file or a zip bomb). "
+                        f"{_RESAVE}"
+                    )
+            names = [info.filename for info in infos]
+            if "config.json" not in names:
+                raise ModelFileError(f"{source} is corrupted: its {NETWORK_MEMBER} has no config.json. {_RESAVE}")
+            config_limit = NETWORK_ENTRY_LIMITS["config.json"]
+            raw = _read_bounded(
+                inner, inner.getinfo("config.json"), config_limit,
+                f"{source} is corrupted: its {NETWORK_MEMBER} entry config.json",
+            )
+    except ModelFileError:
+        raise
     except Exception as error:
         raise ModelFileError(
             f"{source} is corrupted: its {NETWORK_MEMBER} is not a Keras archive ({one_line(error)}). {_RESAVE}"
         ) from None
-    for info in infos:
-        if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
-            raise ModelFileError(
-                f"{source} has an unsafe entry {info.filename!r} inside its {NETWORK_MEMBER}; refusing to read it. "
-                "Use only bundles written by save_bundle."
-            )
-    total = sum(info.file_size for info in infos)
-    if total > limit:
+    if raw is None:
         raise ModelFileError(
-            f"{source}: its {NETWORK_MEMBER} declares {total} bytes uncompressed, more than the {limit} allowed; "
-            f"refusing it (a corrupted file or a zip bomb). {_RESAVE}"
+            f"{source} has a {NETWORK_MEMBER} whose entry config.json is larger than the {config_limit} bytes "
+            f"allowed. {_RESAVE}"
         )
+    try:
+        config = json.loads(raw.decode("utf-8"))
+        parameters = count_parameters(config)
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError) as error:  # JSONDecodeError: a ValueError
+        raise ModelFileError(
+            f"{source} is corrupted: its network config cannot be sized ({one_line(error)}). {_RESAVE}"
+        ) from None
+    if parameters > MAX_PARAMETERS:
+        shown = f"{parameters:,}" if parameters < 10**15 else "more than 10^15"
+        raise ModelFileError(
+            f"{source} holds a network of {shown} parameters by its config, more than the {MAX_PARAMETERS:,} "
+            f"seqkit loads; refusing to build it (a corrupted or hostile file). {_RESAVE}"
+        )
+
+
+# Sizing a network from its Keras config, before Keras builds it ----------------------
+_SIZED_LAYERS = ("Embedding", "Dense", "LSTM", "GRU", "SimpleRNN", "LayerNormalization", "BatchNormalization")
+_SHAPE_LAYERS = ("InputLayer", "Reshape", "Flatten", "Lambda")
+_WEIGHTLESS_LAYERS = (
+    "Masking", "Dropout", "SpatialDropout1D", "GaussianNoise", "Activation", "Softmax", "ReLU",
+    # the Keras ops a functional graph records to build masks (Embedding(mask_zero=True)): elementwise
+    "NotEqual", "Equal", "Cast", "LogicalAnd", "LogicalOr", "LogicalNot", "Any", "All",
+)
+_RECURRENT_GATES = {"LSTM": (4, 1), "GRU": (3, 2), "SimpleRNN": (1, 1)}  # gates, biases per gate
+_HUGE = 10**18  # sizes are clamped here: the cap is far below, and the arithmetic stays small
+_MODEL_CLASSES = ("Functional", "Sequential", "Model")
+
+
+def count_parameters(config: Any) -> int:
+    """An upper bound of the values Keras allocates to build the network of a ``config.json``.
+
+    Weights of ``Embedding`` (``input_dim * output_dim``), ``Dense``
+    (``units * (inputs + 1)``), ``LSTM`` / ``GRU`` / ``SimpleRNN``
+    (``gates * units * (inputs + units + biases)``, plus ``batch * units`` per state
+    when stateful) and normalization layers, where ``inputs`` is the widest feature
+    size the layer can receive: the last dimension of its inbound layers' outputs
+    and of its own ``build_config`` (Keras builds a layer from it when loading).
+    Layers that allocate nothing (``Masking``, ``Dropout``, ``Reshape``, the mask ops
+    Keras records such as ``NotEqual``) pass the size on; ``Flatten`` and ``Lambda``
+    may merge time steps into features, so the bound grows by the time steps seen.
+    Any other layer class is refused: it cannot be sized here.
+
+    Args:
+        config: the parsed ``config.json`` of a ``.keras`` archive.
+
+    Returns:
+        The number of values, an upper bound for networks seqkit writes (exact for them).
+
+    Raises:
+        ValueError: the config is not a Functional or Sequential model of the layers above.
+
+    >>> import keras
+    >>> inputs = keras.Input(shape=(3, 1))
+    >>> network = keras.Model(inputs, keras.layers.Dense(26)(keras.layers.LSTM(8)(inputs)))
+    >>> count_parameters(json.loads(network.to_json())), network.count_params()
+    (554, 554)
+    """
+    if not isinstance(config, dict) or config.get("class_name") not in _MODEL_CLASSES:
+        raise ValueError(f"expected a Functional or Sequential model, got {_kind(config)}")
+    body = config.get("config")
+    layers = body.get("layers") if isinstance(body, dict) else None
+    if not isinstance(layers, list) or not layers:
+        raise ValueError("the model lists no layers")
+    outputs: dict[str, int] = {}  # layer name -> widest feature size it outputs
+    steps, batch, total = 1, 1, 0
+    model_build = config.get("build_config") or {}
+    model_shapes = [  # a Sequential model is built from these before its layers are called
+        *_shapes(body.get("build_input_shape")),
+        *(_shapes(model_build.get("input_shape")) if isinstance(model_build, dict) else []),
+    ]
+    previous = max([1, *(shape[-1] for shape in map(_shape, model_shapes) if shape and shape[-1])])
+    for layer in layers:
+        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
+            raise ValueError(f"a layer is {_kind(layer)}, not an object with a 'config'")
+        kind, settings = layer.get("class_name"), layer["config"]
+        if not isinstance(kind, str):
+            raise ValueError(f"a layer's class_name is {_kind(kind)}, not a string")
+        build = layer.get("build_config") or {}
+        if not isinstance(build, dict):
+            raise ValueError(f"a layer's build_config is {_kind(build)}, not an object")
+        shapes = [_shape(shape) for shape in _shapes(build.get("input_shape"))]
+        for key in ("batch_shape", "batch_input_shape"):  # any layer may declare its input (Keras kwargs)
+            if settings.get(key) is not None:
+                shapes.append(_shape(settings[key]))
+        for key in ("input_shape", "shape") if kind == "InputLayer" else ("input_shape",):
+            if settings.get(key) is not None:
+                shapes.append(_shape([None, *_as_list(settings[key], key)]))
+        if kind != "Embedding" and settings.get("input_dim") is not None:
+            shapes.append([None, _positive(settings, "input_dim")])
+        inbound = [outputs[name] for name in _inbound_names(layer.get("inbound_nodes")) if name in outputs]
+        features = max([previous, *inbound, *(shape[-1] for shape in shapes if shape and shape[-1])])
+        for shape in shapes:
+            batch = max(batch, shape[0] or 1) if shape else batch
+            steps = max(steps, _product(shape[1:-1]))
+        if kind in _RECURRENT_GATES:
+            units = _positive(settings, "units")
+            gates, biases = _RECURRENT_GATES[kind]
+            total += gates * units * (features + units + biases)
+            if settings.get("stateful") is True:
+                total += (2 if kind == "LSTM" else 1) * batch * units
+            features = units
+        elif kind == "Dense":
+            units = _positive(settings, "units")
+            total += units * (features + 1)
+            features = units
+        elif kind == "Embedding":
+            total += _positive(settings, "input_dim") * _positive(settings, "output_dim")
+            features = _positive(settings, "output_dim")
+        elif kind in ("LayerNormalization", "BatchNormalization"):
+            total += 4 * features
+        elif kind == "Reshape":
+            target = _shape([None, *_as_list(settings.get("target_shape") or [], "target_shape")])
+            steps = max(steps, _product(target[1:-1]))
+            features = max(features, target[-1] or 1) if len(target) > 1 else features
+        elif kind in ("Flatten", "Lambda"):
+            features *= steps
+        elif kind not in _WEIGHTLESS_LAYERS and kind != "InputLayer":
+            raise ValueError(f"layer class {kind!r} is not one seqkit can size before building it")
+        features, steps, batch = min(features, _HUGE), min(steps, _HUGE), min(batch, _HUGE)
+        outputs[str(layer.get("name", settings.get("name", "")))] = features
+        previous = features
+        if total > _HUGE:
+            break
+    return total
+
+
+def _as_list(value: Any, name: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"'{name}' must be a list, got {str(value)[:40]!r}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return f"a {type(value).__name__}" if not isinstance(value, dict) else repr(value.get("class_name"))[:40]
+
+
+def _positive(settings: dict[str, Any], name: str) -> int:
+    value = settings.get(name)
+    if not _is_int(value, minimum=1):
+        raise ValueError(f"'{name}' must be an int >= 1, got {str(value)[:40]!r}")
+    return min(int(value), _HUGE)  # type: ignore[arg-type]
+
+
+def _shapes(value: Any) -> list[list[Any]]:
+    """The shapes in a build_config ``input_shape``: one shape, a list of shapes or a dict of them."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return [shape for item in value.values() for shape in _shapes(item)]
+    if isinstance(value, list) and value and all(isinstance(item, list | dict) or item is None for item in value) and any(
+        isinstance(item, list | dict) for item in value
+    ):
+        return [shape for item in value for shape in _shapes(item)]
+    if isinstance(value, list):
+        return [value]
+    raise ValueError(f"an input shape is {type(value).__name__}, not a list")
+
+
+def _shape(shape: Any) -> list[int | None]:
+    if not isinstance(shape, list) or not all(item is None or _is_int(item, minimum=0) for item in shape):
+        raise ValueError(f"a shape must be a list of ints >= 0 or nulls, got {str(shape)[:60]}")
+    return shape
+
+
+def _product(sizes: list[int | None]) -> int:
+    result = 1
+    for size in sizes:
+        result *= size or 1
+    return result
+
+
+def _inbound_names(nodes: Any) -> list[str]:
+    """The layer names in ``inbound_nodes`` (every ``keras_history``), as Keras reads them."""
+    found: list[str] = []
+    pending = [nodes]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            history = item.get("keras_history")
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                found.append(history[0])
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
 
 
 def _load_network(data: bytes, source: str) -> keras.Model:
@@ -584,11 +834,14 @@ def _is_number(value: object) -> bool:
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "MAX_PARAMETERS",
     "MEMBERS",
     "MEMBER_LIMITS",
+    "NETWORK_ENTRY_LIMITS",
     "SUFFIX",
     "BundleContents",
     "bundle_bytes",
+    "count_parameters",
     "read_bundle",
     "read_bundle_spec",
     "write_bundle",

@@ -13,6 +13,7 @@ work — ``EarlyStopping``, ``ReduceLROnPlateau``, ``LearningRateScheduler``,
 - :class:`EpochEnd` — call a function with ``(epoch, logs)`` after every epoch
   (progress bars, logging).
 - :class:`TensorBoardLog` — write loss and accuracy per epoch for TensorBoard.
+- :class:`SampleText` — generate a line every few epochs, printed and logged as text.
 
 >>> from seqkit.trainers import StatelessTrainer
 >>> from seqkit import alphabet
@@ -34,6 +35,7 @@ from typing import Any
 
 import keras
 
+from seqkit.checks import check_int
 from seqkit.errors import parameter_error
 
 
@@ -87,12 +89,97 @@ class EpochEnd(keras.callbacks.Callback):
         self.function(epoch, dict(logs or {}))
 
 
-def _SCALAR_METADATA() -> Any:  # noqa: N802 - a constant, built on first use
+def _plugin_metadata(plugin: str) -> Any:
+    """TensorBoard's summary metadata for a plugin (``scalars``, ``text``), without the tensorboard package."""
     from tensorflow.core.framework import summary_pb2
 
     metadata = summary_pb2.SummaryMetadata()
-    metadata.plugin_data.plugin_name = "scalars"
+    metadata.plugin_data.plugin_name = plugin
     return metadata
+
+
+class SampleText(keras.callbacks.Callback):
+    """Every ``every`` epochs, generate a line with the model as trained so far.
+
+    As the keras-io character-LSTM example does: the trainer hands this callback a way to
+    take a :class:`~seqkit.sequence_model.SequenceModel` of the network's current weights
+    (:meth:`bind`, called by ``Trainer.fit``), and the callback generates ``steps`` tokens
+    after ``prime`` (a stateful model from a zero state) and passes the text to
+    ``function(epoch, text)``; with ``log_dir`` it also writes the text to TensorBoard
+    (the ``samples`` tag under ``log_dir/train``). The text is the tokens joined by
+    ``separator``.
+
+    Args:
+        every: generate after every ``every``-th epoch (and the last); an int >= 1.
+        prime: the tokens to start from.
+        steps: tokens to generate. Defaults to 80.
+        temperature, top_k, top_p, seed: as :meth:`SequenceModel.generate`. Defaults to
+            greedy.
+        function: receives ``(epoch, text)``. Defaults to None: nothing but the log.
+        log_dir: a TensorBoard folder. Defaults to None.
+        separator: joins the tokens. Defaults to ``""`` (characters); use ``" "`` for words.
+
+    >>> from seqkit import alphabet
+    >>> from seqkit.trainers import StatefulTrainer
+    >>> lines = []
+    >>> _ = StatefulTrainer(units=8, epochs=4).fit(alphabet(), callbacks=[
+    ...     SampleText(2, "A", steps=5, function=lambda epoch, text: lines.append(epoch))])
+    >>> lines
+    [1, 3]
+    """
+
+    def __init__(
+        self,
+        every: int,
+        prime: Any,
+        steps: int = 80,
+        *,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
+        function: Callable[[int, str], None] | None = None,
+        log_dir: Any = None,
+        separator: str = "",
+    ) -> None:
+        super().__init__()
+        self.every = check_int("SampleText", "every", every)
+        self.steps = check_int("SampleText", "steps", steps)
+        self.prime = prime
+        self.options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed}
+        self.function = function
+        self.log_dir = log_dir
+        self.separator = separator
+        self.samples: list[tuple[int, str]] = []
+        self._snapshot: Callable[[], Any] | None = None
+        self._last_epoch = -1
+
+    def bind(self, snapshot: Callable[[], Any]) -> None:
+        """Called by the trainer: ``snapshot()`` returns a SequenceModel of the current weights."""
+        self._snapshot = snapshot
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self.samples = []
+        self._last_epoch = self.params.get("epochs", 0) - 1 if self.params else -1
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._snapshot is None or ((epoch + 1) % self.every and epoch != self._last_epoch):
+            return
+        model = self._snapshot()
+        model.reset()
+        text = self.separator.join(model.generate(self.prime, self.steps, **self.options))
+        self.samples.append((epoch, text))
+        if self.function is not None:
+            self.function(epoch, text)
+        if self.log_dir is not None:
+            import os
+
+            import tensorflow as tf
+
+            writer = tf.summary.create_file_writer(os.path.join(os.fspath(self.log_dir), "train"))
+            with writer.as_default():
+                tf.summary.write("samples", tf.constant(text), step=epoch, metadata=_plugin_metadata("text"))
+            writer.close()
 
 
 class TensorBoardLog(keras.callbacks.Callback):
@@ -141,7 +228,9 @@ class TensorBoardLog(keras.callbacks.Callback):
             for name, value in (logs or {}).items():
                 # tf.summary.scalar needs the tensorboard package; a raw write with the
                 # scalars plugin's metadata is the same record without it.
-                tf.summary.write(f"epoch_{name}", tf.constant(float(value)), step=epoch, metadata=_SCALAR_METADATA())
+                tf.summary.write(
+                    f"epoch_{name}", tf.constant(float(value)), step=epoch, metadata=_plugin_metadata("scalars")
+                )
         self._writer.flush()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

@@ -1,10 +1,11 @@
 """Checkpoints: a training run that survives being killed, and resumes where it was.
 
 A trainer given ``checkpoint_dir=`` saves its whole training state into that folder
-every ``checkpoint_every`` epochs (and at the end), with TensorFlow's own means —
-:class:`tf.train.Checkpoint` and :class:`tf.train.CheckpointManager`, which write the
-files first and then atomically switch the folder's ``checkpoint`` pointer, so a crash
-at any moment leaves the previous checkpoint valid. A checkpoint holds:
+every ``checkpoint_every`` epochs (and at the end) as a :class:`tf.train.Checkpoint`
+``ckpt-N`` (``N`` the epochs completed): TensorFlow writes its files to a temporary
+folder and renames them, then seqkit atomically replaces the folder's ``checkpoint``
+pointer (TensorFlow's state file, same format) and deletes the older ``ckpt-*`` files
+but one, so a crash at any moment leaves the previous checkpoint valid. A checkpoint holds:
 
 - every variable of the network (``model.variables``: weights, and the states of the
   Keras ``SeedGenerator`` s that drive dropout);
@@ -25,6 +26,16 @@ the trainer, its hyperparameters (all but ``epochs`` — a run may be resumed to
 longer — and the checkpoint settings), the vocabulary and a digest of the corpus.
 Resuming with anything else is refused with a message naming what differs.
 
+The folder is trusted no further than needed. The ``checkpoint`` pointer is read by
+seqkit, never by TensorFlow: it may name only ``ckpt-N`` checkpoints of the folder
+itself (an absolute path, a glob or an escape is refused), and old checkpoints are
+deleted by exact name from the folder's own listing, so nothing outside the folder is
+ever read or deleted. ``ckpt-*`` files without a pointer are refused, not taken for an
+empty folder. While a run uses the folder it holds an exclusive lock
+(``fcntl.flock`` on ``seqkit-checkpoint.lock``), so a second run on the same folder is
+refused at once. Every ``OSError`` and TensorFlow I/O error becomes a one-line
+:class:`~seqkit.errors.ModelFileError`.
+
 >>> import pathlib, tempfile
 >>> from seqkit import alphabet
 >>> from seqkit.trainers import StatelessTrainer
@@ -44,25 +55,36 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import gc
 import hashlib
 import json
 import os
+import re
+import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import keras
 import tensorflow as tf
 
 from seqkit.checks import check_int
 from seqkit.errors import ConfigurationError, ModelFileError
-from seqkit.files import one_line, write_text_atomic
+from seqkit.files import FileKind, check_path, one_line, printable, read_file_bytes, write_text_atomic
 from seqkit.version import __version__
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; folders are not locked there
+    fcntl = None  # type: ignore[assignment]
 
 FORMAT_NAME = "seqkit.checkpoint"
 FORMAT_VERSION = 1
 FINGERPRINT_FILE = "seqkit-checkpoint.json"
 """The JSON file beside the checkpoints that says which run they belong to."""
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+"""The per-epoch figures a checkpoint keeps, so that a resumed run's history is whole."""
 
 MAX_TO_KEEP = 2
 """Checkpoints kept in the folder: the latest, and the one before it."""
@@ -70,12 +92,43 @@ MAX_TO_KEEP = 2
 _NOT_COMPARED = ("epochs", "checkpoint_dir", "checkpoint_every")
 """Hyperparameters that may change between a run and its resumption."""
 
-_MAX_FINGERPRINT_BYTES = 1024 * 1024
+POINTER_FILE = "checkpoint"
+"""TensorFlow's state file in the folder: which ``ckpt-N`` is the latest (seqkit reads and writes it itself)."""
+
+LOCK_FILE = "seqkit-checkpoint.lock"
+"""The file a run holds an exclusive ``flock`` on while it uses the folder."""
+
+MAX_FINGERPRINT_BYTES = 1024 * 1024
+"""The largest ``seqkit-checkpoint.json`` read: 1 MiB."""
+
+MAX_POINTER_BYTES = 64 * 1024
+"""The largest ``checkpoint`` pointer read: 64 KiB (seqkit writes a few lines)."""
+
+_FINGERPRINT_KIND = FileKind(
+    "Checkpoint record", "a seqkit checkpoint record (JSON)", MAX_FINGERPRINT_BYTES, ModelFileError,
+    "Delete the folder and train again.",
+)
+_POINTER_KIND = FileKind(
+    "Checkpoint pointer", "TensorFlow's checkpoint state file", MAX_POINTER_BYTES, ModelFileError,
+    "Delete the folder and train again, or give another folder.",
+)
+_FOLDER_KIND = FileKind("Checkpoint folder", "a folder", 0, ModelFileError, "")
+_CHECKPOINT = re.compile(r"ckpt-(\d{1,18})")
+_CHECKPOINT_FILE = re.compile(r"ckpt-(\d{1,18})\.(?:index|data-\d{5}-of-\d{5})")
+_POINTER_LINE = re.compile(r"\s*([A-Za-z_]+)\s*:\s*(.*?)\s*")
+_POINTER_PATHS = ("model_checkpoint_path", "all_model_checkpoint_paths")
+_POINTER_NUMBERS = ("all_model_checkpoint_timestamps", "last_preserved_timestamp")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 __all__ = [
     "FINGERPRINT_FILE",
     "FORMAT_NAME",
     "FORMAT_VERSION",
+    "LOCK_FILE",
+    "MAX_FINGERPRINT_BYTES",
+    "MAX_POINTER_BYTES",
+    "MAX_TO_KEEP",
+    "POINTER_FILE",
     "TrainingCheckpoint",
     "checkpoint_for",
     "fingerprint",
@@ -135,18 +188,129 @@ def fingerprint(
 def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
     """Epochs completed by the latest checkpoint in ``directory``, or None if it has none.
 
-    Reads only the checkpoint's index, not its values.
+    Reads the folder's ``checkpoint`` pointer (validated: only ``ckpt-N`` of the folder)
+    and the checkpoint's index, not its values.
+
+    Raises:
+        ModelFileError: the pointer is corrupted, names anything but a ``ckpt-N`` of the
+            folder, is missing while ``ckpt-*`` files are there, or the checkpoint is unreadable.
     """
-    path = tf.train.latest_checkpoint(os.fspath(directory))
-    if path is None:
+    folder = check_path(directory, _FOLDER_KIND)
+    number = _latest_number(folder, f"Checkpoint folder '{printable(str(folder))}'")
+    if number is None:
         return None
+    return _epoch_of(folder, number)
+
+
+# The folder: seqkit reads the pointer itself and deletes by exact name -------------------
+def _checkpoint_files(folder: Path) -> dict[int, list[str]]:
+    """The ``ckpt-N`` files in ``folder``'s own listing, by ``N``."""
+    found: dict[int, list[str]] = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            match = _CHECKPOINT_FILE.fullmatch(entry.name)
+            if match:
+                found.setdefault(int(match.group(1)), []).append(entry.name)
+    return found
+
+
+def _read_pointer(folder: Path, where: str) -> int | None:
+    """The ``N`` of the ``ckpt-N`` the pointer names as the latest; None without a pointer.
+
+    Every entry must be a ``ckpt-N`` of this folder, written as TensorFlow writes it
+    (``model_checkpoint_path: "ckpt-2"``); timestamps must be numbers; nothing else may be there.
+    """
+    file = folder / POINTER_FILE
+    if not os.path.lexists(file):
+        return None
+    text = read_file_bytes(file, _POINTER_KIND).decode("utf-8", "replace")
+    shown = f"{where}: its pointer file '{printable(str(file))}'"
+    fix = f"Delete the folder '{printable(str(folder))}' and train again, or give another folder."
+    latest: int | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parsed = _POINTER_LINE.fullmatch(line)
+        key, value = parsed.groups() if parsed else ("", "")
+        if key in _POINTER_PATHS:
+            name = _CHECKPOINT.fullmatch(value[1:-1]) if len(value) > 2 and value[0] == value[-1] == '"' else None
+            if name is None:
+                raise ModelFileError(
+                    f"{shown} names {_shown(value)}, not a checkpoint 'ckpt-N' of "
+                    f"this folder; seqkit reads and deletes nothing outside the folder. {fix}"
+                )
+            if key == "model_checkpoint_path":
+                if latest is not None:
+                    raise ModelFileError(f"{shown} is corrupted: it names the latest checkpoint twice. {fix}")
+                latest = int(name.group(1))
+        elif key not in _POINTER_NUMBERS or not _NUMBER.fullmatch(value):
+            raise ModelFileError(
+                f"{shown} is corrupted (line {number}: {_shown(line)}). {fix}"
+            )
+    if latest is None:
+        raise ModelFileError(f"{shown} is corrupted: it names no latest checkpoint. {fix}")
+    return latest
+
+
+def _latest_number(folder: Path, where: str) -> int | None:
+    """The latest checkpoint's ``N``, checked against the files; None if the folder holds none.
+
+    Raises:
+        ModelFileError: see :func:`latest_epoch`.
+    """
+    fix = f"Delete the folder '{printable(str(folder))}' and train again, or give another folder."
     try:
-        return int(tf.train.load_variable(path, "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+        if not folder.is_dir():
+            return None
+        files = _checkpoint_files(folder)
+        latest = _read_pointer(folder, where)
+    except ModelFileError:
+        raise
+    except OSError as error:
+        raise ModelFileError(f"{where} cannot be read: {error.strerror or one_line(error)}.") from None
+    if latest is None:
+        if files:
+            names = ", ".join(f"ckpt-{number}" for number in sorted(files)[:3])
+            raise ModelFileError(
+                f"{where} holds checkpoint files ({names}{', ...' if len(files) > 3 else ''}) but no '{POINTER_FILE}' "
+                f"pointer naming the latest; it is neither empty nor resumable. {fix}"
+            )
+        return None
+    names = files.get(latest, [])
+    if f"ckpt-{latest}.index" not in names or len(names) < 2:
+        raise ModelFileError(f"{where}: its pointer names checkpoint 'ckpt-{latest}', whose files are missing. {fix}")
+    for name in names:
+        try:
+            regular = stat.S_ISREG(os.lstat(folder / name).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            raise ModelFileError(f"{where}: its checkpoint file '{name}' is not a regular file. {fix}")
+    return latest
+
+
+def _epoch_of(folder: Path, number: int) -> int:
+    prefix = folder / f"ckpt-{number}"
+    try:
+        return int(tf.train.load_variable(os.fspath(prefix), "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
     except Exception as error:  # NotFoundError, DataLossError, ...: a foreign or broken file
         raise ModelFileError(
-            f"Checkpoint '{path}' cannot be read ({one_line(error)}). Delete the folder "
-            f"'{directory}' and train again."
+            f"Checkpoint '{printable(str(prefix))}' cannot be read ({one_line(error)}). Delete the folder "
+            f"'{printable(str(folder))}' and train again."
         ) from None
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` for a one-line message: control characters escaped, at most ``limit`` characters."""
+    text = printable(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pointer_text(latest: int, kept: Sequence[int]) -> str:
+    """The pointer in TensorFlow's format (``tf.train.latest_checkpoint`` reads it), relative names only."""
+    lines = [f'model_checkpoint_path: "ckpt-{latest}"']
+    lines += [f'all_model_checkpoint_paths: "ckpt-{number}"' for number in kept]
+    return "\n".join(lines) + "\n"
 
 
 def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
@@ -174,8 +338,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     Trainers create it when given ``checkpoint_dir``; it works with any
     :class:`~seqkit.engine.TrainingLoop`. Call :meth:`begin` once before training (it
-    restores the latest checkpoint or prepares an empty folder), then pass the
-    callback to ``loop.fit(..., initial_epoch=...)``.
+    locks the folder, then restores the latest checkpoint or prepares an empty
+    folder), then pass the callback to ``loop.fit(..., initial_epoch=...)``. The lock
+    is released at the end of training or by :meth:`close`; ``with checkpoint:``
+    releases it whatever happens.
 
     Args:
         directory: the checkpoint folder (created if missing).
@@ -203,69 +369,147 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             history=self._history,
             fingerprint_sha256=self._sha,
         )
-        self._manager: tf.train.CheckpointManager | None = None
+        _ = self._checkpoint.save_counter  # created now, so that every checkpoint holds it (restore matches all)
+        self._lock: IO[bytes] | None = None
+        self._begun = False
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self._saved_epoch = 0
         self._completed = 0
         self.initial_epoch = 0
+        """Epochs the restored checkpoint had completed (training continues there); 0 for a new run."""
 
     @property
     def fingerprint_path(self) -> Path:
         """The run's ``seqkit-checkpoint.json``."""
         return self.directory / FINGERPRINT_FILE
 
+    @property
+    def lock_path(self) -> Path:
+        """The folder's lock file (see :data:`LOCK_FILE`)."""
+        return self.directory / LOCK_FILE
+
+    @property
+    def resumed(self) -> bool:
+        """Whether :meth:`begin` restored a checkpoint (training continues at :attr:`initial_epoch`)."""
+        return self.initial_epoch > 0
+
     # Starting ----------------------------------------------------------------------
     def begin(self, *, resume: bool) -> int:
-        """Restore the latest checkpoint (``resume=True``) or start an empty folder.
+        """Lock the folder, then restore the latest checkpoint (``resume=True``) or start an empty folder.
 
         With ``resume=True`` and no checkpoint in the folder yet (a run killed before
         its first save), training starts from epoch 0. With ``resume=False`` a folder
         that already holds a checkpoint is refused, so that nothing is overwritten.
+        The folder stays locked until :meth:`close` (called at the end of training,
+        and by any error raised here).
 
         Returns:
             The epoch to start at: the number of epochs the checkpoint completed, or 0.
 
         Raises:
-            ModelFileError: the folder is a file, its checkpoint belongs to another
-                run (another configuration, vocabulary or corpus), or is corrupted.
+            ModelFileError: the folder is a file, cannot be created or locked, is in use by
+                another run, its pointer is corrupted or names anything but its own
+                ``ckpt-N``, it holds ``ckpt-*`` files without a pointer, or its checkpoint
+                belongs to another run (another configuration, vocabulary or corpus) or
+                is corrupted.
             ConfigurationError: ``resume=False`` and the folder holds a checkpoint.
         """
-        where = f"Checkpoint folder '{self.directory}'"
+        self.directory = check_path(self.directory, _FOLDER_KIND)
+        where = f"Checkpoint folder '{printable(str(self.directory))}'"
         if self.directory.exists() and not self.directory.is_dir():
             raise ModelFileError(f"{where} is a file; give a folder for the checkpoints (it is created if missing).")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise ModelFileError(f"{where} cannot be created: {error.strerror or error}.") from None
-        self._manager = tf.train.CheckpointManager(
-            self._checkpoint, os.fspath(self.directory), max_to_keep=MAX_TO_KEEP, checkpoint_name="ckpt"
-        )
-        latest = self._manager.latest_checkpoint
+        self._acquire_lock(where)
+        try:
+            self.initial_epoch = self._start(where, resume=resume)
+        except BaseException:
+            self.close()
+            raise
+        self._begun = True
+        return self.initial_epoch
+
+    def _start(self, where: str, *, resume: bool) -> int:
+        latest = _latest_number(self.directory, where)
         if latest is None:
-            write_text_atomic(self.fingerprint_path, self._fingerprint_document())
+            document = self._fingerprint_document()
+            self._write(where, lambda: write_text_atomic(self.fingerprint_path, document, follow_symlinks=False))
             return 0
-        completed = latest_epoch(self.directory)
+        completed = _epoch_of(self.directory, latest)
         if not resume:
             raise ConfigurationError(
                 f"{where} already holds a checkpoint (epoch {completed}). Resume it with fit(..., resume=True) "
                 "or seqkit train --resume, or give an empty folder."
             )
         self._check_fingerprint(where)
+        prefix = os.fspath(self.directory / f"ckpt-{latest}")
         try:
-            self._checkpoint.restore(latest).assert_consumed()
+            self._checkpoint.restore(prefix).assert_consumed()
         except Exception as error:  # DataLossError, shape mismatch (ValueError), AssertionError, ...
             raise ModelFileError(
-                f"Checkpoint '{latest}' cannot be restored ({one_line(error)}). Delete the folder "
-                f"'{self.directory}' and train again."
+                f"Checkpoint '{printable(prefix)}' cannot be restored ({one_line(error)}). Delete the folder "
+                f"'{printable(str(self.directory))}' and train again."
             ) from None
         if self._sha.numpy().decode("utf-8", "replace") != self._fingerprint_sha:
             raise ModelFileError(
-                f"Checkpoint '{latest}' does not belong to {where}'s {FINGERPRINT_FILE} (its fingerprint differs). "
-                f"Delete the folder '{self.directory}' and train again."
+                f"Checkpoint '{printable(prefix)}' does not belong to {where}'s {FINGERPRINT_FILE} (its fingerprint "
+                f"differs). Delete the folder '{printable(str(self.directory))}' and train again."
             )
-        self.history = self._restored_history(latest)
+        self.history = self._restored_history(prefix)
         self._saved_epoch = self._completed = int(self._epoch.numpy())
         return self._completed
+
+    def _acquire_lock(self, where: str) -> None:
+        """Hold an exclusive ``flock`` on the folder's lock file, or refuse at once."""
+        if fcntl is None:
+            return
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK
+        try:
+            handle = open(os.open(self.lock_path, flags, 0o644), "r+b", buffering=0)  # noqa: SIM115 (held until close)
+        except OSError as error:
+            raise ModelFileError(
+                f"{where} cannot be locked ({LOCK_FILE}: {error.strerror or one_line(error)}). Give a writable folder."
+            ) from None
+        try:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ModelFileError(f"{where}: its {LOCK_FILE} is not a regular file. Delete it, or give another folder.")
+            if not _try_flock(handle):
+                gc.collect()  # a run of this process that ended by an exception may hold it until collected
+                if not _try_flock(handle):
+                    owner = handle.read(32).decode("ascii", "replace").strip()
+                    by = f" (process {owner})" if owner.isdigit() else ""
+                    raise ModelFileError(
+                        f"{where} is in use by another training run{by}. Wait for it to finish, or give another folder."
+                    )
+            handle.truncate(0)
+            handle.write(f"{os.getpid()}\n".encode("ascii"))
+        except BaseException as error:
+            handle.close()
+            if isinstance(error, OSError) and not isinstance(error, ModelFileError):
+                raise ModelFileError(
+                    f"{where} cannot be locked ({LOCK_FILE}: {error.strerror or one_line(error)})."
+                ) from None
+            raise
+        self._lock = handle
+
+    def close(self) -> None:
+        """Release the folder's lock (idempotent); no more saves. Training calls it at its end."""
+        self._begun = False
+        handle, self._lock = self._lock, None
+        if handle is not None:
+            try:
+                if fcntl is not None:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            finally:
+                handle.close()
+
+    def __enter__(self) -> TrainingCheckpoint:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def _fingerprint_document(self) -> str:
         document = {
@@ -282,15 +526,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def _check_fingerprint(self, where: str) -> None:
         file = self.fingerprint_path
-        try:
-            raw = file.read_bytes()[: _MAX_FINGERPRINT_BYTES + 1]
-        except FileNotFoundError:
+        if not os.path.lexists(file):
             raise ModelFileError(
                 f"{where} holds a checkpoint but no {FINGERPRINT_FILE}; it was not written by seqkit. "
                 "Give the folder of a seqkit run, or an empty folder."
-            ) from None
-        except OSError as error:
-            raise ModelFileError(f"{where}: {FINGERPRINT_FILE} cannot be read: {error.strerror or error}.") from None
+            )
+        raw = read_file_bytes(file, _FINGERPRINT_KIND)
         try:
             document = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -302,7 +543,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         ):
             raise ModelFileError(
                 f"{where}: {FINGERPRINT_FILE} is corrupted or not a seqkit checkpoint record. Delete the folder "
-                f"'{self.directory}' and train again."
+                f"'{printable(str(self.directory))}' and train again."
             )
         version = document.get("version")
         if version != FORMAT_VERSION or isinstance(version, bool):
@@ -321,38 +562,90 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def _restored_history(self, latest: str) -> dict[str, list[float]]:
         try:
             history = json.loads(self._history.numpy().decode("utf-8"))
-            loss, accuracy = history["loss"], history["accuracy"]
-            if not all(isinstance(value, float | int) for value in [*loss, *accuracy]):
-                raise ValueError("not numbers")
-            return {"loss": [float(value) for value in loss], "accuracy": [float(value) for value in accuracy]}
+            restored = {}
+            for key in ("loss", "accuracy", *(key for key in HISTORY_KEYS[2:] if key in history)):
+                values = history[key]
+                if not isinstance(values, list) or not all(
+                    isinstance(value, float | int) and not isinstance(value, bool) for value in values
+                ):
+                    raise ValueError("not numbers")
+                restored[key] = [float(value) for value in values]
+            return restored
         except Exception:
             raise ModelFileError(
-                f"Checkpoint '{latest}' holds a corrupted history. Delete the folder '{self.directory}' and train again."
+                f"Checkpoint '{printable(latest)}' holds a corrupted history. Delete the folder "
+                f"'{printable(str(self.directory))}' and train again."
             ) from None
 
     # Saving ------------------------------------------------------------------------
     def save(self) -> str:
-        """Write a checkpoint of the current state now; returns its path prefix."""
-        if self._manager is None:
-            raise ConfigurationError("TrainingCheckpoint.save needs begin() first.")
+        """Write a checkpoint of the current state now; returns its path prefix.
+
+        The files are written first (TensorFlow: a temporary folder, then a rename), then
+        the pointer is replaced atomically, then the older ``ckpt-*`` files but
+        ``MAX_TO_KEEP - 1`` are deleted by name.
+
+        Raises:
+            ModelFileError: the folder is read-only, full or gone (the lock is released).
+        """
+        if not self._begun:
+            raise ConfigurationError("TrainingCheckpoint.save needs begin() first (and no close() since).")
         self._epoch.assign(self._completed)
         self._history.assign(json.dumps(self.history))
         self._sha.assign(self._fingerprint_sha)
-        path = self._manager.save(checkpoint_number=self._completed)
-        self._saved_epoch = self._completed
-        return path
+        number = self._completed
+        prefix = os.fspath(self.directory / f"ckpt-{number}")
+        where = f"Checkpoint folder '{printable(str(self.directory))}'"
+
+        def write() -> None:
+            self._checkpoint.write(prefix)
+            files = _checkpoint_files(self.directory)
+            kept = [*sorted(n for n in files if n < number)[-(MAX_TO_KEEP - 1):], number]
+            write_text_atomic(self.directory / POINTER_FILE, _pointer_text(number, kept), follow_symlinks=False)
+            for other, names in files.items():
+                if other not in kept:
+                    for name in names:
+                        os.unlink(self.directory / name)
+
+        self._write(where, write)
+        self._saved_epoch = number
+        return prefix
+
+    def _write(self, where: str, action: Any) -> None:
+        """Run ``action``; an OSError or a TensorFlow error becomes a one-line ModelFileError."""
+        try:
+            action()
+        except (OSError, tf.errors.OpError) as error:
+            self.close()
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else one_line(error)
+            raise ModelFileError(
+                f"{where} cannot be written ({reason}). Free some space or make it writable, then resume with "
+                "fit(..., resume=True) or seqkit train --resume."
+            ) from None
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
-        self.history["loss"].append(float(logs.get("loss", float("nan"))))
-        self.history["accuracy"].append(float(logs.get("accuracy", float("nan"))))
+        for key in HISTORY_KEYS:
+            if key in logs or key in ("loss", "accuracy"):
+                self.history.setdefault(key, []).append(float(logs.get(key, float("nan"))))
         self._completed = epoch + 1
         if self._completed % self.every == 0:
             self.save()
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
-        if self._manager is not None and self._completed != self._saved_epoch:
-            self.save()
+        try:
+            if self._begun and self._completed != self._saved_epoch:
+                self.save()
+        finally:
+            self.close()
+
+
+def _try_flock(handle: IO[bytes]) -> bool:
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def checkpoint_for(
@@ -370,7 +663,10 @@ def checkpoint_for(
     """The checkpoint callback of a trainer's run, begun (restored or fresh).
 
     Used by ``Trainer.fit`` when the trainer has a ``checkpoint_dir``; its
-    ``initial_epoch`` is where training continues.
+    ``initial_epoch`` is where training continues (0 for a new run; a CLI says
+    "Resuming at epoch N" from it). The folder is locked until training ends
+    (``on_train_end``) or :meth:`TrainingCheckpoint.close`; wrap the training in
+    ``with checkpoint:`` so that an error in between releases it too.
 
     Args:
         trainer: the trainer's class name.
@@ -392,10 +688,12 @@ def checkpoint_for(
         trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, corpus.sequences, corpus.level
     )
     checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every))
-    checkpoint.initial_epoch = checkpoint.begin(resume=resume)
+    checkpoint.begin(resume=resume)
     if checkpoint.initial_epoch > int(epochs):
+        checkpoint.close()
         raise ConfigurationError(
-            f"Checkpoint folder '{checkpoint.directory}' holds a checkpoint at epoch {checkpoint.initial_epoch}, "
-            f"past the {epochs} epochs asked. Ask for at least {checkpoint.initial_epoch} epochs to resume it."
+            f"Checkpoint folder '{printable(str(checkpoint.directory))}' holds a checkpoint at epoch "
+            f"{checkpoint.initial_epoch}, past the {epochs} epochs asked. Ask for at least {checkpoint.initial_epoch} "
+            "epochs to resume it."
         )
     return checkpoint

@@ -3,27 +3,35 @@
 Three functions, each with one job:
 
 - :func:`plot_history` draws loss and accuracy per epoch of one or several
-  runs, side by side, into a PNG.
+  runs, side by side.
 - :func:`hidden_state_trace` reads a stateful model's hidden state ``h``
   after every step as it reads a token sequence (no drawing; a NumPy array).
 - :func:`plot_hidden_states` draws that trace as a heat map, optionally beside
   the same sequence read with a reset part-way, to show what a reset does.
 
-Matplotlib is an optional extra (``pip install 'seqkit[plot]'``): it is
-imported only when a figure is drawn, always with the non-interactive Agg
-backend, so plotting works on servers without a display. PNGs are written
-atomically (a crash leaves the old file or the new one).
+The drawing functions return the matplotlib ``Figure``, draw into your own
+axes when given ``ax=`` (one ``Axes`` per panel), and write a PNG only when
+given a path (atomically: a crash leaves the old file or the new one). A figure
+they create shows itself in Jupyter when it is a cell's value, with or without
+pyplot, and holds no pyplot state: nothing is shown, nothing leaks between
+calls. Matplotlib is an optional extra (``pip install 'seqkit[plot]'``),
+imported only when a figure is drawn.
 
 >>> from seqkit.trainers import StatelessTrainer
 >>> import seqkit, tempfile, pathlib
 >>> _, history = StatelessTrainer(window=3, units=8, epochs=3).fit(seqkit.alphabet())
->>> path = plot_history({"window-timesteps": history}, pathlib.Path(tempfile.mkdtemp()) / "curves.png")
+>>> figure = plot_history({"window-timesteps": history})
+>>> [axes.get_title() for axes in figure.axes]
+['training loss (cross-entropy)', 'training accuracy']
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "curves.png"
+>>> figure = plot_history({"window-timesteps": history}, path)
 >>> path.read_bytes()[:4]
 b'\\x89PNG'
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,6 +46,7 @@ from seqkit.files import write_bytes_atomic
 from seqkit.models import recurrent_layers
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from seqkit.sequence_model import SequenceModel
@@ -47,29 +56,89 @@ INSTALL_HINT = "matplotlib is not installed: pip install 'seqkit[plot]'"
 
 DPI = 110
 
+METRICS = {"loss": "training loss (cross-entropy)", "accuracy": "training accuracy"}
+"""What :func:`plot_history` can draw, and each panel's title."""
+
 
 # Matplotlib, lazily -----------------------------------------------------------------
-def _new_figure(width: float, height: float) -> Figure:
-    """A matplotlib ``Figure`` on the Agg canvas (no pyplot, no global state, no display)."""
+@functools.cache
+def _figure_class() -> type[Figure]:
+    """``NotebookFigure``: a matplotlib ``Figure`` that shows itself as a PNG in Jupyter.
+
+    Built on first use, so importing :mod:`seqkit.plot` does not import matplotlib.
+    """
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise MissingDependencyError(INSTALL_HINT) from None
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+    class NotebookFigure(Figure):
+        """A ``Figure`` with ``_repr_png_``: IPython displays it without pyplot or ``%matplotlib``."""
+
+        def _repr_png_(self) -> bytes:
+            return _png_bytes(self)
+
+    NotebookFigure.__module__ = __name__  # pickles as seqkit.plot.NotebookFigure (module __getattr__)
+    NotebookFigure.__qualname__ = "NotebookFigure"
+    return NotebookFigure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotebookFigure":
+        return _figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    """A figure on the Agg canvas (no pyplot, no global state, no display)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+    except ImportError:
+        raise MissingDependencyError(INSTALL_HINT) from None
+    figure_class = _figure_class()
+    figure = figure_class(figsize=(width, height), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
 
-def _save_png(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    """Render ``figure`` to PNG bytes in memory, then write them to ``path`` atomically."""
+def _target_axes(ax: Any, panels: int, what: str) -> list[Axes] | None:
+    """``ax`` as a list of ``panels`` axes (None: make a new figure)."""
+    if ax is None:
+        return None
+    axes = list(np.ravel(np.asarray(ax, dtype=object)))
+    if len(axes) != panels or not all(hasattr(item, "plot") and hasattr(item, "figure") for item in axes):
+        raise ConfigurationError(
+            f"{what} draws {panels} panel(s): give ax= as {panels} matplotlib Axes (one per panel); "
+            f"got {ax!r}."
+        )
+    return axes
+
+
+def _root_figure(axes: Axes) -> Figure:
+    """The figure that holds ``axes`` (the top-level one for axes in a subfigure)."""
+    return axes.figure.figure
+
+
+def _png_bytes(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def _check_png_path(path: str | os.PathLike[str] | None) -> Path | None:
+    if path is None:
+        return None
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise ConfigurationError(f"Figures are written as PNG: give a path ending in .png; got {str(path)!r}.")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=DPI)
-    write_bytes_atomic(target, buffer.getvalue())
     return target
+
+
+def _save_png(figure: Figure, target: Path | None) -> Figure:
+    """Render ``figure`` to PNG bytes in memory and write them to ``target`` atomically, if given."""
+    if target is not None:
+        write_bytes_atomic(target, _png_bytes(figure))
+    return figure
 
 
 # Training curves ---------------------------------------------------------------------
@@ -84,69 +153,107 @@ def _series(history: Any, key: str) -> list[float]:
     return [float(value) for value in values]
 
 
+def _held_out(history: Any, key: str) -> list[float]:
+    """``val_loss`` / ``val_accuracy`` of a run validated on held-out data; empty otherwise."""
+    values = history.get(f"val_{key}") if isinstance(history, Mapping) else getattr(history, f"val_{key}", None)
+    return [float(value) for value in values or []]
+
+
+def _metric_names(metrics: str | Sequence[str]) -> list[str]:
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not names or any(name not in METRICS for name in names) or len(set(names)) != len(names):
+        raise ConfigurationError(
+            f"metrics must name one or more of {sorted(METRICS)}, each once; got {metrics!r}."
+        )
+    return names
+
+
 def plot_history(
     histories: Mapping[str, Any],
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     *,
+    metrics: str | Sequence[str] = ("loss", "accuracy"),
+    ax: Axes | Sequence[Axes] | None = None,
     title: str | None = None,
     log_epochs: bool | None = None,
-) -> Path:
-    """Draw loss and accuracy per epoch of one or several runs, side by side, as a PNG.
+) -> Figure:
+    """Draw loss and accuracy per epoch of one or several runs, side by side.
 
-    The left panel shows the training loss (log scale), the right one the
+    The loss panel shows the training loss (log scale), the accuracy panel the
     training accuracy, one line per run, so runs of different experiments can
-    be compared at a glance.
+    be compared at a glance. A run validated on held-out data (``val_loss``,
+    ``val_accuracy``) gets a dashed line beside its training line.
 
     Args:
         histories: run name → its history: a :class:`~seqkit.trainers.History`
             (``trainer.fit`` returns one), ``SequenceModel.history``, or any
             mapping with per-epoch ``"loss"`` and ``"accuracy"`` lists.
-        path: the PNG file to write (replaced atomically; parent folders are created).
-        title: a title over both panels. Defaults to none.
+        path: a PNG file to write (replaced atomically; parent folders are
+            created). Defaults to None: nothing is written.
+        metrics: the panels, left to right: ``"loss"``, ``"accuracy"`` or both.
+            Defaults to both.
+        ax: the matplotlib Axes to draw into, one per metric (e.g.
+            ``plt.subplots(1, 2)[1]``). Defaults to None: a new figure.
+        title: a title over the figure. Defaults to none.
         log_epochs: draw epochs on a log scale. Defaults to None: on when the
             longest run has more than five times the epochs of the shortest.
 
     Returns:
-        The path written.
+        The matplotlib ``Figure`` drawn into (the one holding ``ax``, if given).
 
     Raises:
         MissingDependencyError: matplotlib is not installed.
         DataError: no runs were given, or a run has no epochs.
+        ConfigurationError: ``path`` does not end in ``.png``, or ``ax`` does not
+            hold one Axes per metric.
 
-    >>> import tempfile, pathlib
     >>> runs = {"a": {"loss": [2.0, 1.0, 0.5], "accuracy": [0.1, 0.5, 0.9]}}
-    >>> plot_history(runs, pathlib.Path(tempfile.mkdtemp()) / "a.png").stat().st_size > 1000
-    True
+    >>> figure = plot_history(runs, metrics="accuracy")
+    >>> [line.get_label() for line in figure.axes[0].lines]
+    ['a']
     """
     if not histories:
         raise DataError("plot_history needs at least one run; got an empty mapping of histories.")
-    curves = {name: (_series(history, "loss"), _series(history, "accuracy")) for name, history in histories.items()}
-    for name, (loss, accuracy) in curves.items():
-        if not loss or not accuracy:
+    names = _metric_names(metrics)
+    target = _check_png_path(path)
+    axes_given = _target_axes(ax, len(names), "plot_history")
+    curves = {name: {key: _series(history, key) for key in names} for name, history in histories.items()}
+    for name, series in curves.items():
+        if not all(series.values()):
             raise DataError(f"The run {name!r} has no epochs to plot; train it for at least one epoch.")
-    lengths = [len(loss) for loss, _ in curves.values()]
+    lengths = [len(next(iter(series.values()))) for series in curves.values()]
     if log_epochs is None:
         log_epochs = max(lengths) > 5 * min(lengths)
-    figure = _new_figure(11, 4.2)
-    loss_axes, accuracy_axes = figure.subplots(1, 2)
-    for name, (loss, accuracy) in curves.items():
-        epochs = np.arange(1, len(loss) + 1)
-        loss_axes.plot(epochs, loss, label=name, linewidth=1.4)
-        accuracy_axes.plot(epochs[: len(accuracy)], np.asarray(accuracy) * 100.0, label=name, linewidth=1.4)
-    loss_axes.set_yscale("log")
-    loss_axes.set_title("training loss (cross-entropy)")
-    accuracy_axes.set_title("training accuracy")
-    accuracy_axes.set_ylabel("%")
-    accuracy_axes.set_ylim(-2, 102)
-    for axes in (loss_axes, accuracy_axes):
+    if axes_given is None:
+        figure = _new_figure(5.5 * len(names), 4.2)
+        panels = list(np.ravel(figure.subplots(1, len(names), squeeze=False)))
+    else:
+        figure, panels = _root_figure(axes_given[0]), axes_given
+    for axes, key in zip(panels, names, strict=True):
+        for name, series in curves.items():
+            scale = 100.0 if key == "accuracy" else 1.0
+            values = np.asarray(series[key]) * scale
+            (line,) = axes.plot(np.arange(1, len(values) + 1), values, label=name, linewidth=1.4)
+            held_out = _held_out(histories[name], key)
+            if held_out:  # the held-out curve, dashed, in the run's colour
+                axes.plot(
+                    np.arange(1, len(held_out) + 1), np.asarray(held_out) * scale, label=f"{name} (held out)",
+                    linewidth=1.4, linestyle="--", color=line.get_color(),
+                )
+        axes.set_title(METRICS[key])
+        if key == "loss":
+            axes.set_yscale("log")
+        else:
+            axes.set_ylabel("%")
+            axes.set_ylim(-2, 102)
         axes.set_xlabel("epoch (log scale)" if log_epochs else "epoch")
         if log_epochs:
             axes.set_xscale("log")
         axes.grid(True, alpha=0.3)
-    accuracy_axes.legend(loc="best", fontsize="small")
+    panels[-1].legend(loc="best", fontsize="small")
     if title:
         figure.suptitle(title)
-    return _save_png(figure, path)
+    return _save_png(figure, target)
 
 
 # Hidden state --------------------------------------------------------------------------
@@ -234,14 +341,15 @@ def hidden_state_trace(
 def plot_hidden_states(
     model: SequenceModel,
     tokens: Sequence[str],
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None = None,
     *,
     reset_at: int | None = None,
+    ax: Axes | Sequence[Axes] | None = None,
     title: str | None = None,
-) -> Path:
+) -> Figure:
     """Draw a heat map of the hidden state as a stateful model reads ``tokens``.
 
-    Each column is one step (labelled with the token read and, below, the
+    Each column is one step (labelled with the token read and, above, the
     token the model predicts next); each row is one LSTM unit, in the order of
     the step where it is most active, so a model that counts its way through
     the alphabet shows a diagonal. With ``reset_at`` a second panel shows the
@@ -252,25 +360,33 @@ def plot_hidden_states(
     Args:
         model: a fitted stateful :class:`~seqkit.sequence_model.SequenceModel`.
         tokens: what it reads.
-        path: the PNG file to write (replaced atomically).
+        path: a PNG file to write (replaced atomically). Defaults to None:
+            nothing is written.
         reset_at: a step before which the second panel zeroes the state. Defaults to
             None (one panel).
+        ax: the matplotlib Axes to draw into, one per panel (two with
+            ``reset_at``). Defaults to None: a new figure.
         title: a title over the figure. Defaults to none.
 
     Returns:
-        The path written.
+        The matplotlib ``Figure`` drawn into (the one holding ``ax``, if given).
 
     Raises:
         MissingDependencyError: matplotlib is not installed.
+        ConfigurationError: the model is stateless, ``path`` does not end in
+            ``.png``, or ``ax`` does not hold one Axes per panel.
 
     >>> import seqkit, tempfile, pathlib
     >>> from seqkit.trainers import StatefulTrainer
     >>> model, _ = StatefulTrainer(units=8, epochs=2).fit(seqkit.alphabet())
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "state.png"
-    >>> plot_hidden_states(model, "ABCDEFGHIJ", path, reset_at=5) == path
-    True
+    >>> figure = plot_hidden_states(model, "ABCDEFGHIJ", path, reset_at=5)
+    >>> path.exists(), [axes.get_title(loc="left") for axes in figure.axes[:2]]
+    (True, ['read in one go', 'state reset before F'])
     """
     tokens = list(tokens)
+    target = _check_png_path(path)
+    axes_given = _target_axes(ax, 1 if reset_at is None else 2, "plot_hidden_states")
     panels = [("read in one go", *_trace(model, tokens, None))]
     if reset_at is not None:
         label = tokens[reset_at * model.window_length] if 0 <= reset_at < len(tokens) // model.window_length else "?"
@@ -278,8 +394,11 @@ def plot_hidden_states(
     states = panels[0][1]
     order = np.lexsort((np.arange(states.shape[1]), np.argmax(states, axis=0)))
     steps, units = states.shape
-    figure = _new_figure(max(6.0, 0.34 * steps + 2.2), (1.0 + 0.07 * units) * len(panels) + 0.6)
-    grid = figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    if axes_given is None:
+        figure = _new_figure(max(6.0, 0.34 * steps + 2.2), (1.0 + 0.07 * units) * len(panels) + 0.6)
+        grid = list(figure.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0])
+    else:
+        figure, grid = _root_figure(axes_given[0]), axes_given
     length = model.window_length
     read = ["".join(tokens[step * length : (step + 1) * length]) for step in range(steps)]
     image = None
@@ -299,4 +418,4 @@ def plot_hidden_states(
     figure.colorbar(image, ax=list(grid), shrink=0.8, label="h (hidden state)")
     if title:
         figure.suptitle(title)
-    return _save_png(figure, path)
+    return _save_png(figure, target)

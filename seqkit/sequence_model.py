@@ -31,9 +31,12 @@ import tensorflow as tf
 
 from seqkit.bundle import BundleContents, read_bundle, write_bundle
 from seqkit.checks import check_float, check_int
+from seqkit.engine.policy import prediction_use_cudnn
 from seqkit.errors import ConfigurationError, DataError
+from seqkit.export import export_model
 from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers, reset_states
+from seqkit.sampling import sample_next
 from seqkit.vocab import Vocabulary
 from seqkit.windows import PADDING_ID, WindowIndex, Windows, sliding_windows
 
@@ -104,6 +107,9 @@ class SequenceModel:
         self.history: dict[str, list[float]] = {key: list(values) for key, values in (history or {}).items()}
         self.stateful = bool(recurrent_layers(network))
         self.masked = self.spec.get("model", {}).get("masked", False)
+        for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
+            if isinstance(layer, keras.layers.LSTM):
+                layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
         self._predict = tf.function(lambda x: self.network(x, training=False), reduce_retracing=True)
 
     def __repr__(self) -> str:
@@ -153,18 +159,44 @@ class SequenceModel:
         """
         return cls.from_bundle_contents(read_bundle(path))
 
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        format: str = "saved_model",  # noqa: A002 - the word Keras and the CLI use
+        *,
+        overwrite: bool = False,
+    ) -> Path:
+        """Export as a TensorFlow model that takes token strings and serves without seqkit.
+
+        ``format`` is ``"saved_model"``, ``"keras"`` or ``"tflite"``; see
+        :func:`seqkit.export.export_model` and ``docs/export.md``.
+
+        Returns:
+            The path written.
+        """
+        return export_model(self, path, format, overwrite=overwrite)
+
     # Inputs -------------------------------------------------------------------------
     def _window_ids(self, tokens: Any) -> np.ndarray:
         """The last ``L`` ids of ``tokens`` as one window, front-padded if allowed."""
         ids = self.vocabulary.encode(tokens)
         if not ids:
             raise DataError("Give at least one token to predict from; got none.")
+        if len(ids) < self.window_length and not self.masked:
+            raise DataError(
+                f"This model reads windows of {self.window_length} tokens; got {len(ids)} "
+                f"({' '.join(map(str, tokens))}). Give at least {self.window_length} tokens."
+            )
+        return self._window_of(ids)
+
+    def _window_of(self, ids: Sequence[int]) -> np.ndarray:
+        """The last ``L`` of ``ids`` as one window, front-padded with ``PADDING_ID`` when shorter."""
         if len(ids) >= self.window_length:
             return np.asarray([ids[-self.window_length :]], dtype=np.int32)
         if not self.masked:
             raise DataError(
-                f"This model reads windows of {self.window_length} tokens; got {len(ids)} "
-                f"({' '.join(map(str, tokens))}). Give at least {self.window_length} tokens."
+                f"This model reads windows of {self.window_length} tokens; got {len(ids)}. "
+                f"Give at least {self.window_length} tokens."
             )
         window = np.full((1, self.window_length), PADDING_ID, dtype=np.int32)
         window[0, self.window_length - len(ids) :] = ids
@@ -226,22 +258,46 @@ class SequenceModel:
         steps: int,
         *,
         temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
         seed: int | None = None,
     ) -> list[str]:
         """Extend ``prime`` by ``steps`` tokens, feeding each prediction back in.
 
-        Greedy (the most likely token) by default; with ``temperature`` the
-        next token is sampled from the softened distribution. The state of a
-        stateful model is *not* reset first: call :meth:`reset` for a cold start.
+        Greedy (the most likely token) by default. With ``temperature``, ``top_k`` or
+        ``top_p`` the next token is sampled (:func:`seqkit.sampling.sample_next`: the
+        temperature first, then the ``k`` most likely tokens, then the nucleus of
+        probability ``p``), from ``numpy.random.default_rng(seed)``: the same seed gives
+        the same text. The state of a stateful model is *not* reset first: call
+        :meth:`reset` for a cold start. Each step costs the same whatever the length
+        of the text so far: a stateless model reads only its last window.
+
+        Args:
+            prime: the tokens to start from (a string is read as characters).
+            steps: how many tokens to generate; an int >= 0.
+            temperature: a finite float > 0. Defaults to None.
+            top_k: sample among the ``k`` most likely tokens. Defaults to None.
+            top_p: sample within the nucleus of probability ``p`` in ``(0, 1]``. Defaults to None.
+            seed: the seed of the draws. Defaults to None (unseeded).
 
         Returns:
             The generated tokens, without the prime.
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> model, _ = StatelessTrainer(window=2, encoding="onehot", units=8, epochs=2).fit(alphabet())
+        >>> a = model.generate("AB", 5, temperature=0.8, top_k=3, seed=1)
+        >>> a == model.generate("AB", 5, temperature=0.8, top_k=3, seed=1), len(a)
+        (True, 5)
         """
-        steps = check_int("SequenceModel.generate", "steps", steps, minimum=0)
+        owner = "SequenceModel.generate"
+        steps = check_int(owner, "steps", steps, minimum=0)
         if temperature is not None:
-            temperature = check_float(
-                "SequenceModel.generate", "temperature", temperature, low=0.0, low_inclusive=False
-            )
+            temperature = check_float(owner, "temperature", temperature, low=0.0, low_inclusive=False)
+        if top_k is not None:
+            top_k = check_int(owner, "top_k", top_k, maximum=self.vocabulary.size)
+        if top_p is not None:
+            top_p = check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
         if self.stateful and self.window_length != 1 and steps:
             raise ConfigurationError(
                 f"generate needs a stateful model that reads one token per step; this one reads "
@@ -249,26 +305,23 @@ class SequenceModel:
                 "each token into the state several times. Train it with window=1 (the stateful "
                 "default), or use predict_next on whole windows."
             )
-        context = list(prime)
+        if not steps:
+            return []
+        ids = self.vocabulary.encode(list(prime))
+        if not ids:
+            raise DataError("Give at least one token to predict from; got none.")
         generator = np.random.default_rng(seed)
+        distribution = self._step_stateful(ids) if self.stateful else self._probabilities(self._window_ids(list(prime)))[0]
         generated: list[str] = []
-        distribution = self.next_distribution(context) if steps else None
         for step in range(steps):
-            assert distribution is not None
-            if temperature is None:
-                token_id = int(np.argmax(distribution))
-            else:
-                logits = np.log(np.clip(distribution, 1e-12, 1.0)) / temperature
-                weights = np.exp(logits - logits.max())
-                token_id = int(generator.choice(len(weights), p=weights / weights.sum()))
-            token = self.vocabulary.id_to_token(token_id)
-            generated.append(token)
-            context.append(token)
+            token_id = sample_next(distribution, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
+            generated.append(self.vocabulary.id_to_token(token_id))
+            ids.append(token_id)
             if step + 1 < steps:
                 if self.stateful:
                     distribution = self._step_stateful([token_id])
                 else:
-                    distribution = self.next_distribution(context)
+                    distribution = self._probabilities(self._window_of(ids[-self.window_length :]))[0]
         return generated
 
     # Evaluation ---------------------------------------------------------------------

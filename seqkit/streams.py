@@ -29,7 +29,9 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import contextlib
+import dataclasses
 import os
+import stat
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,7 +43,7 @@ import tensorflow as tf
 from seqkit.checks import check_int
 from seqkit.datasets import Corpus
 from seqkit.errors import ConfigurationError, DataError
-from seqkit.files import read_text
+from seqkit.files import TEXT_FILE, check_path, read_text
 from seqkit.vocab import Vocabulary
 
 __all__ = [
@@ -54,6 +56,8 @@ __all__ = [
 ]
 
 _ID_DTYPE = np.dtype("<i4")
+# how a token file's path is checked (seqkit.files.check_path)
+_TOKEN_FILE = dataclasses.replace(TEXT_FILE, noun="Token file", expected="a file written by encode_corpus")
 STREAM_RESET_POLICIES = ("epoch", "boundary")
 
 
@@ -76,11 +80,16 @@ class TokenFile:
     level: str = "char"
 
     def __post_init__(self) -> None:
-        file = Path(self.path)
+        file = check_path(self.path, _TOKEN_FILE)
         try:
-            size = file.stat().st_size
+            status = file.stat()
         except OSError:
             raise DataError(f"Token file '{file}' does not exist or cannot be read. Check the path.") from None
+        if not stat.S_ISREG(status.st_mode):
+            raise DataError(
+                f"Token file '{file}' is not a regular file; expected a file written by encode_corpus."
+            )
+        size = status.st_size
         if size == 0 or size % _ID_DTYPE.itemsize:
             raise DataError(
                 f"Token file '{file}' holds {size} bytes, not a whole, non-zero number of int32 ids: "

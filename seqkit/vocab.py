@@ -21,19 +21,24 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
 from seqkit.checks import is_int
 from seqkit.errors import ModelFileError, VocabularyError
-from seqkit.files import read_text, write_text_atomic
+from seqkit.files import FileKind, one_line, printable, read_file_bytes, read_text, write_text_atomic
 
 FORMAT_NAME = "seqkit.vocabulary"
 FORMAT_VERSION = 1
 Level = Literal["char", "word"]
-_MAX_VOCABULARY_FILE_BYTES = 64 * 1024 * 1024
+MAX_VOCABULARY_BYTES = 64 * 1024 * 1024
+"""The largest vocabulary file read: 64 MiB (a million long tokens fit)."""
+
+VOCABULARY_FILE = FileKind(
+    "Vocabulary file", "a JSON file", MAX_VOCABULARY_BYTES, ModelFileError, "It is not a seqkit vocabulary."
+)
+"""What :meth:`Vocabulary.load` reads: a regular file of at most :data:`MAX_VOCABULARY_BYTES`."""
 
 
 def split_tokens(text: str, level: Level) -> list[str]:
@@ -310,8 +315,19 @@ class Vocabulary:
         return cls.from_config(config, source=source)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the vocabulary as JSON, atomically."""
-        write_text_atomic(path, self.to_json())
+        """Write the vocabulary as JSON, atomically.
+
+        Raises:
+            ModelFileError: the file cannot be written (a read-only or full folder, a
+                directory, a device); the message names the path and the reason.
+        """
+        try:
+            write_text_atomic(path, self.to_json())
+        except OSError as error:
+            raise ModelFileError(
+                f"Cannot save the vocabulary to '{printable(os.fspath(path))}': "
+                f"{error.strerror or one_line(error)}. Give a writable file path."
+            ) from None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
@@ -323,18 +339,8 @@ class Vocabulary:
         >>> Vocabulary.load(path).tokens
         ('ü', '日本')
         """
-        file = Path(path)
-        source = f"Vocabulary file '{file}'"
-        try:
-            if file.stat().st_size > _MAX_VOCABULARY_FILE_BYTES:
-                raise ModelFileError(f"{source} is larger than 64 MiB; it is not a seqkit vocabulary.")
-            raw = file.read_bytes()
-        except FileNotFoundError:
-            raise ModelFileError(f"{source} does not exist. Check the path.") from None
-        except IsADirectoryError:
-            raise ModelFileError(f"{source} is a directory; expected a JSON file.") from None
-        except OSError as error:
-            raise ModelFileError(f"{source} cannot be read: {error.strerror}.") from None
+        source = VOCABULARY_FILE.source(path)
+        raw = read_file_bytes(path, VOCABULARY_FILE)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:

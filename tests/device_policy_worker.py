@@ -27,7 +27,9 @@ import traceback
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 scenario, trainer_name = sys.argv[1], sys.argv[2]
 
-from seqkit._quiet import quiet_import  # noqa: E402
+from seqkit._quiet import quiet_import, silence_tensorflow  # noqa: E402
+
+silence_tensorflow()
 
 quiet_import()
 import keras  # noqa: E402, F401

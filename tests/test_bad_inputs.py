@@ -166,7 +166,8 @@ ROWS: list[Row] = [
     # The CLI ------------------------------------------------------------------------------
     cli("cli-text-missing", "train --text {dir}/missing.txt", 1,
         "Text file '{dir}/missing.txt' does not exist. Check the path."),
-    cli("cli-text-a-folder", "train --text {dir}", 1, "'{dir}' is a directory; expected a UTF-8 text file."),
+    cli("cli-text-a-folder-without-documents", "train --text {dir}/no-documents", 1,
+        "Folder '{dir}/no-documents' holds no text files; put one document per file in it, or give a file."),
     cli("cli-text-empty", "train --text {dir}/empty.txt", 1,
         "Text file '{dir}/empty.txt' is empty: it holds no characters. Give a file with at least two tokens."),
     cli("cli-window-zero", "train --window 0", 2, "Invalid value for '--window': 0 is not in the range x>=1."),
@@ -203,6 +204,96 @@ ROWS: list[Row] = [
         "This model reads windows of 3 tokens; got 1 (A). Give at least 3 tokens."),
     cli("cli-generate-no-prime", "generate {bundle}", 2, "Missing option '--prime'."),
     cli("cli-unknown-command", "frobnicate", 2, "No such command 'frobnicate'."),
+    # Hostile files and folders (issue 14: loading trusts nothing; helpers at the end of this file) --------
+    Row("text-file-fifo", "load_text('{dir}/pipe')  # a FIFO with no writer", lambda p: load_text(_fifo(p)),
+        "DataError", "Text file '{dir}/pipe' is not a regular file (a FIFO); expected a UTF-8 text file."),
+    Row("text-file-dev-zero", "load_text('/dev/zero')", lambda p: load_text("/dev/zero"), "DataError",
+        "Text file '/dev/zero' is not a regular file (a character device); expected a UTF-8 text file."),
+    Row("text-file-nul-byte", "load_text('{dir}/a\\x00b.txt')", lambda p: load_text(f"{p['dir']}/a\x00b.txt"),
+        "DataError",
+        "Text file '{dir}/a\\x00b.txt' is not a valid path: it holds a NUL byte, which no file name can contain. "
+        "Check the path."),
+    Row("vocabulary-file-dev-zero", "Vocabulary.load('/dev/zero')", lambda p: Vocabulary.load("/dev/zero"),
+        "ModelFileError", "Vocabulary file '/dev/zero' is not a regular file (a character device); expected a JSON file."),
+    Row("vocabulary-save-to-a-folder", "Vocabulary(['a']).save('{dir}')", lambda p: Vocabulary(["a"]).save(p["dir"]),
+        "ModelFileError", "Cannot save the vocabulary to '{dir}': it is a directory. Give a writable file path."),
+    Row("bundle-huge-dense-layer", "load_bundle('{dir}/dense-bomb.seqkit')  # 4 KB, Dense(units=250000000)",
+        lambda p: load_bundle(_crafted_bundle(p, "dense-bomb", dense_units=250_000_000)), "ModelFileError",
+        "Bundle '{dir}/dense-bomb.seqkit' holds a network of 1,250,000,096 parameters by its config, more than the "
+        "50,000,000 seqkit loads; refusing to build it (a corrupted or hostile file). Save the model again with "
+        "save_bundle."),
+    Row("bundle-huge-keras-entry", "load_bundle('{dir}/entry-bomb.seqkit')  # model.weights.h5 declares 1.9 GB",
+        lambda p: load_bundle(_crafted_bundle(p, "entry-bomb", weights_declared=1_900_000_000)), "ModelFileError",
+        "Bundle '{dir}/entry-bomb.seqkit' has a model.keras whose entry model.weights.h5 declares 1900000000 bytes "
+        "uncompressed, more than the 416777216 allowed; refusing it (a corrupted file or a zip bomb). Save the model "
+        "again with save_bundle."),
+    Row("bundle-hyperparameters-not-an-object", "load_bundle('{dir}/oops.seqkit')  # spec.hyperparameters = 'oops'",
+        lambda p: load_bundle(_crafted_bundle(p, "oops", record={"hyperparameters": "oops"})), "ModelFileError",
+        "Bundle '{dir}/oops.seqkit' is corrupted: spec.json 'spec.hyperparameters' must be an object; got 'oops'. "
+        "Save the model again with save_bundle."),
+    Row("checkpoint-pointer-outside-the-folder",
+        "StatelessTrainer(..., checkpoint_dir='{dir}/crafted').fit(alphabet(), resume=True)  # pointer names '{dir}/victim/*'",
+        lambda p: _resume_copy_of_run(p, "crafted", _pointer_outside), "ModelFileError",
+        "Checkpoint folder '{dir}/crafted': its pointer file '{dir}/crafted/checkpoint' names \"{dir}/victim/*\", not "
+        "a checkpoint 'ckpt-N' of this folder; seqkit reads and deletes nothing outside the folder. Delete the folder "
+        "'{dir}/crafted' and train again, or give another folder."),
+    Row("checkpoint-pointer-missing",
+        "StatelessTrainer(..., checkpoint_dir='{dir}/no-pointer').fit(alphabet(), resume=True)  # 'checkpoint' deleted",
+        lambda p: _resume_copy_of_run(p, "no-pointer", lambda folder: (folder / "checkpoint").unlink()),
+        "ModelFileError",
+        "Checkpoint folder '{dir}/no-pointer' holds checkpoint files (ckpt-1, ckpt-2) but no 'checkpoint' pointer "
+        "naming the latest; it is neither empty nor resumable. Delete the folder '{dir}/no-pointer' and train again, "
+        "or give another folder."),
+    Row("checkpoint-record-dev-zero",
+        "StatelessTrainer(..., checkpoint_dir='{dir}/zero-record').fit(alphabet(), resume=True)  # record -> /dev/zero",
+        lambda p: _resume_copy_of_run(p, "zero-record", _record_to_dev_zero), "ModelFileError",
+        "Checkpoint record '{dir}/zero-record/seqkit-checkpoint.json' is not a regular file (a character device); "
+        "expected a seqkit checkpoint record (JSON)."),
+    Row("checkpoint-folder-in-use",
+        "StatelessTrainer(..., checkpoint_dir='{dir}/in-use').fit(alphabet())  # while process 4242 trains there",
+        lambda p: _train_while_locked(p), "ModelFileError",
+        "Checkpoint folder '{dir}/in-use' is in use by another training run (process 4242). Wait for it to finish, or "
+        "give another folder."),
+    cli("cli-text-dev-zero", "train --text /dev/zero", 1,
+        "Text file '/dev/zero' is not a regular file (a character device); expected a UTF-8 text file."),
+    # The CLI's own checks (issue 14): outputs checked before any work, numbers refused up front --------------
+    cli("cli-out-is-the-text", "train --text {dir}/tokens.txt --out {dir}/tokens.txt", 2,
+        "--out '{dir}/tokens.txt' is also the --text input; writing it would destroy the input. Give another path."),
+    cli("cli-vocab-save-over-the-text", "vocab --text {dir}/tokens.txt --save {dir}/tokens.txt", 2,
+        "--save '{dir}/tokens.txt' is also the --text input; writing it would destroy the input. Give another path."),
+    cli("cli-out-is-the-plot", "train --out {dir}/curves.png --plot {dir}/curves.png", 2,
+        "--out and --plot name the same path '{dir}/curves.png'; give each its own."),
+    cli("cli-checkpoint-is-the-tensorboard-folder", "train --checkpoint {dir}/logs --tensorboard {dir}/logs", 2,
+        "--checkpoint and --tensorboard name the same path '{dir}/logs'; give each its own."),
+    cli("cli-out-a-device", "train --out /dev/null", 2,
+        "Invalid value for '--out': '/dev/null' is a character device, not a regular file; give the path of a file "
+        "to create or replace."),
+    cli("cli-tensorboard-a-device", "experiments --tensorboard /dev/null", 2,
+        "Invalid value for '--tensorboard': '/dev/null' is a character device; give a folder to write in."),
+    cli("cli-plot-under-a-file", "train --plot {dir}/tokens.txt/curves.png", 2,
+        "Invalid value for '--plot': cannot create '{dir}/tokens.txt/curves.png': '{dir}/tokens.txt' is not a "
+        "folder."),
+    Row("cli-out-nul-byte", "seqkit train --out 'model\\x00.seqkit'", ["train", "--out", "model\x00.seqkit"],
+        "exit 2", "Error: Invalid value for '--out': the path contains a NUL byte."),
+    cli("cli-learning-rate-infinite", "train --learning-rate inf", 2,
+        "Invalid value for '--learning-rate': inf is not a finite number."),
+    cli("cli-dropout-nan", "train --dropout nan", 2, "Invalid value for '--dropout': nan is not a finite number."),
+    cli("cli-units-beyond-memory", "train --units 40000", 2,
+        "Invalid value for '--units': 40000 is not in the range 1<=x<=16384."),
+    cli("cli-seed-too-large", "train --seed 4294967296", 2,
+        "Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295."),
+    cli("cli-temperature-underflows", "generate {bundle} --prime ABC --temperature 1e-39", 2,
+        "Invalid value for '--temperature': 1e-39 is not in the range x>=0.001."),
+    cli("cli-generate-seed-too-large", "generate {bundle} --prime ABC --temperature 1 --seed 4294967296", 2,
+        "Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295."),
+    cli("cli-evaluate-two-sources", "evaluate {dir}/missing.seqkit --alphabet --tokens A", 2,
+        "Give one data source, not --alphabet and --tokens."),
+    cli("cli-lines-without-text", "train --lines", 2,
+        "--lines applies to --text only: it makes each line of the text a document."),
+    cli("cli-stdin-twice", "train --text - --text -", 2,
+        "Invalid value for '--text': '-' (standard input) can be read once."),
+    cli("cli-startup-timeout-without-multi-worker", "train --startup-timeout 5", 2,
+        "--startup-timeout applies to --strategy multi-worker only."),
 ]
 
 
@@ -220,6 +311,7 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     (folder / "tokens.txt").write_text("A\nB\nC\n", encoding="utf-8")
     (folder / "latin1.txt").write_bytes("Café".encode("latin-1"))
     (folder / "empty.txt").write_bytes(b"")
+    (folder / "no-documents").mkdir()
     run = folder / "run"
     model, _ = StatelessTrainer(**TINY, checkpoint_dir=run).fit(seqkit.alphabet())
     bundle = save_bundle(model, folder / "alphabet.seqkit")
@@ -262,3 +354,111 @@ def test_docs_list_every_row() -> None:
     spec.loader.exec_module(module)
     document = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
     assert module.render(ROWS) in document, "run: .venv/bin/python docs/make_bad_inputs_table.py"
+
+
+# Hostile files and folders (issue 14): what the rows above build -----------------------------
+def _fifo(paths: dict[str, Any]) -> str:
+    import os
+
+    path = Path(paths["dir"]) / "pipe"
+    if not path.exists():
+        os.mkfifo(path)
+    return str(path)
+
+
+def _copy_of_run(paths: dict[str, Any], name: str) -> Path:
+    import shutil
+
+    folder = Path(paths["dir"]) / name
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(paths["run"], folder, symlinks=True)
+    return folder
+
+
+def _resume_copy_of_run(paths: dict[str, Any], name: str, change: Callable[[Path], Any]) -> Any:
+    folder = _copy_of_run(paths, name)
+    change(folder)
+    return StatelessTrainer(**paths["tiny"], checkpoint_dir=folder).fit(seqkit.alphabet(), resume=True)
+
+
+def _pointer_outside(folder: Path) -> None:
+    """The issue's crafted pointer: an older entry replaced by a glob outside, newer than last_preserved."""
+    victim = folder.parent / "victim"
+    victim.mkdir(exist_ok=True)
+    (victim / "weights.index").write_text("keep me")
+    (folder / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-2"\n'
+        f'all_model_checkpoint_paths: "{victim}/*"\n'
+        'all_model_checkpoint_paths: "ckpt-2"\n'
+        "all_model_checkpoint_timestamps: 4102444800.0\n"
+        "all_model_checkpoint_timestamps: 4102444800.5\n"
+        "last_preserved_timestamp: 1.0\n"
+    )
+
+
+def _record_to_dev_zero(folder: Path) -> None:
+    (folder / "seqkit-checkpoint.json").unlink()
+    (folder / "seqkit-checkpoint.json").symlink_to("/dev/zero")
+
+
+def _train_while_locked(paths: dict[str, Any]) -> Any:
+    import fcntl
+
+    folder = Path(paths["dir"]) / "in-use"
+    folder.mkdir(exist_ok=True)
+    with open(folder / "seqkit-checkpoint.lock", "w") as handle:
+        handle.write("4242\n")
+        handle.flush()
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return StatelessTrainer(**paths["tiny"], checkpoint_dir=folder).fit(seqkit.alphabet())
+
+
+def _crafted_bundle(
+    paths: dict[str, Any],
+    name: str,
+    *,
+    record: dict[str, Any] | None = None,
+    dense_units: int | None = None,
+    weights_declared: int | None = None,
+) -> str:
+    """A copy of the fixture bundle with its training record, Dense units or a Keras entry's declared size changed."""
+    import hashlib
+    import io
+    import json
+    import zipfile
+
+    def unzip(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {info.filename: archive.read(info) for info in archive.infolist()}
+
+    def zipped(members: dict[str, bytes]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for member, data in members.items():
+                archive.writestr(member, data)
+        return buffer.getvalue()
+
+    members = unzip(Path(paths["bundle"]).read_bytes())
+    spec = json.loads(members["spec.json"])
+    spec["spec"].update(record or {})
+    inner = unzip(members["model.keras"])
+    if dense_units is not None:
+        config = json.loads(inner["config.json"])
+        dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+        dense["config"]["units"] = dense_units
+        inner["config.json"] = json.dumps(config).encode()
+    network = zipped(inner)
+    if weights_declared is not None:  # the central directory's uncompressed size of model.weights.h5
+        data = bytearray(network)
+        entry = data.find(b"PK\x01\x02")
+        while data[entry + 46 : entry + 46 + len(b"model.weights.h5")] != b"model.weights.h5":
+            entry = data.find(b"PK\x01\x02", entry + 4)
+        data[entry + 24 : entry + 28] = weights_declared.to_bytes(4, "little")
+        network = bytes(data)
+    members["model.keras"] = network
+    for member in ("vocabulary.json", "model.keras"):
+        spec["members"][member] = {"sha256": hashlib.sha256(members[member]).hexdigest(), "bytes": len(members[member])}
+    members["spec.json"] = json.dumps(spec).encode()
+    path = Path(paths["dir"]) / f"{name}.seqkit"
+    path.write_bytes(zipped(members))
+    return str(path)

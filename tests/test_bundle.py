@@ -20,6 +20,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -120,6 +121,38 @@ def stateful_network(batch_size: int) -> keras.Model:
         batch_size=batch_size,
         stateful=True,
     )
+
+
+def with_network_config(data: bytes, change: Callable[[dict[str, Any]], object]) -> bytes:
+    """``data`` with the Keras config of its network changed in place by ``change`` (checksums recomputed)."""
+    inner = unzip(unzip(data)["model.keras"])
+    config = json.loads(inner["config.json"])
+    change(config)
+    inner["config.json"] = json.dumps(config).encode()
+    return rebuilt(data, replace={"model.keras": make_zip(inner)})
+
+
+def layer_config(config: dict[str, Any], class_name: str) -> dict[str, Any]:
+    return next(layer for layer in config["config"]["layers"] if layer["class_name"] == class_name)["config"]
+
+
+def conv_network() -> keras.Model:
+    inputs = keras.Input(shape=(3, 1))
+    hidden = keras.layers.GlobalMaxPooling1D()(keras.layers.Conv1D(4, 2)(inputs))
+    return keras.Model(inputs, keras.layers.Dense(26, activation="softmax")(hidden))
+
+
+def declaring(archive: bytes, name: str, size: int) -> bytes:
+    """``archive`` whose central directory says entry ``name`` is ``size`` bytes uncompressed (a lying header)."""
+    data = bytearray(archive)
+    offset = data.find(b"PK\x01\x02")
+    while offset >= 0:
+        length = int.from_bytes(data[offset + 28 : offset + 30], "little")
+        if data[offset + 46 : offset + 46 + length] == name.encode():
+            data[offset + 24 : offset + 28] = size.to_bytes(4, "little")  # the uncompressed size
+            return bytes(data)
+        offset = data.find(b"PK\x01\x02", offset + 4)
+    raise KeyError(name)
 
 
 # Round trips -------------------------------------------------------------------------
@@ -375,6 +408,11 @@ def _spec_of(data: bytes) -> dict[str, object]:
     return json.loads(unzip(data)["spec.json"])
 
 
+def spec_record(good: bytes, **fields: object) -> dict[str, object]:
+    """The bundle's spec with fields of its training record (``spec.spec``) changed."""
+    return {"spec": {**_spec_of(good)["spec"], **fields}}  # type: ignore[dict-item]
+
+
 REFUSALS: list[tuple[str, Callable[[bytes], bytes], str]] = [
     (
         "truncated",
@@ -535,6 +573,64 @@ REFUSALS: list[tuple[str, Callable[[bytes], bytes], str]] = [
         "is corrupted: its model.keras is not a Keras archive (File is not a zip file). " + RESAVE,
     ),
     (
+        "hyperparameters-not-an-object",
+        lambda good: rebuilt(good, spec=spec_record(good, hyperparameters="oops")),
+        "is corrupted: spec.json 'spec.hyperparameters' must be an object; got 'oops'. " + RESAVE,
+    ),
+    (
+        "corpus-not-an-object",
+        lambda good: rebuilt(good, spec=spec_record(good, corpus=["A", "B"])),
+        "is corrupted: spec.json 'spec.corpus' must be an object; got ['A', 'B']. " + RESAVE,
+    ),
+    (
+        "dense-of-250-million-units",
+        lambda good: with_network_config(good, lambda config: layer_config(config, "Dense").update(units=250_000_000)),
+        "holds a network of 2,250,000,320 parameters by its config, more than the 50,000,000 seqkit loads; refusing "
+        "to build it (a corrupted or hostile file). " + RESAVE,
+    ),
+    (
+        "lstm-of-huge-inputs",
+        lambda good: with_network_config(
+            good, lambda config: layer_config(config, "InputLayer").update(batch_shape=[None, 3, 10**9])
+        ),
+        "holds a network of 32,000,000,522 parameters by its config, more than the 50,000,000 seqkit loads; refusing "
+        "to build it (a corrupted or hostile file). " + RESAVE,
+    ),
+    (
+        "stateful-state-of-a-huge-batch",
+        lambda good: with_network_config(
+            good, lambda config: (layer_config(config, "InputLayer").update(batch_shape=[10**8, 3, 1]),
+                                  layer_config(config, "LSTM").update(stateful=True))
+        ),
+        "holds a network of 1,600,000,554 parameters by its config, more than the 50,000,000 seqkit loads; refusing "
+        "to build it (a corrupted or hostile file). " + RESAVE,
+    ),
+    (
+        "dense-declaring-a-huge-input",  # Keras builds the first layer of a Sequential model from it
+        lambda good: with_network_config(good, lambda config: layer_config(config, "Dense").update(input_dim=10**9)),
+        "holds a network of 26,000,000,346 parameters by its config, more than the 50,000,000 seqkit loads; refusing "
+        "to build it (a corrupted or hostile file). " + RESAVE,
+    ),
+    (
+        "units-not-an-int",
+        lambda good: with_network_config(good, lambda config: layer_config(config, "LSTM").update(units=8.5)),
+        "is corrupted: its network config cannot be sized ('units' must be an int >= 1, got '8.5'). " + RESAVE,
+    ),
+    (
+        "layer-that-cannot-be-sized",
+        lambda good: rebuilt(good, replace={"model.keras": network_bytes(conv_network())}),
+        "is corrupted: its network config cannot be sized (layer class 'Conv1D' is not one seqkit can size before "
+        "building it). " + RESAVE,
+    ),
+    (
+        "keras-entry-declaring-2-gb",
+        lambda good: rebuilt(
+            good, replace={"model.keras": declaring(unzip(good)["model.keras"], "model.weights.h5", 1_900_000_000)}
+        ),
+        "has a model.keras whose entry model.weights.h5 declares 1900000000 bytes uncompressed, more than the "
+        "416777216 allowed; refusing it (a corrupted file or a zip bomb). " + RESAVE,
+    ),
+    (
         "invalid-vocabulary",
         lambda good: rebuilt(good, replace={"vocabulary.json": b'{"format": "seqkit.vocabulary", "version": 1}'}),
         "member vocabulary.json is corrupted: 'tokens' must be a list of strings.",
@@ -574,6 +670,79 @@ def test_keras_safe_mode_refuses_lambda_layers(good: bytes, tmp_path: Path) -> N
     assert message.startswith(f"Bundle '{path}': Keras cannot load its model.keras in safe mode (ValueError: ")
     assert "Lambda" in message and message.endswith(f"). {RESAVE}") and "\n" not in message
 
+
+
+# Memory bombs: refused from their config and headers, without allocating (issue 14) ------
+_LOAD_MEASURED = """
+import resource, sys, time
+import keras, tensorflow
+from seqkit.errors import ModelFileError
+from seqkit.sequence_model import load_bundle
+before, started = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.monotonic()
+try:
+    load_bundle(sys.argv[1])
+    print("loaded")
+except ModelFileError as error:
+    print(error)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)  # MiB: ru_maxrss is in KiB
+print(round(time.monotonic() - started, 1))
+"""
+
+
+def load_measured(path: Path) -> tuple[str, int, float]:
+    """Load ``path`` in a fresh process: its one line of output, its peak memory growth (MiB) and seconds."""
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, "-c", _LOAD_MEASURED, str(path)], env=env, capture_output=True, timeout=180)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    message, growth, seconds = done.stdout.decode().splitlines()[-3:]
+    return message, int(growth), float(seconds)
+
+
+def test_a_tiny_bundle_declaring_a_huge_dense_layer_is_refused_without_allocating(good: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.seqkit"
+    path.write_bytes(
+        with_network_config(good, lambda config: layer_config(config, "Dense").update(units=250_000_000))
+    )
+    assert path.stat().st_size < 64 * 1024
+    message, growth, seconds = load_measured(path)
+    assert message.startswith(f"Bundle '{path}' holds a network of 2,250,000,320 parameters by its config")
+    assert growth < 300 and seconds < 30, (growth, seconds)
+
+
+def test_a_tiny_bundle_with_a_1_9_gb_keras_entry_is_refused_without_allocating(good: bytes, tmp_path: Path) -> None:
+    """The issue's 5.5 KB bundle: a 1.9 GB weights entry of zeros, deflated twice (inner zip, then the bundle)."""
+    inner = unzip(unzip(good)["model.keras"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in inner.items():
+            if name != "model.weights.h5":
+                archive.writestr(name, data)
+        with archive.open("model.weights.h5", "w", force_zip64=True) as handle:
+            zeros = bytes(1 << 20)
+            for _ in range(1_900_000_000 >> 20):
+                handle.write(zeros)
+    path = tmp_path / "bomb.seqkit"
+    path.write_bytes(rebuilt(good, replace={"model.keras": buffer.getvalue()}))
+    assert path.stat().st_size < 64 * 1024
+    message, growth, seconds = load_measured(path)
+    assert message == (
+        f"Bundle '{path}' has a model.keras whose entry model.weights.h5 declares {(1_900_000_000 >> 20) << 20} bytes "
+        f"uncompressed, more than the 416777216 allowed; refusing it (a corrupted file or a zip bomb). {RESAVE}"
+    )
+    assert growth < 300 and seconds < 30, (growth, seconds)
+
+
+def test_parameters_are_counted_exactly_for_seqkit_networks(stateless: SequenceModel, stateful: SequenceModel) -> None:
+    embedding, _ = StatelessTrainer(window=3, units=4, epochs=1, encoding="embedding", layout="features").fit(
+        seqkit.alphabet()
+    )
+    masked, _ = StatelessTrainer(encoding="embedding", window=RandomWindows(count=20, max_length=3), units=4, epochs=1).fit(
+        seqkit.alphabet()
+    )  # Keras records a NotEqual op for the mask
+    for model in (stateless, stateful, embedding, masked):
+        config = json.loads(unzip(unzip(bundle_bytes(model.bundle_contents()))["model.keras"])["config.json"])
+        states = sum(int(np.prod(state.shape)) for layer in model.network.layers for state in getattr(layer, "states", None) or [])
+        assert seqkit.bundle.count_parameters(config) == model.network.count_params() + states
 
 
 def test_sequence_model_save_and_load_wrap_the_bundle_functions(tmp_path):

@@ -49,7 +49,9 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "not_a_bundle": folder / "notes.seqkit",
         "empty_bundle": folder / "empty.seqkit",
         "bundle": folder / "alphabet.seqkit",
+        "no_documents": folder / "no-documents",
     }
+    paths["no_documents"].mkdir()
     paths["latin1"].write_bytes("Café".encode("latin-1"))
     paths["empty"].write_bytes(b"")
     paths["blank"].write_text("  \n\t ", encoding="utf-8")
@@ -66,7 +68,8 @@ BAD_INPUTS = [
     # files and corpora: exit 1, the library's message
     (["train", "--text", "{folder}/missing.txt"], 1,
      "Error: Text file '{folder}/missing.txt' does not exist. Check the path."),
-    (["train", "--text", "{folder}"], 1, "Error: '{folder}' is a directory; expected a UTF-8 text file."),
+    (["train", "--text", "{no_documents}"], 1,
+     "Error: Folder '{no_documents}' holds no text files; put one document per file in it, or give a file."),
     (["train", "--text", "{latin1}"], 1,
      "Error: Text file '{latin1}' is not valid UTF-8 (byte 3: 0xe9). Convert it to UTF-8, e.g. with iconv."),
     (["train", "--text", "{empty}"], 1,
@@ -111,7 +114,7 @@ BAD_INPUTS = [
     # the command line itself: exit 2
     (["train", "--window", "0"], 2, "Error: Invalid value for '--window': 0 is not in the range x>=1."),
     (["train", "--epochs", "-3"], 2, "Error: Invalid value for '--epochs': -3 is not in the range x>=1."),
-    (["train", "--units", "0"], 2, "Error: Invalid value for '--units': 0 is not in the range x>=1."),
+    (["train", "--units", "0"], 2, "Error: Invalid value for '--units': 0 is not in the range 1<=x<=16384."),
     (["train", "--learning-rate", "0"], 2,
      "Error: Invalid value for '--learning-rate': 0.0 is not in the range x>0."),
     (["train", "--seed", "-1"], 2, "Error: Invalid value for '--seed': -1 is not in the range 0<=x<=4294967295."),
@@ -145,7 +148,39 @@ BAD_INPUTS = [
     (["generate", "{bundle}", "--prime", "AB", "--steps", "0"], 2,
      "Error: Invalid value for '--steps': 0 is not in the range x>=1."),
     (["generate", "{bundle}", "--prime", "AB", "--temperature", "-1"], 2,
-     "Error: Invalid value for '--temperature': -1.0 is not in the range x>0."),
+     "Error: Invalid value for '--temperature': -1.0 is not in the range x>=0.001."),
+    (["generate", "{bundle}", "--prime", "AB", "--temperature", "1e-39"], 2,
+     "Error: Invalid value for '--temperature': 1e-39 is not in the range x>=0.001."),
+    (["generate", "{bundle}", "--prime", "AB", "--temperature", "nan"], 2,
+     "Error: Invalid value for '--temperature': nan is not a finite number."),
+    (["generate", "{bundle}", "--prime", "AB", "--temperature", "1", "--seed", "4294967296"], 2,
+     "Error: Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295."),
+    (["train", "--learning-rate", "inf"], 2, "Error: Invalid value for '--learning-rate': inf is not a finite number."),
+    (["train", "--dropout", "nan"], 2, "Error: Invalid value for '--dropout': nan is not a finite number."),
+    (["train", "--until-accuracy", "nan"], 2, "Error: Invalid value for '--until-accuracy': nan is not a finite number."),
+    (["train", "--units", "40000"], 2, "Error: Invalid value for '--units': 40000 is not in the range 1<=x<=16384."),
+    (["train", "--startup-timeout", "5"], 2, "Error: --startup-timeout applies to --strategy multi-worker only."),
+    (["train", "--lines"], 2, "Error: --lines applies to --text only: it makes each line of the text a document."),
+    (["train", "--text", "-", "--text", "-"], 2, "Error: Invalid value for '--text': '-' (standard input) can be read once."),
+    (["evaluate", "{folder}/missing.seqkit", "--alphabet", "--tokens", "A"], 2,
+     "Error: Give one data source, not --alphabet and --tokens."),
+    # output paths: checked before any training, exit 2
+    (["train", "--text", "{notes}", "--out", "{notes}"], 2,
+     "Error: --out '{notes}' is also the --text input; writing it would destroy the input. Give another path."),
+    (["train", "--out", "{folder}/curves.png", "--plot", "{folder}/curves.png"], 2,
+     "Error: --out and --plot name the same path '{folder}/curves.png'; give each its own."),
+    (["vocab", "--text", "{notes}", "--save", "{notes}"], 2,
+     "Error: --save '{notes}' is also the --text input; writing it would destroy the input. Give another path."),
+    (["train", "--out", "/dev/null"], 2,
+     "Error: Invalid value for '--out': '/dev/null' is a character device, not a regular file; give the path of a "
+     "file to create or replace."),
+    (["train", "--out", "{notes}/model.seqkit"], 2,
+     "Error: Invalid value for '--out': cannot create '{notes}/model.seqkit': '{notes}' is not a folder."),
+    (["train", "--checkpoint", "{folder}/logs", "--tensorboard", "{folder}/logs"], 2,
+     "Error: --checkpoint and --tensorboard name the same path '{folder}/logs'; give each its own."),
+    (["train", "--out", "model\0.seqkit"], 2, "Error: Invalid value for '--out': the path contains a NUL byte."),
+    (["experiments", "stateful", "--tensorboard", "/dev/null"], 2,
+     "Error: Invalid value for '--tensorboard': '/dev/null' is a character device; give a folder to write in."),
     (["generate", "{bundle}", "--prime", "AB", "--seed", "3"], 2,
      "Error: --seed applies to sampling only; give --temperature too."),
     (["experiments", "nope"], 2,
@@ -249,6 +284,7 @@ def test_vocab_json(runner):
         "corpus": "tokens",
         "level": "word",
         "tokens": 5,
+        "documents": 1,
         "vocabulary": ["C", "D", "E"],
         "counts": [2, 2, 1],
         "windows": 3,
@@ -434,3 +470,332 @@ def test_stream_training_options_that_do_not_apply_are_usage_errors(runner, args
     result = invoke(runner, ["train", *args])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines()[-1] == message
+
+
+# Output paths: checked before any work -------------------------------------------------
+def test_an_output_on_the_input_is_refused_before_training_and_writes_nothing(runner, tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("ABCABCABC", encoding="utf-8")
+    result = invoke(runner, ["train", "--text", str(corpus), "--out", str(corpus), "--epochs", "500"])
+    assert_clean_failure(
+        result, 2, f"Error: --out '{corpus}' is also the --text input; writing it would destroy the input. "
+        "Give another path.")
+    assert "Training" not in result.stderr
+    assert corpus.read_text(encoding="utf-8") == "ABCABCABC"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["corpus.txt"]
+
+
+def test_an_output_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(runner, tmp_path):
+    from seqkit.sequence_model import SequenceModel
+
+    target, link = tmp_path / "real.seqkit", tmp_path / "link.seqkit"
+    target.write_bytes(b"old")
+    link.symlink_to(target)
+    result = invoke(runner, ["train", *TINY, "--out", str(link), "-q"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and SequenceModel.load(target).window_length == 1
+
+
+def test_a_link_to_a_folder_is_refused_as_a_bundle(runner, tmp_path):
+    link = tmp_path / "model.seqkit"
+    link.symlink_to(tmp_path)
+    result = invoke(runner, ["train", "--out", str(link)])
+    assert_clean_failure(result, 2, f"Error: Invalid value for '--out': File '{link}' is a directory.")
+
+
+# JSON ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["train", "--window", "0", "--json"], 2, "Invalid value for '--window': 0 is not in the range x>=1."),
+        (["train", "--alphabet", "--tokens", "A B", "--json"], 2, "Give one data source, not --alphabet and --tokens."),
+        (["inspect", "{folder}/missing.seqkit", "--json"], 1,
+         "Bundle '{folder}/missing.seqkit' does not exist. Check the path, or save a model there with "
+         "save_bundle(model, path)."),
+    ],
+)
+def test_json_errors_are_a_json_object_on_stdout_and_a_line_on_stderr(runner, files, args, code, message):
+    fill = {name: str(path) for name, path in files.items()}
+    result = invoke(runner, [arg.format(**fill) for arg in args])
+    assert result.exit_code == code
+    assert json.loads(result.stdout) == {"error": {"message": message.format(**fill), "exit_code": code}}
+    assert result.stderr.rstrip("\n").splitlines()[-1] == "Error: " + message.format(**fill)
+
+
+def test_json_is_rfc_valid_with_nan_and_control_characters():
+    from seqkit.cli.render import to_json
+
+    text = to_json({"loss": float("nan"), "history": [float("inf"), 0.5], "token": "\x1b[2J\x9b"})
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    assert json.loads(text, parse_constant=refuse) == {"loss": None, "history": [None, 0.5], "token": "\x1b[2J\x9b"}
+    assert "\x1b" not in text and "\x9b" not in text
+
+
+def test_a_diverged_training_is_refused_and_saves_nothing(runner, tmp_path, monkeypatch):
+    import seqkit.trainers
+
+    fit = seqkit.trainers.StatelessTrainer.fit
+
+    def diverging_fit(self, data, **kwargs):
+        model, history = fit(self, data, **kwargs)
+        history.loss[-1] = float("nan")
+        return model, history
+
+    monkeypatch.setattr(seqkit.trainers.StatelessTrainer, "fit", diverging_fit)
+    out = tmp_path / "model.seqkit"
+    result = invoke(runner, ["train", *TINY, "--out", str(out), "--json"])
+    message = (f"Training diverged: the loss is nan after epoch 1; '{out}' was not changed. Train again with a "
+               "lower --learning-rate (this run: 0.001).")
+    assert result.exit_code == 1 and result.stderr.splitlines()[-1] == "Error: " + message
+    assert json.loads(result.stdout) == {"error": {"message": message, "exit_code": 1}}
+    assert not out.exists()
+
+
+def test_experiments_json_gives_accuracies_as_fractions_as_train_does(runner):
+    result = invoke(runner, ["experiments", "--list", "--json"])
+    by_name = {experiment["name"]: experiment for experiment in json.loads(result.stdout)["experiments"]}
+    assert by_name["one-char"]["tutorial_accuracy"] == pytest.approx(0.84)
+    assert by_name["one-char"]["notebook_accuracy"] == pytest.approx(0.80)
+    assert by_name["window-timesteps"]["tutorial_accuracy"] == 1.0
+
+
+# Control characters --------------------------------------------------------------------
+EVIL = "AB\x1b]0;pwned\x07CD\x1b[2J\x9b1m"
+
+
+@pytest.fixture(scope="module")
+def evil(tmp_path_factory):
+    """A text whose tokens are terminal escapes, and a window-2 model trained on it."""
+    folder = tmp_path_factory.mktemp("evil")
+    text, bundle = folder / "evil.txt", folder / "evil.seqkit"
+    text.write_text(EVIL * 3, encoding="utf-8")
+    result = CliRunner().invoke(main, ["train", "--text", str(text), "--window", "2", *TINY, "--out", str(bundle), "-q"])
+    assert result.exit_code == 0, result.output
+    return {"text": str(text), "bundle": str(bundle)}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["vocab", "--text", "{text}"],
+        ["train", "--text", "{text}", "--window", "2", *TINY],
+        ["inspect", "{bundle}"],
+        ["predict", "{bundle}", "\x1b]", "-k", "99"],
+        ["generate", "{bundle}", "--prime", "\x1b]", "--steps", "30", "--temperature", "5", "--seed", "1"],
+        ["evaluate", "{bundle}", "--text", "{text}", "--show", "99"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_tokens_are_shown_with_control_characters_escaped(runner, evil, args):
+    result = invoke(runner, [arg.format(**evil) for arg in args])
+    assert result.exit_code == 0, result.output
+    assert not any(char in result.output for char in "\x1b\x07\x9b")
+    if args[0] in ("vocab", "predict", "evaluate", "inspect"):
+        assert "\\x1b" in result.stdout
+
+
+def test_printable_escapes_controls_and_keeps_text():
+    from seqkit.cli.render import printable
+
+    assert printable("a\x1b[2Jb\x07\x7f\x9b\u202e") == "a\\x1b[2Jb\\x07\\x7f\\x9b\\u202e"
+    assert printable("naïve ♪ text") == "naïve ♪ text"
+    assert printable("two\nlines\tand\r", keep_layout=True) == "two\nlines\tand\\r"
+
+
+# evaluate ------------------------------------------------------------------------------
+def test_evaluate_counts_every_mistake_beyond_the_json_cap(runner, files, tmp_path):
+    backwards = tmp_path / "backwards.txt"
+    backwards.write_text(ALPHABET[::-1] * 500, encoding="utf-8")  # 13,000 tokens, almost all wrong
+    result = invoke(runner, ["evaluate", str(files["bundle"]), "--text", str(backwards), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    total_wrong = document["total"] - document["correct"]
+    assert total_wrong > 10_000
+    assert (document["mistakes_total"], document["mistakes_shown"]) == (total_wrong, 10_000)
+    assert len(document["mistakes"]) == 10_000
+    table = invoke(runner, ["evaluate", str(files["bundle"]), "--text", str(backwards), "--show", "5"])
+    assert f"... and {total_wrong - 5} more (--show N lists more)." in table.stdout
+
+
+# Several documents ---------------------------------------------------------------------
+@pytest.fixture
+def documents(tmp_path):
+    folder = tmp_path / "songs"
+    folder.mkdir()
+    (folder / "b.txt").write_text("C D E\n", encoding="utf-8")
+    (folder / "a.txt").write_text("G A B C\nD E F\n", encoding="utf-8")
+    (folder / ".hidden").write_text("X Y Z", encoding="utf-8")
+    (folder / "sub").mkdir()
+    return folder
+
+
+def test_several_text_files_are_several_documents(runner, documents):
+    result = invoke(runner, ["vocab", "--text", str(documents / "a.txt"), "--text", str(documents / "b.txt"),
+                             "--level", "word", "--window", "2", "--json"])
+    document = json.loads(result.stdout)
+    assert (document["corpus"], document["documents"], document["tokens"]) == ("a.txt and 1 more", 2, 10)
+    assert document["windows"] == 5 + 1  # windows never cross from one document to the next
+
+
+def test_a_folder_is_one_document_per_file_sorted_hidden_files_left_out(runner, documents):
+    document = json.loads(invoke(runner, ["vocab", "--text", str(documents), "--level", "word", "--json"]).stdout)
+    assert (document["corpus"], document["documents"]) == ("songs", 2)
+    assert document["vocabulary"] == ["G", "A", "B", "C", "D", "E", "F"]
+
+
+def test_lines_makes_each_line_a_document(runner, documents):
+    args = ["vocab", "--text", str(documents), "--lines", "--level", "word", "--window", "2", "--json"]
+    document = json.loads(invoke(runner, args).stdout)
+    assert (document["documents"], document["windows"]) == (3, 2 + 1 + 1)
+
+
+def test_reset_boundary_on_one_document_trains_with_a_note(runner):
+    args = ["train", "--trainer", "stateful", "--reset", "boundary", *TINY]
+    result = invoke(runner, args)
+    assert result.exit_code == 0, result.output
+    assert ("The corpus is one document, so --reset boundary resets only where each epoch starts, as --reset "
+            "epoch does.") in " ".join(result.stderr.split())
+
+
+def test_reset_boundary_trains_on_several_documents(runner, documents):
+    args = ["train", "--text", str(documents), "--lines", "--level", "word", "--trainer", "stateful",
+            "--reset", "boundary", *TINY, "--json"]
+    result = invoke(runner, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["hyperparameters"]["reset"] == "boundary"
+
+
+# Progress and tables -------------------------------------------------------------------
+def test_plain_progress_lines_every_interval_and_at_the_end():
+    from seqkit.cli.render import PlainLines
+
+    now = [0.0]
+    err = StringIO()
+    lines = PlainLines(Console(file=err, width=80), interval=5.0, clock=lambda: now[0])
+    lines.start("stateless on alphabet", 500)
+    for epoch in range(1, 401):
+        now[0] = 1.0 + epoch * 0.05  # 20 epochs a second after a 1 s start
+        lines.update(epoch, 0.1234, 0.84)
+    lines.finish(400)
+    shown = err.getvalue().splitlines()
+    assert shown[0] == "stateless on alphabet: epoch 1/500 loss 0.1234 acc 84.00% elapsed 0:00:01 ETA -:--:--"
+    assert shown[1] == "stateless on alphabet: epoch 101/500 loss 0.1234 acc 84.00% elapsed 0:00:06 ETA 0:00:19"
+    assert shown[-1] == "stateless on alphabet: epoch 400/500 loss 0.1234 acc 84.00% elapsed 0:00:21 ETA 0:00:05"
+    assert len(shown) == 5
+
+
+def test_the_live_bar_keeps_the_epoch_count_and_eta_at_80_columns():
+    from seqkit.cli.render import LiveBar
+
+    bar = LiveBar(Console(file=StringIO(), width=80, force_terminal=True))
+    bar.start("stateful on a-rather-long-corpus-name.txt", 500)
+    bar.update(200, 0.1234, 0.84)
+    out = Console(file=StringIO(), width=80, color_system=None)
+    out.print(bar.display.make_tasks_table(bar.display.tasks))
+    line = out.file.getvalue().rstrip("\n")
+    assert len(line) <= 80 and "\n" not in line
+    assert "epoch 200/500 loss 0.1234 acc 84.00% 0:00:00 ETA -:--:--" in line
+    assert "━" not in line  # the bar went first
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_narrow_tables_keep_numbers_whole(width):
+    from seqkit.cli.experiments import listing_table
+
+    out = Console(file=StringIO(), width=width, color_system=None)
+    out.print(listing_table(["one-char", "window-timesteps", "variable-length"]))
+    text = out.file.getvalue()
+    assert "100.00%" in text and "84.00%" in text and "98.90%" in text and "…" not in text
+
+
+# Interruptions ---------------------------------------------------------------------------
+def test_sigterm_stops_training_like_ctrl_c_with_exit_143(runner, tmp_path, monkeypatch):
+    import signal
+
+    import seqkit.trainers
+
+    def terminated_fit(self, data, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100):  # the handler runs between two bytecodes
+            pass
+        raise AssertionError("SIGTERM did not stop the training")
+
+    monkeypatch.setattr(seqkit.trainers.StatelessTrainer, "fit", terminated_fit)
+    out = tmp_path / "model.seqkit"
+    result = invoke(runner, ["train", "--epochs", "5", "--out", str(out), "--checkpoint", str(tmp_path / "run")])
+    assert_clean_failure(
+        result, 143, f"Interrupted: training stopped at epoch 0 of 5; '{out}' was not changed; no checkpoint was "
+        f"written yet: start again with --checkpoint {tmp_path / 'run'} --resume.")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_an_interruption_reports_the_epoch_the_checkpoint_holds(runner, tmp_path):
+    from seqkit.cli.train import interrupted_message
+
+    run = tmp_path / "run"
+    result = invoke(runner, ["train", *TINY, "--epochs", "3", "--checkpoint", str(run), "--checkpoint-every", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    assert interrupted_message(4, 9, None, run) == (
+        f"Interrupted: training stopped at epoch 4 of 9; nothing was saved; the last checkpoint holds epoch 3: "
+        f"continue with --checkpoint {run} --resume.")
+    resumed = invoke(runner, ["train", *TINY, "--epochs", "4", "--checkpoint", str(run), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Resuming from the checkpoint in {run} at epoch 3." in " ".join(resumed.stderr.split())
+
+
+# Multi-worker start-up ------------------------------------------------------------------
+def test_multi_worker_names_the_peers_and_fails_after_the_startup_timeout(runner):
+    import socket
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    peer = f"127.0.0.1:{ports[1]}"
+    config = {"cluster": {"worker": [f"127.0.0.1:{ports[0]}", peer]}, "task": {"type": "worker", "index": 0}}
+    result = invoke(runner, ["train", "--strategy", "multi-worker", "--startup-timeout", "1.5"],
+                    env={"TF_CONFIG": json.dumps(config)})
+    assert f"Waiting for the other workers of TF_CONFIG: {peer} (giving up after 1.5 s; see --startup-timeout)." in (
+        " ".join(result.stderr.split()))
+    assert_clean_failure(
+        result, 1, f"Error: Worker {peer} of TF_CONFIG did not answer within 1.5 s. Start every worker listed in "
+        "TF_CONFIG (each with its own task index), or give a longer --startup-timeout.")
+
+
+def test_waiting_for_peers_returns_once_all_answer():
+    from seqkit.cli.cluster import Cluster, PeersUnreachable, wait_for_peers
+
+    now, answers = [0.0], {"b:1": [False, True], "c:2": [False, False, True]}
+
+    def probe(peer):
+        return answers[peer].pop(0)
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    wait_for_peers(Cluster("a:0", ("b:1", "c:2")), 10, probe=probe, clock=lambda: now[0], sleep=sleep)
+    assert now[0] == 2.0
+    with pytest.raises(PeersUnreachable, match=r"^Worker b:1 of TF_CONFIG did not answer within 3 s\."):
+        wait_for_peers(Cluster("a:0", ("b:1",)), 3, probe=lambda peer: False, clock=lambda: now[0], sleep=sleep)
+
+
+def test_a_byte_order_mark_on_standard_input_is_not_a_token(runner):
+    result = invoke(runner, ["vocab", "--text", "-", "--json"], input="\ufeffAB".encode("utf-8"))
+    assert json.loads(result.stdout)["vocabulary"] == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (PermissionError(13, "Permission denied", "/data/model.seqkit"), "Cannot use '/data/model.seqkit': Permission denied."),
+        (OSError(28, "No space left on device"), "No space left on device."),
+    ],
+)
+def test_file_system_errors_become_one_line_errors(error, message):
+    from seqkit.cli.errors import as_click_exception
+
+    assert as_click_exception(error).format_message() == message

@@ -97,6 +97,7 @@ def test_experiments_json_parses_and_stderr_is_empty(runs):
     [result] = json.loads(completed.stdout)["experiments"]
     assert (result["name"], result["epochs_run"], result["prime"]) == ("window-timesteps", 1, "ABC")
     assert len(result["generated"]) == 23
+    assert result["tutorial_accuracy"] == 1.0 and 0.0 <= result["accuracy"] <= 1.0  # fractions, as train --json
     assert completed.stderr == ""
 
 
@@ -143,3 +144,51 @@ def test_ctrl_c_stops_training_and_keeps_the_existing_bundle(tmp_path):
     assert last.endswith(f" of 100000; '{out}' was not changed.")
     assert_no_tensorflow_noise(seen + stderr)
     assert out.read_bytes() == b"the previous bundle"
+
+
+@pytest.fixture(scope="module")
+def terminated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A long training with standard error to a file, read while it runs, then stopped with SIGTERM."""
+    folder = tmp_path_factory.mktemp("terminated")
+    log, run, out = folder / "stderr.txt", folder / "run", folder / "model.seqkit"
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    args = ["train", "--epochs", "100000", "--units", "4", "--checkpoint", str(run), "--checkpoint-every", "7",
+            "--out", str(out)]
+    with log.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen([*seqkit_command(), *args], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+    try:
+        deadline, progress_lines = time.monotonic() + TIMEOUT, []
+        while len(progress_lines) < 2 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.5)
+            progress_lines = [line for line in log.read_text(encoding="utf-8").splitlines() if ": epoch " in line]
+        running = process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        stdout, _ = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    from seqkit.checkpoint import latest_epoch
+
+    return {"lines_while_running": progress_lines, "running": running, "returncode": process.returncode,
+            "stdout": stdout, "stderr": log.read_text(encoding="utf-8"), "run": run, "out": out,
+            "checkpoint_epoch": latest_epoch(run)}
+
+
+def test_progress_lines_are_written_while_training_when_stderr_is_a_file(terminated):
+    assert terminated["running"], terminated["stderr"]
+    first, second = terminated["lines_while_running"][:2]
+    assert first.startswith("stateless on alphabet: epoch 1/100000 loss ")
+    assert second.startswith("stateless on alphabet: epoch ") and " ETA " in second
+
+
+def test_sigterm_stops_cleanly_with_the_resume_hint_and_exit_143(terminated):
+    assert terminated["returncode"] == 143, terminated["stderr"]
+    assert terminated["stdout"] == ""
+    last = terminated["stderr"].strip().splitlines()[-1]
+    assert last.startswith("Interrupted: training stopped at epoch ")
+    assert last.endswith(
+        f" of 100000; '{terminated['out']}' was not changed; the last checkpoint holds epoch "
+        f"{terminated['checkpoint_epoch']}: continue with --checkpoint {terminated['run']} --resume."
+    )
+    assert not terminated["out"].exists()
+    assert_no_tensorflow_noise(terminated["stderr"])

@@ -344,10 +344,29 @@ def test_evaluate_refuses_a_zero_batch_size() -> None:
         TrainingLoop(stateless_model(), jit_compile=False).evaluate(inputs, targets, batch_size=0)
 
 
-def test_evaluate_refuses_a_stateful_model() -> None:
+def test_evaluate_needs_a_plan_for_a_stateful_model() -> None:
     inputs, targets = letters(2)
-    with pytest.raises(DataError, match="evaluate is stateless"):
+    with pytest.raises(DataError) as error:
         TrainingLoop(stateful_model(batch=2), jit_compile=False).evaluate(inputs, targets)
+    assert str(error.value) == (
+        "TrainingLoop.evaluate needs a plan for a model with stateful RNN layers: the samples as its "
+        "fixed batch of streams (seqkit.engine.stream_indices)."
+    )
+
+
+def test_evaluating_a_stateful_model_leaves_its_training_state_as_it_was() -> None:
+    from seqkit.engine import stream_indices
+
+    inputs, targets = letters(6)
+    loop = TrainingLoop(stateful_model(batch=2), jit_compile=False)
+    indices = stream_indices(len(targets), 2)
+    loop.run_epoch(inputs, targets, EpochPlan(indices, np.zeros(indices.shape, bool)))
+    before = [variable.numpy().copy() for variable in loop.state_variables]
+    assert any(value.any() for value in before)  # training left a state to keep
+    logs = loop.evaluate(inputs, targets, EpochPlan(indices, np.zeros(indices.shape, bool)))
+    assert 0.0 <= logs["accuracy"] <= 1.0 and logs["loss"] > 0
+    for variable, value in zip(loop.state_variables, before):
+        np.testing.assert_array_equal(variable.numpy(), value)
 
 
 # ---------------------------------------------------------------- bad input

@@ -237,3 +237,89 @@ def test_bundle_spec_deep_nesting_and_huge_numbers(folder: Path, good_bundle: by
         for name, data in members.items():
             archive.writestr(name, data)
     assert load_bundle_bytes(folder, buffer.getvalue()) is None
+
+
+# Hostile networks and records (issue 14) -----------------------------------------------
+def rebuilt_with_network_config(good: bytes, change: Callable[[dict[str, Any]], object]) -> bytes:
+    """``good`` with its Keras config changed by ``change``, checksums recomputed (only the sizes are hostile)."""
+    import hashlib
+
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(io.BytesIO(members["model.keras"])) as archive:
+        inner = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(inner["config.json"])
+    change(config)
+    inner["config.json"] = json.dumps(config).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in inner.items():
+            archive.writestr(name, data)
+    members["model.keras"] = buffer.getvalue()
+    spec = json.loads(members["spec.json"])
+    spec["members"]["model.keras"] = {
+        "sha256": hashlib.sha256(members["model.keras"]).hexdigest(), "bytes": len(members["model.keras"])
+    }
+    members["spec.json"] = json.dumps(spec).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+LAYER_FIELDS = ["units", "input_dim", "output_dim", "batch_shape", "stateful", "target_shape", "class_name",
+                "build_config", "input_shape", "batch_input_shape", "shape"]
+
+
+def set_layer_field(config: dict[str, Any], index: int, field: str, value: object) -> None:
+    layers = config["config"]["layers"]
+    layer = layers[index % len(layers)]
+    if field in ("class_name", "build_config"):
+        layer[field] = value
+    else:
+        layer["config"][field] = value
+
+
+@SLOW
+@given(index=st.integers(0, 10), field=st.sampled_from(LAYER_FIELDS),
+       value=json_values | st.integers(1, 10**12) | st.lists(st.none() | st.integers(0, 10**10), max_size=4))
+def test_bundle_network_sizes_of_any_value(
+    folder: Path, good_bundle: bytes, index: int, field: str, value: object
+) -> None:
+    """A config's units, dimensions and shapes are sized before Keras builds anything: no memory blow-up, no hang."""
+    load_bundle_bytes(folder, rebuilt_with_network_config(
+        good_bundle, lambda config: set_layer_field(config, index, field, value)))
+
+
+@FAST
+@given(config=json_values | st.fixed_dictionaries({"class_name": st.just("Functional"), "config": json_values}))
+def test_counting_parameters_of_any_json(config: object) -> None:
+    from seqkit.bundle import count_parameters
+
+    with bounded():
+        try:
+            assert count_parameters(config) >= 0
+        except ValueError as error:
+            assert str(error) and "\n" not in str(error)
+
+
+@SLOW
+@given(field=st.sampled_from(["trainer", "hyperparameters", "corpus", "layout", "policy", "model"]), value=json_values)
+def test_bundle_training_record_of_any_value(
+    folder: Path, good_bundle: bytes, model: SequenceModel, field: str, value: object
+) -> None:
+    """spec.spec's fields that readers use (``hyperparameters``, ``corpus``, ...): load and use, or refuse."""
+    loaded = load_bundle_bytes(folder, rebuilt_with_spec(good_bundle, lambda spec: spec["spec"].__setitem__(field, value)))
+    if loaded is not None:
+        assert loaded.stride >= 1
+        assert loaded.predict_next("AB", top_k=3) == model.predict_next("AB", top_k=3)
+
+
+@FAST
+@given(path=st.text(min_size=1, max_size=40))
+def test_any_path_is_read_or_refused_in_one_line(folder: Path, path: str) -> None:
+    """NUL bytes, control characters, surrogates: never a bare ValueError or UnicodeEncodeError."""
+    loads_or_refuses(lambda: load_text(folder / path))
+    loads_or_refuses(lambda: Vocabulary.load(folder / path))
+    loads_or_refuses(lambda: SequenceModel.load(folder / path))

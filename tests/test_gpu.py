@@ -24,7 +24,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from seqkit._quiet import quiet_import  # noqa: E402
+from seqkit._quiet import quiet_import, silence_tensorflow  # noqa: E402
+
+silence_tensorflow()
 
 quiet_import()
 

@@ -1,4 +1,7 @@
-"""seqkit.plot draws PNGs users can open; without matplotlib it says how to install it."""
+"""seqkit.plot returns matplotlib Figures, draws into given axes, writes PNGs only when asked.
+
+Without matplotlib it says how to install it.
+"""
 
 from __future__ import annotations
 
@@ -33,11 +36,23 @@ def _image(path):
 
 
 # plot_history -------------------------------------------------------------------------
+def test_plot_history_returns_a_figure_and_writes_nothing(tmp_path, monkeypatch, stateless_fit):
+    from matplotlib.figure import Figure
+
+    monkeypatch.chdir(tmp_path)
+    figure = plot_history({"window-timesteps": stateless_fit.history})
+    assert isinstance(figure, Figure)
+    assert [axes.get_title() for axes in figure.axes] == ["training loss (cross-entropy)", "training accuracy"]
+    assert [line.get_label() for line in figure.axes[1].lines] == ["window-timesteps"]
+    assert not any(tmp_path.iterdir())
+
+
 def test_plot_history_writes_a_png_that_opens(tmp_path, stateless_fit):
     _, history = stateless_fit
-    path = plot_history({"window-timesteps": history}, tmp_path / "curves.png")
-    assert path == tmp_path / "curves.png"
+    path = tmp_path / "curves.png"
+    figure = plot_history({"window-timesteps": history}, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.read_bytes() == figure._repr_png_()
     image = _image(path)
     assert image.ndim == 3 and image.shape[0] > 200 and image.shape[1] > 400
     assert image.std() > 0.01  # not a blank canvas
@@ -46,7 +61,9 @@ def test_plot_history_writes_a_png_that_opens(tmp_path, stateless_fit):
 def test_plot_history_takes_several_runs_and_plain_dicts(tmp_path, stateless_fit):
     _, history = stateless_fit
     runs = {"a": history, "b": {"loss": [3.0, 2.0, 1.0], "accuracy": [0.0, 0.5, 1.0]}}
-    assert _image(plot_history(runs, tmp_path / "nested" / "two.png", title="two runs")).size > 0
+    figure = plot_history(runs, tmp_path / "nested" / "two.png", title="two runs")
+    assert _image(tmp_path / "nested" / "two.png").size > 0
+    assert figure.get_suptitle() == "two runs"
 
 
 def test_plot_history_leaves_no_temporary_files(tmp_path, stateless_fit):
@@ -67,6 +84,50 @@ def test_plot_history_refuses_a_history_without_epochs(tmp_path):
 def test_plot_history_wants_a_png_name(tmp_path, stateless_fit):
     with pytest.raises(ConfigurationError, match="ending in .png"):
         plot_history({"a": stateless_fit.history}, tmp_path / "curves.jpg")
+
+
+def test_plot_history_draws_into_the_axes_given(stateless_fit):
+    from matplotlib.figure import Figure
+
+    mine = Figure()
+    left, right = mine.subplots(1, 2)
+    assert plot_history({"a": stateless_fit.history}, ax=[left, right]) is mine
+    assert left.get_title() == "training loss (cross-entropy)" and len(right.lines) == 1
+
+
+def test_plot_history_draws_one_metric_into_one_axes(stateless_fit):
+    from matplotlib.figure import Figure
+
+    axes = Figure().subfigures(1, 2)[1].subplots()
+    figure = plot_history({"a": stateless_fit.history, "b": stateless_fit.history}, metrics="accuracy", ax=axes)
+    assert figure is axes.figure.figure  # the top-level figure, also for axes in a subfigure
+    assert axes.get_title() == "training accuracy" and len(axes.lines) == 2
+
+
+@pytest.mark.parametrize(
+    ("metrics", "ax", "message"),
+    [
+        (("loss", "accuracy"), "one", "give ax= as 2 matplotlib Axes"),
+        ("val_loss", None, "metrics must name one or more of ['accuracy', 'loss']"),
+        ((), None, "metrics must name"),
+    ],
+    ids=["one axes for two panels", "unknown metric", "no metric"],
+)
+def test_plot_history_refuses_axes_that_do_not_fit(stateless_fit, metrics, ax, message):
+    from matplotlib.figure import Figure
+
+    given = Figure().subplots() if ax == "one" else ax
+    with pytest.raises(ConfigurationError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        plot_history({"a": stateless_fit.history}, metrics=metrics, ax=given)
+
+
+def test_a_figure_shows_itself_in_jupyter_without_pyplot(stateless_fit):
+    import pickle
+
+    figure = plot_history({"a": stateless_fit.history})
+    assert figure._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert pickle.loads(pickle.dumps(figure))._repr_png_()[:4] == b"\x89PNG"
+    assert figure.canvas.manager is None  # not pyplot's: nothing shown, nothing kept open
 
 
 # hidden_state_trace / plot_hidden_states ----------------------------------------------
@@ -105,9 +166,35 @@ def test_reset_at_out_of_range_is_refused(stateful_model):
 
 
 def test_plot_hidden_states_writes_a_png_that_opens(tmp_path, stateful_model):
-    path = plot_hidden_states(stateful_model, ALPHABET, tmp_path / "state.png", reset_at=10, title="t")
+    path = tmp_path / "state.png"
+    figure = plot_hidden_states(stateful_model, ALPHABET, path, reset_at=10, title="t")
     image = _image(path)
     assert image.shape[0] > 300 and image.std() > 0.01
+    assert figure.get_suptitle() == "t"
+
+
+def test_plot_hidden_states_returns_a_figure_and_writes_nothing(tmp_path, monkeypatch, stateful_model):
+    monkeypatch.chdir(tmp_path)
+    figure = plot_hidden_states(stateful_model, ALPHABET, reset_at=10)
+    titles = [axes.get_title(loc="left") for axes in figure.axes if axes.get_title(loc="left")]
+    assert titles == ["read in one go", "state reset before K"]
+    assert not any(tmp_path.iterdir())
+
+
+def test_plot_hidden_states_draws_into_the_axes_given(stateful_model):
+    from matplotlib.figure import Figure
+
+    mine = Figure()
+    (axes,) = mine.subplots(1, 1, squeeze=False)[0]
+    assert plot_hidden_states(stateful_model, "ABCDE", ax=axes) is mine
+    assert axes.get_title(loc="left") == "read in one go" and len(axes.images) == 1
+    with pytest.raises(ConfigurationError, match="give ax= as 2 matplotlib Axes"):
+        plot_hidden_states(stateful_model, "ABCDE", reset_at=2, ax=axes)
+
+
+def test_plot_hidden_states_checks_the_path_before_reading(tmp_path, stateful_model):
+    with pytest.raises(ConfigurationError, match="ending in .png"):
+        plot_hidden_states(stateful_model, ALPHABET, tmp_path / "state.svg")
 
 
 # Without matplotlib -------------------------------------------------------------------

@@ -40,8 +40,8 @@ from numpy.typing import ArrayLike
 
 from seqkit.checks import check_float, check_int, check_optional_int
 from seqkit.engine.epochs import EpochLogs, run_epochs
-from seqkit.engine.plans import EpochPlan, WindowedInputs, shuffled_plan
-from seqkit.engine.step import evaluation_record, train_step
+from seqkit.engine.plans import EpochPlan, StreamSegments, WindowedInputs, shuffled_plan
+from seqkit.engine.step import evaluate_step, train_step
 from seqkit.errors import ConfigurationError, DataError, parameter_error
 from seqkit.models import recurrent_layers
 
@@ -199,7 +199,7 @@ class TrainingLoop:
 
     def _compile(self) -> None:
         self._train = tf.function(self._plan_steps, jit_compile=self.jit_compile)
-        self._evaluate = tf.function(self._evaluate_steps, jit_compile=self.jit_compile)
+        self._evaluate = tf.function(self._evaluate_plan, jit_compile=self.jit_compile)
         self._distributed_train = tf.function(self._distributed_steps)
 
     @property
@@ -287,16 +287,30 @@ class TrainingLoop:
             ),
         )
 
-    def _evaluate_steps(self, inputs: tf.Tensor, targets: tf.Tensor, indices: tf.Tensor) -> tf.Tensor:
-        """Stateless forward passes over a plan; returns the summed record."""
+    def _evaluate_plan(self, data: dict[str, tf.Tensor], indices: tf.Tensor, reset_rows: tf.Tensor) -> tf.Tensor:
+        """Forward passes over a plan without training; the summed record.
+
+        A stateful model's state goes through the plan as in training (zeroed where the
+        plan says, kept for empty slots) and is put back as it was afterwards, so that
+        evaluating between epochs leaves training exactly where it was.
+        """
         self._traces += 1
+        saved = [tf.identity(state.value) for state in self.state_variables]
         totals = tf.zeros([3], tf.float32)
         for step in tf.range(tf.shape(indices)[0]):
             slots = indices[step]
-            rows = tf.maximum(slots, 0)
-            totals += evaluation_record(
-                self.model, tf.gather(inputs, rows), tf.gather(targets, rows), tf.cast(slots >= 0, tf.float32)
-            )
+            real = slots >= 0
+            keep = tf.expand_dims(tf.logical_not(reset_rows[step]), -1)
+            for state in self.state_variables:
+                state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
+            before = [tf.identity(state.value) for state in self.state_variables]
+            batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
+            _, record = evaluate_step(self.model, batch_inputs, batch_targets, tf.cast(real, tf.float32))
+            for state, old in zip(self.state_variables, before):
+                state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
+            totals += record
+        for state, value in zip(self.state_variables, saved):
+            state.assign(value)
         return totals
 
     # ------------------------------------------------------------------- validation
@@ -455,10 +469,13 @@ class TrainingLoop:
         callbacks: Sequence[keras.callbacks.Callback] = (),
         verbose: int = 0,
         epochs_per_call: int | None = None,
+        validation: tuple[ArrayLike | WindowedInputs, ArrayLike | None, EpochPlan | None] | None = None,
     ) -> dict[str, list[float]]:
         """Train epochs ``initial_epoch .. epochs - 1`` with few compiled calls.
 
         Callbacks are driven as under ``model.fit`` (:func:`seqkit.engine.epochs.run_epochs`).
+        With ``validation``, every epoch is followed by :meth:`evaluate` on it, and its
+        ``val_loss`` and ``val_accuracy`` join the epoch's logs (one epoch per call then).
 
         Args:
             inputs: see :meth:`run_epoch`; converted to tensors once.
@@ -471,15 +488,21 @@ class TrainingLoop:
             verbose: 0 silent, 1 Keras's progress bar, 2 one line per epoch. Defaults to 0.
             epochs_per_call: epochs per compiled call; an int >= 1. Defaults to None
                 (about 512 steps per call when every callback only watches, else 1).
+            validation: held-out ``(inputs, targets, plan)`` as :meth:`evaluate` takes
+                them. Defaults to None.
 
         Returns:
-            The history, ``{"loss": [...], "accuracy": [...], "seconds": [...]}``, one
-            entry per epoch run.
+            The history, ``{"loss": [...], "accuracy": [...], "seconds": [...]}`` (and
+            ``val_loss``, ``val_accuracy``), one entry per epoch run.
         """
         check_int("TrainingLoop.fit", "epochs", epochs, minimum=0)
         check_int("TrainingLoop.fit", "initial_epoch", initial_epoch, minimum=0)
         check_optional_int("TrainingLoop.fit", "epochs_per_call", epochs_per_call)
         data, num_samples = self._prepare(inputs, targets)
+        held_out = None
+        if validation is not None:
+            held_out = (*self._prepare(validation[0], validation[1]), validation[2])
+            epochs_per_call = 1
         capacity = 0
 
         def run_call(first: int, count: int) -> list[EpochLogs]:
@@ -487,6 +510,9 @@ class TrainingLoop:
             chunk = [plans(epoch) for epoch in range(first, first + count)]
             logs = self._run(data, num_samples, chunk, capacity)
             capacity = max(capacity, sum(plan.steps for plan in chunk))
+            if held_out is not None:
+                scores = self._evaluate_prepared(*held_out)
+                logs[-1].update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
             return logs
 
         return run_epochs(
@@ -494,17 +520,28 @@ class TrainingLoop:
             initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, epochs_per_call=epochs_per_call,
         )
 
-    def evaluate(self, inputs: ArrayLike, targets: ArrayLike, *, batch_size: int | None = None) -> EpochLogs:
-        """Mean cross-entropy and accuracy of the model, stateless, in one compiled call.
+    def evaluate(
+        self,
+        inputs: ArrayLike | WindowedInputs,
+        targets: ArrayLike | None,
+        plan: EpochPlan | None = None,
+        *,
+        batch_size: int | None = None,
+    ) -> EpochLogs:
+        """Mean cross-entropy and accuracy of the model on samples, without training, in one call.
 
-        Stateful models are refused: their layers accept only their fixed batch size
-        and a forward pass would advance their state. Evaluate those by running the
-        streams through the model (or a batch-1 twin) as the stateful trainer does.
+        Stateless models read the samples in order, ``batch_size`` at a time. A stateful
+        model reads them as ``plan`` lays them out (its fixed batch of streams, the rows
+        zeroed where the plan says), from a zero state; its training state is put back
+        afterwards.
 
         Args:
-            inputs: see :meth:`run_epoch`.
+            inputs: see :meth:`run_epoch` (arrays or :class:`WindowedInputs`).
             targets: see :meth:`run_epoch`.
-            batch_size: samples per forward pass. Defaults to None: all at once.
+            plan: the order to read the samples in. Defaults to None: in order, in
+                batches of ``batch_size``; a stateful model needs a plan.
+            batch_size: samples per forward pass without a plan. Defaults to None: all
+                at once, up to 4096.
 
         Returns:
             ``{"loss": ..., "accuracy": ...}`` over all samples.
@@ -517,19 +554,26 @@ class TrainingLoop:
         >>> 0.0 <= logs["accuracy"] <= 1.0
         True
         """
-        if self.state_variables:
-            raise DataError(
-                "TrainingLoop.evaluate is stateless and this model has stateful RNN "
-                "layers; evaluate it by running its streams in order at its fixed batch "
-                "size (or through a batch-1 twin with the trained weights)."
-            )
-        batch_size = check_optional_int("TrainingLoop.evaluate", "batch_size", batch_size)
-        if isinstance(inputs, WindowedInputs):
-            raise DataError("TrainingLoop.evaluate takes input arrays; materialize the windows first.")
         data, num_samples = self._prepare(inputs, targets)
-        plan = shuffled_plan(num_samples, batch_size or num_samples, seed=0, epoch=0, shuffle=False)
+        return self._evaluate_prepared(data, num_samples, plan, batch_size)
+
+    def _evaluate_prepared(
+        self, data: dict[str, tf.Tensor], num_samples: int, plan: EpochPlan | None, batch_size: int | None = None
+    ) -> EpochLogs:
+        batch_size = check_optional_int("TrainingLoop.evaluate", "batch_size", batch_size)
+        if plan is None:
+            if self.state_variables:
+                raise DataError(
+                    "TrainingLoop.evaluate needs a plan for a model with stateful RNN layers: the "
+                    "samples as its fixed batch of streams (seqkit.engine.stream_indices)."
+                )
+            plan = shuffled_plan(num_samples, batch_size or min(num_samples, 4096), seed=0, epoch=0, shuffle=False)
         self._check_plan(plan, num_samples)
-        return _logs(self._evaluate(data["inputs"], data["targets"], tf.constant(plan.indices)).numpy())
+        indices, reset_rows = plan.indices, plan.reset_rows
+        if self.state_variables:  # from a zero state, as a fresh reading
+            reset_rows = reset_rows.copy()
+            reset_rows[0] = True
+        return _logs(self._evaluate(data, tf.constant(indices), tf.constant(reset_rows)).numpy())
 
 
 class StreamLoop:
@@ -599,8 +643,10 @@ class StreamLoop:
                 for number, size in enumerate(state_sizes)
             ]
         self._replicas = replicas
+        self._state_sizes = [int(size) for size in state_sizes]
         self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
         self._epoch = tf.function(self._epoch_steps)
+        self._evaluate = tf.function(self._evaluate_segments, jit_compile=self.jit_compile)
 
     def _step(self, inputs: tf.Tensor, targets: tf.Tensor, reset: tf.Tensor) -> tf.Tensor:
         """One replica's step on its streams; returns its record."""
@@ -623,6 +669,37 @@ class StreamLoop:
             totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
         return totals
 
+    def _evaluate_segments(
+        self, inputs: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, resets: tf.Tensor
+    ) -> tf.Tensor:
+        """Forward passes over ``(steps, B, T)`` segments, the state carried in the loop; the summed record."""
+        streams = tf.shape(inputs)[1]
+        states = [tf.zeros([streams, size]) for size in self._state_sizes]
+        totals = tf.zeros([3], tf.float32)
+        for step in tf.range(tf.shape(inputs)[0]):
+            keep = tf.expand_dims(tf.cast(tf.logical_not(resets[step]), tf.float32), -1)
+            states = [state * keep for state in states]
+            outputs, record = evaluate_step(
+                self.model, [inputs[step] + 1, *states], targets[step], weights[step], from_logits=True
+            )
+            states = [tf.cast(value, tf.float32) for value in outputs[1:]]
+            totals += record
+        return totals
+
+    def evaluate(self, segments: StreamSegments) -> EpochLogs:
+        """Mean cross-entropy and accuracy over every predicted token of ``segments``, no training.
+
+        The held-out ids are read as parallel streams of segments, the state carried from
+        segment to segment and zeroed where ``segments.resets`` says, exactly as in
+        training, in one compiled call; the training state is not touched.
+        """
+        return _logs(
+            self._evaluate(
+                tf.constant(segments.inputs), tf.constant(segments.targets), tf.constant(segments.weights),
+                tf.constant(segments.resets),
+            ).numpy()
+        )
+
     def distribute(self, dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset]) -> Any:
         """A distributed dataset: each replica gets the batches of its own streams.
 
@@ -644,14 +721,24 @@ class StreamLoop:
         epochs: int,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         verbose: int = 0,
+        validation: StreamSegments | None = None,
     ) -> dict[str, list[float]]:
         """Train ``epochs`` epochs of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
 
-        Callbacks are driven as under ``model.fit``, one epoch per compiled call.
+        Callbacks are driven as under ``model.fit``, one epoch per compiled call. With
+        ``validation``, each epoch ends with :meth:`evaluate` on it (``val_loss``,
+        ``val_accuracy`` in the logs).
         """
         iterator = iter(self.distribute(lambda rows: dataset_for_rows(rows).repeat().prefetch(tf.data.AUTOTUNE)))
+
+        def run_call(first: int, count: int) -> list[EpochLogs]:
+            logs = _logs(self._epoch(iterator, tf.constant(steps, tf.int32)).numpy())
+            if validation is not None:
+                scores = self.evaluate(validation)
+                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
+            return [logs]
+
         return run_epochs(
-            self.model,
-            lambda first, count: [_logs(self._epoch(iterator, tf.constant(steps, tf.int32)).numpy())],
-            epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose, epochs_per_call=1,
+            self.model, run_call, epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
+            epochs_per_call=1,
         )

@@ -24,7 +24,16 @@ import numpy as np
 from seqkit.checks import check_int
 from seqkit.errors import DataError
 
-__all__ = ["STEPS_PER_CALL", "EpochPlan", "WindowedInputs", "auto_epochs_per_call", "shuffled_plan", "stream_indices"]
+__all__ = [
+    "STEPS_PER_CALL",
+    "EpochPlan",
+    "StreamSegments",
+    "WindowedInputs",
+    "auto_epochs_per_call",
+    "shuffled_plan",
+    "stream_indices",
+    "stream_segments",
+]
 
 STEPS_PER_CALL = 512
 """Steps per compiled call that fit aims at when it may chunk epochs (call overhead ~1 ms)."""
@@ -204,3 +213,74 @@ def auto_epochs_per_call(steps_per_epoch: int) -> int:
     (512, 20, 1)
     """
     return max(1, STEPS_PER_CALL // max(1, int(steps_per_epoch)))
+
+
+@dataclass(frozen=True, eq=False)
+class StreamSegments:
+    """Held-out ids laid out as ``B`` parallel streams of ``T``-step segments, every token scored.
+
+    Attributes:
+        inputs: int32 ``(steps, B, T)`` ids (``0`` where padded).
+        targets: int32 ``(steps, B, T)``: the id after each input.
+        weights: float32 ``(steps, B, T)``: 1 where a target is scored, 0 for padding and
+            for the first id of a document (nothing before it in its document predicts it).
+        resets: bool ``(steps, B)``: zero the row's state before the segment (step 0, and
+            where a document begins inside the segment, as stream training does).
+    """
+
+    inputs: np.ndarray
+    targets: np.ndarray
+    weights: np.ndarray
+    resets: np.ndarray
+
+    @property
+    def tokens(self) -> int:
+        """How many targets are scored."""
+        return int(self.weights.sum())
+
+
+def stream_segments(ids: np.ndarray, document_starts: np.ndarray, streams: int, segment_length: int) -> StreamSegments:
+    """Lay ``ids`` out as :class:`StreamSegments` so that every id but the first is a target once.
+
+    Stream ``r`` reads ids ``r * S`` to ``(r + 1) * S`` (``S = ceil((N - 1) / B)``), one id
+    more than it predicts, so consecutive streams overlap by one id and no target is left
+    out (stream training drops the last ``N mod B`` ids instead; evaluation does not).
+
+    >>> segments = stream_segments(np.arange(10), np.array([0]), streams=2, segment_length=3)
+    >>> segments.tokens, segments.inputs.shape
+    (9, (2, 2, 3))
+    >>> segments.targets[:, 0].ravel().tolist(), segments.targets[:, 1].ravel().tolist()
+    ([1, 2, 3, 4, 5, 0], [6, 7, 8, 9, 0, 0])
+    """
+    ids = np.asarray(ids, dtype=np.int32)
+    check_int("stream_segments", "streams", streams)
+    check_int("stream_segments", "segment_length", segment_length)
+    if len(ids) < 2:
+        raise DataError(f"Held-out text of {len(ids)} token(s) has nothing to predict; give at least 2 tokens.")
+    predicted = len(ids) - 1
+    streams = min(streams, predicted)
+    per_stream = -(-predicted // streams)
+    steps = -(-per_stream // segment_length)
+    width = steps * segment_length
+    inputs = np.zeros((streams, width), dtype=np.int32)
+    targets = np.zeros((streams, width), dtype=np.int32)
+    weights = np.zeros((streams, width), dtype=np.float32)
+    starts_document = np.zeros(len(ids), dtype=bool)
+    starts_document[np.asarray(document_starts, dtype=np.int64)] = True
+    resets = np.zeros((streams, steps), dtype=bool)
+    resets[:, 0] = True
+    for row in range(streams):
+        first = row * per_stream
+        count = max(0, min(per_stream, predicted - first))
+        inputs[row, :count] = ids[first : first + count]
+        targets[row, :count] = ids[first + 1 : first + 1 + count]
+        weights[row, :count] = ~starts_document[first + 1 : first + 1 + count]
+        new_document = np.flatnonzero(starts_document[first : first + count])
+        resets[row, new_document // segment_length] = True
+    shape = (streams, steps, segment_length)
+    return StreamSegments(
+        inputs.reshape(shape).transpose(1, 0, 2).copy(),
+        targets.reshape(shape).transpose(1, 0, 2).copy(),
+        weights.reshape(shape).transpose(1, 0, 2).copy(),
+        resets.T.copy(),
+    )

@@ -35,7 +35,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["evaluation_record", "record_of", "score", "train_step"]
+__all__ = ["evaluate_step", "record_of", "score", "train_step"]
 
 
 def _predictions(outputs: Any) -> tf.Tensor:
@@ -108,14 +108,19 @@ def train_step(
     return outputs, record_of(loss_sum, correct, weights, count)
 
 
-def evaluation_record(
+def evaluate_step(
     model: keras.Model, inputs: Any, targets: tf.Tensor, weights: tf.Tensor, *, from_logits: bool = False
-) -> tf.Tensor:
-    """The record of a forward pass without training (the evaluation counterpart of :func:`train_step`)."""
+) -> tuple[Any, tf.Tensor]:
+    """A forward pass without training, the evaluation counterpart of :func:`train_step`.
+
+    Returns:
+        ``(outputs, record)``: the model's outputs (new states after the predictions, for
+        the stream model) and ``[loss sum, correct, count]``.
+    """
     outputs = model(inputs, training=False)
     cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
     count = tf.reduce_sum(weights)
     loss_sum = tf.reduce_sum(cross_entropy * weights)
     if model.losses:
         loss_sum = loss_sum + tf.add_n(model.losses) * count
-    return record_of(loss_sum, correct, weights, count)
+    return outputs, record_of(loss_sum, correct, weights, count)

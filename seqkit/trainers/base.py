@@ -22,9 +22,11 @@ quiet_import()
 import abc
 import contextlib
 import inspect
+import math
+import random
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -39,6 +41,7 @@ from seqkit.errors import ConfigurationError, DataError, parameter_error
 from seqkit.layouts import Layout
 from seqkit.models import ModelSpec
 from seqkit.sequence_model import SequenceModel
+from seqkit.splits import holdout_split
 from seqkit.vocab import Vocabulary
 
 MAX_SEED = 2**32 - 1
@@ -65,21 +68,120 @@ class History:
     """What training did, epoch by epoch.
 
     Attributes:
-        loss: mean training cross-entropy of each epoch.
+        loss: mean training cross-entropy of each epoch (nats per token).
         accuracy: training accuracy of each epoch (from the training passes).
         seconds: wall-clock time of the training loop.
         steps: optimizer steps taken.
+        val_loss: mean cross-entropy on the held-out data after each epoch (empty
+            without validation).
+        val_accuracy: accuracy on the held-out data after each epoch.
     """
 
     loss: list[float] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
     seconds: float = 0.0
     steps: int = 0
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
 
     @property
     def epochs(self) -> int:
         """Epochs completed (fewer than asked if a callback stopped training)."""
         return len(self.loss)
+
+    def __repr__(self) -> str:
+        """One line: the epochs, the last epoch's loss and accuracy, the steps and the time.
+
+        >>> History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0], seconds=2.5, steps=75)
+        <History: 3 epochs, loss 0.4000, accuracy 100.00%, 75 steps in 2.5 s>
+        """
+        parts = [f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}"]
+        for name, values in self._columns()[1:]:
+            if values:
+                parts.append(f"{name.replace('_', ' ')} {self._format(name, values[-1])}")
+        parts.append(f"{self.steps} steps in {self.seconds:.1f} s")
+        return f"<History: {', '.join(parts)}>"
+
+    def to_table(self, max_rows: int | None = 10) -> str:
+        """The history as a text table, one row per epoch (the middle elided past ``max_rows``).
+
+        Args:
+            max_rows: the most epochs shown: the first and the last ones, with
+                ``...`` between. Defaults to 10; None shows every epoch.
+
+        Returns:
+            The table, one line per row, columns aligned.
+
+        >>> print(History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0]).to_table())
+        epoch    loss  accuracy
+            1  3.2000     4.00%
+            2  1.5000    50.00%
+            3  0.4000   100.00%
+        >>> print(History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0]).to_table(max_rows=2))
+        epoch    loss  accuracy
+            1  3.2000     4.00%
+          ...     ...       ...
+            3  0.4000   100.00%
+        """
+        header, rows = self._rows(max_rows)
+        cells = [header, *[row or ["..."] * len(header) for row in rows]]
+        widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
+        return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells)
+
+    def _repr_html_(self) -> str:
+        """The table of :meth:`to_table` as HTML, for Jupyter, with the one-line summary as caption."""
+        header, rows = self._rows(10)
+        escape = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+        caption = "".join(escape.get(char, char) for char in repr(self))
+        head = "".join(f"<th>{name}</th>" for name in header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{cell}</td>" for cell in (row or ["&hellip;"] * len(header))) + "</tr>"
+            for row in rows
+        )
+        return f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def _columns(self) -> list[tuple[str, list[float] | list[int]]]:
+        """``(name, per-epoch values)`` of the columns that have values, epoch first."""
+        columns = [("loss", self.loss), ("accuracy", self.accuracy),
+                   ("val_loss", self.val_loss), ("val_accuracy", self.val_accuracy)]
+        return [("epoch", list(range(1, self.epochs + 1)))] + [(name, values) for name, values in columns if values]
+
+    @staticmethod
+    def _format(name: str, value: float) -> str:
+        if name == "epoch":
+            return str(value)
+        return f"{100.0 * value:.2f}%" if name.endswith("accuracy") else f"{value:.4f}"
+
+    def _rows(self, max_rows: int | None) -> tuple[list[str], list[list[str] | None]]:
+        """The header and the rows (None where epochs are elided)."""
+        columns = self._columns()
+        if max_rows is not None:
+            check_int("History.to_table", "max_rows", max_rows, minimum=2)
+        shown: list[int | None] = list(range(self.epochs))
+        if max_rows is not None and self.epochs > max_rows:
+            first = max_rows // 2
+            shown = [*range(first), None, *range(self.epochs - (max_rows - first), self.epochs)]
+        rows = [
+            None if epoch is None else
+            [self._format(name, values[epoch]) if epoch < len(values) else "" for name, values in columns]
+            for epoch in shown
+        ]
+        return [name for name, _ in columns], rows
+
+    @property
+    def bits_per_token(self) -> list[float]:
+        """Training cross-entropy in bits per token (``loss / ln 2``) of each epoch."""
+        return [value / math.log(2) for value in self.loss]
+
+    @property
+    def val_bits_per_token(self) -> list[float]:
+        """Held-out cross-entropy in bits per token of each epoch (bits per character for a char model)."""
+        return [value / math.log(2) for value in self.val_loss]
+
+    @property
+    def val_perplexity(self) -> list[float]:
+        """Held-out perplexity (``exp(val_loss)``) of each epoch."""
+        return [math.exp(min(value, 700.0)) for value in self.val_loss]
 
 
 class FitResult(NamedTuple):
@@ -131,7 +233,8 @@ class Run:
         loop: the engine loop that trains it (``.model``, ``.optimizer``).
         fit: ``fit(callbacks, initial_epoch, verbose) -> history dict`` over the epochs asked.
         steps_per_epoch: optimizer steps per epoch.
-        predictor: builds the network that predicts (the trained weights copied in).
+        predictor: the network that predicts after training (the trained weights in it).
+        snapshot: a prediction network with the current weights, during training.
         vocabulary: the id mapping.
         layout: the prediction layout.
         spec: the network's hyperparameters.
@@ -148,6 +251,7 @@ class Run:
     fit: Callable[[Sequence[keras.callbacks.Callback], int, int], dict[str, list[float]]]
     steps_per_epoch: int
     predictor: Callable[[], keras.Model]
+    snapshot: Callable[[], keras.Model]
     vocabulary: Vocabulary
     layout: Layout
     spec: ModelSpec
@@ -249,14 +353,48 @@ class Trainer(abc.ABC):
 
     # The stages ---------------------------------------------------------------------
     @abc.abstractmethod
-    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
-        """Stage 1: the data, the network and its loop (temporary files go on ``scope``)."""
+    def _prepare(
+        self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
+    ) -> Run:
+        """Stage 1: the data (and held-out data), the network and its loop (temporary files go on ``scope``)."""
+
+    def _split(self, data: Any, vocabulary: Vocabulary | None, validation: Any) -> tuple[Corpus, Vocabulary, Corpus | None]:
+        """The training corpus, its vocabulary and the held-out corpus, from ``fit``'s arguments.
+
+        A fraction cuts each sequence of ``data`` (:func:`seqkit.splits.holdout_split`) after
+        the vocabulary is taken from all of it; a corpus is held out as given.
+        """
+        corpus = as_corpus(data)
+        vocabulary = vocabulary or corpus.vocabulary()
+        if validation is None:
+            return corpus, vocabulary, None
+        if isinstance(validation, float | int) and not isinstance(validation, bool):
+            fraction = check_float(
+                type(self).__name__ + ".fit", "validation", validation, low=0.0, high=1.0,
+                low_inclusive=False, high_inclusive=False,
+            )
+            training, held_out = holdout_split(corpus, fraction)
+            return training, vocabulary, held_out
+        if isinstance(validation, Corpus | str) or (
+            isinstance(validation, Sequence) and all(isinstance(token, str) for token in validation)
+        ):
+            return corpus, vocabulary, as_corpus(validation)
+        raise parameter_error(
+            type(self).__name__ + ".fit", "validation", "None, a fraction in (0, 1) or a corpus", validation
+        )
 
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
     ) -> dict[str, list[float]]:
         """Stage 2: train the epochs asked, with the callbacks and any checkpoint."""
         all_callbacks = [*self.callbacks, *callbacks]
+        for callback in all_callbacks:  # callbacks that generate need the model as trained so far
+            if hasattr(callback, "bind"):
+                callback.bind(lambda: SequenceModel(
+                    run.snapshot(), run.vocabulary, run.layout, window_length=run.window_length,
+                    spec={"model": run.spec.get_config()},
+                ))
+        self.initial_epoch_ = 0
         if self.checkpoint_dir is None:
             return run.fit(all_callbacks, 0, verbose)
         assert run.corpus_data is not None
@@ -265,7 +403,9 @@ class Trainer(abc.ABC):
             every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.loop, corpus=run.corpus_data,
             vocabulary=run.vocabulary, resume=resume,
         )
-        run.fit([*all_callbacks, checkpoint], checkpoint.initial_epoch, verbose)
+        self.initial_epoch_ = checkpoint.initial_epoch
+        with checkpoint:  # the folder's lock is released however training ends
+            run.fit([*all_callbacks, checkpoint], checkpoint.initial_epoch, verbose)
         return checkpoint.history  # the epochs before the restart too
 
     def _finish(self, run: Run, logs: dict[str, list[float]], seconds: float) -> FitResult:
@@ -274,6 +414,8 @@ class Trainer(abc.ABC):
             loss=[float(value) for value in logs.get("loss", [])],
             accuracy=[float(value) for value in logs.get("accuracy", [])],
             seconds=seconds,
+            val_loss=[float(value) for value in logs.get("val_loss", [])],
+            val_accuracy=[float(value) for value in logs.get("val_accuracy", [])],
         )
         history.steps = history.epochs * run.steps_per_epoch
         record = {
@@ -287,9 +429,12 @@ class Trainer(abc.ABC):
             **run.record,
             "policy": run.policy.get_config(),
         }
+        recorded = {"loss": history.loss, "accuracy": history.accuracy}
+        if history.val_loss:
+            recorded.update(val_loss=history.val_loss, val_accuracy=history.val_accuracy)
         model = SequenceModel(
             run.predictor(), run.vocabulary, run.layout, window_length=run.window_length, spec=record,
-            history={"loss": history.loss, "accuracy": history.accuracy},
+            history=recorded,
         )
         self.model_, self.history_, self.network_ = model, history, run.network
         return FitResult(model, history)
@@ -299,6 +444,7 @@ class Trainer(abc.ABC):
         data: Any,
         *,
         vocabulary: Vocabulary | None = None,
+        validation: float | CorpusLike | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         resume: bool = False,
         verbose: int = 0,
@@ -308,6 +454,11 @@ class Trainer(abc.ABC):
         Args:
             data: a :class:`~seqkit.datasets.Corpus`, a string (characters) or a token list.
             vocabulary: the id mapping; defaults to the corpus's distinct tokens in order.
+            validation: held-out data scored after every epoch (``val_loss`` and
+                ``val_accuracy`` in the history and in the callbacks' logs, so
+                ``keras.callbacks.EarlyStopping(monitor="val_loss")`` works): a fraction in
+                ``(0, 1)`` cut from the end of each sequence of ``data`` (no window crosses
+                the cut, none is on both sides), or a separate corpus. Defaults to None.
             callbacks: more Keras callbacks for this run, after the constructor's.
             resume: continue from the latest checkpoint in ``checkpoint_dir`` (from
                 epoch 0 if it holds none yet). Defaults to False: a folder that
@@ -318,11 +469,33 @@ class Trainer(abc.ABC):
         self._validate()
         check_int(type(self).__name__ + ".fit", "verbose", verbose, minimum=0, maximum=2)
         with contextlib.ExitStack() as scope:
-            run = self._prepare(data, vocabulary, scope)
+            run = self._prepare(data, vocabulary, validation, scope)
             started = time.perf_counter()
             logs = self._train(run, callbacks, resume=resume, verbose=verbose)
             seconds = time.perf_counter() - started
         return self._finish(run, logs, seconds)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed Keras and TensorFlow for what is built inside, and leave NumPy's and Python's
+    global generators as they were (a library does not reseed its caller's generators).
+
+    >>> import numpy as np
+    >>> np.random.seed(1); expected = np.random.random()
+    >>> np.random.seed(1)
+    >>> with seeded(7):
+    ...     pass
+    >>> np.random.random() == expected
+    True
+    """
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    keras.utils.set_random_seed(int(seed))
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
@@ -343,5 +516,6 @@ __all__ = [
     "Trainer",
     "as_corpus",
     "copy_weights",
+    "seeded",
     "jsonable",
 ]

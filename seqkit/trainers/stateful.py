@@ -99,8 +99,15 @@ class StatefulTrainer(WindowTrainer):
     def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
         return int(self.batch_size)
 
-    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+    def _stream_plan(self, windows: Windows | WindowIndex) -> EpochPlan:
         indices = stream_indices(len(windows), int(self.batch_size))
         sequence_ids = np.where(indices >= 0, windows.sequence_ids[np.maximum(indices, 0)], -1)
-        plan = EpochPlan(indices, parse_reset_policy(self.reset).reset_rows(sequence_ids))
+        return EpochPlan(indices, parse_reset_policy(self.reset).reset_rows(sequence_ids))
+
+    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+        plan = self._stream_plan(windows)
         return lambda epoch: plan
+
+    def _evaluation_plan(self, windows: Windows | WindowIndex) -> EpochPlan | None:
+        """Held-out windows as the same ``batch_size`` streams, reset by the same policy, from zero."""
+        return self._stream_plan(windows)

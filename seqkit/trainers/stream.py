@@ -7,6 +7,7 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import contextlib
+import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,13 +18,15 @@ import numpy as np
 
 from seqkit.checks import check_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
+from seqkit.datasets import Corpus
 from seqkit.engine.loops import StreamLoop
+from seqkit.engine.plans import StreamSegments, stream_segments
 from seqkit.engine.policy import choose_policy
-from seqkit.errors import ConfigurationError, parameter_error
+from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
-from seqkit.trainers.base import Run, Trainer, as_corpus, copy_weights
+from seqkit.trainers.base import Run, Trainer, as_corpus, copy_weights, seeded
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, sliding_window_index
 
@@ -133,6 +136,30 @@ class StreamTrainer(Trainer):
         """The first :data:`EVALUATION_TOKENS` positions of the corpus, read in order."""
         return self.training_windows(corpus, vocabulary).take(slice(0, EVALUATION_TOKENS))
 
+    def score(self, model: Any, corpus: Any) -> dict[str, float]:
+        """Cross-entropy, accuracy and bits per token of a fitted stream model on ``corpus``, every token.
+
+        The text is read as this trainer's ``batch_size`` parallel streams of ``window``-step
+        segments in compiled calls, the state carried as in training
+        (:meth:`seqkit.engine.loops.StreamLoop.evaluate`), at least as fast as training.
+
+        Args:
+            model: the fitted :class:`~seqkit.sequence_model.SequenceModel` (for its vocabulary
+                and trained weights).
+            corpus: the text to score (its tokens must be in the model's vocabulary).
+
+        Returns:
+            ``loss`` (nats per token), ``accuracy``, ``bits_per_token`` and ``tokens`` scored.
+        """
+        corpus = as_corpus(corpus)
+        sequences = [model.vocabulary.encode_array(sequence) for sequence in corpus.sequences]
+        starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
+        segments = stream_segments(np.concatenate(sequences), starts, int(self.batch_size), int(self.window))
+        if getattr(self, "loop_", None) is None:
+            raise NotFittedError("StreamTrainer.score needs a fitted trainer: call fit first.")
+        logs = self.loop_.evaluate(segments)
+        return {**logs, "bits_per_token": logs["loss"] / math.log(2), "tokens": segments.tokens}
+
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
     ) -> dict[str, list[float]]:
@@ -142,9 +169,12 @@ class StreamTrainer(Trainer):
         self.epoch_seconds_ = list(logs.get("seconds", []))
         return logs
 
-    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
+    def _prepare(
+        self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
+    ) -> Run:
         """Encode the corpus to a token file (or read a :class:`~seqkit.streams.TokenFile` as
-        it is, with its own vocabulary) and build the stream loop under the strategy."""
+        it is, with its own vocabulary) and build the stream loop under the strategy; the
+        held-out text, if any, is laid out as :class:`~seqkit.engine.plans.StreamSegments`."""
         strategy = resolve_strategy(self.strategy)
         replicas = int(strategy.num_replicas_in_sync)
         if int(self.batch_size) % replicas:
@@ -154,16 +184,30 @@ class StreamTrainer(Trainer):
                 f"a multiple of the {replicas} replicas (each replica trains its own streams)",
                 self.batch_size,
             )
+        held_out = None
         if isinstance(data, TokenFile):
             tokens = data
             vocabulary = data.vocabulary
             corpus_record = {"name": data.name, "level": data.level, "tokens": data.length}
+            if isinstance(validation, float | int) and not isinstance(validation, bool):
+                raise ConfigurationError(
+                    "StreamTrainer holds out a fraction of an in-memory corpus only; with a TokenFile, "
+                    "give the validation text as a separate corpus (validation=Corpus...)."
+                )
+            if validation is not None:
+                held_out = as_corpus(validation)
         else:
-            corpus = as_corpus(data)
-            vocabulary = vocabulary or corpus.vocabulary()
+            corpus, vocabulary, held_out = self._split(data, vocabulary, validation)
             folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
             tokens = encode_corpus(corpus, vocabulary, Path(folder) / "corpus.ids")
             corpus_record = {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}
+        segments = None
+        if held_out is not None:
+            sequences = [vocabulary.encode_array(sequence) for sequence in held_out.sequences]
+            starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
+            segments = stream_segments(
+                np.concatenate(sequences), starts, int(self.batch_size), int(self.window)
+            )
         layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
         resets = stream_resets(layout, tokens.document_starts, str(self.reset))
         spec = ModelSpec(
@@ -175,24 +219,27 @@ class StreamTrainer(Trainer):
             units=spec.units, batch_size=layout.streams // replicas, distributed=distributed,
             jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
         )
-        keras.utils.set_random_seed(int(self.seed))
-        loop = StreamLoop(
-            lambda: build_stream_model(
-                spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn, precision=policy.precision
-            ),
-            state_sizes=[spec.units] * (2 * spec.layers),
-            streams=layout.streams,
-            strategy=strategy,
-            learning_rate=float(self.learning_rate),
-            jit_compile=policy.jit_compile,
-            loss_scale=policy.precision == "mixed_float16",
-        )
+        with seeded(int(self.seed)):
+            loop = StreamLoop(
+                lambda: build_stream_model(
+                    spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn, precision=policy.precision
+                ),
+                state_sizes=[spec.units] * (2 * spec.layers),
+                streams=layout.streams,
+                strategy=strategy,
+                learning_rate=float(self.learning_rate),
+                jit_compile=policy.jit_compile,
+                loss_scale=policy.precision == "mixed_float16",
+            )
 
         def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
             return loop.fit(
                 lambda rows: stream_dataset(tokens, layout, resets, rows),
                 steps=layout.steps, epochs=int(self.epochs), callbacks=callbacks, verbose=verbose,
+                validation=segments,
             )
+
+        self.loop_ = loop
 
         def predictor() -> keras.Model:
             twin = build_model(
@@ -202,7 +249,7 @@ class StreamTrainer(Trainer):
             return copy_weights(loop.model, twin)
 
         return Run(
-            network=loop.model, loop=loop, fit=fit, steps_per_epoch=layout.steps, predictor=predictor,
+            network=loop.model, loop=loop, fit=fit, steps_per_epoch=layout.steps, predictor=predictor, snapshot=predictor,
             vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
             samples=layout.tokens_per_epoch, corpus=corpus_record, policy=policy,
             record={

@@ -31,7 +31,7 @@ from seqkit.engine.policy import DevicePolicy, choose_policy, prediction_use_cud
 from seqkit.errors import parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
 from seqkit.models import ModelSpec, build_model
-from seqkit.trainers.base import RandomWindows, Run, Trainer, as_corpus
+from seqkit.trainers.base import RandomWindows, Run, Trainer, as_corpus, seeded
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
 
@@ -73,6 +73,10 @@ class WindowTrainer(Trainer):
         """The ``strategy`` hyperparameter, for trainers that have one."""
         return getattr(self, "strategy", None)
 
+    def _evaluation_plan(self, windows: Windows | WindowIndex) -> EpochPlan | None:
+        """How held-out windows are read: None (in order, in large batches) for stateless models."""
+        return None
+
     def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
         """Rows per optimizer step, for the device policy."""
         return min(int(self.batch_size), len(windows))
@@ -101,12 +105,18 @@ class WindowTrainer(Trainer):
         return self.training_windows(corpus, vocabulary)
 
     # Stage 1 -------------------------------------------------------------------------
-    def _prepare(self, data: Any, vocabulary: Vocabulary | None, scope: contextlib.ExitStack) -> Run:
-        corpus = as_corpus(data)
-        vocabulary = vocabulary or corpus.vocabulary()
+    def _prepare(
+        self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
+    ) -> Run:
+        corpus, vocabulary, held_out = self._split(data, vocabulary, validation)
         windows = self.training_windows(corpus, vocabulary)
         layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
-        inputs, targets = _samples(windows, layout, vocabulary.size)
+        encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary.size)
+        inputs, targets = _samples(windows, layout, vocabulary.size, encode)
+        validation_set = None
+        if held_out is not None:
+            held_windows = self.training_windows(held_out, vocabulary)
+            validation_set = (*_samples(held_windows, layout, vocabulary.size, encode), self._evaluation_plan(held_windows))
         spec = ModelSpec(
             units=int(self.units),
             layers=int(self.layers),
@@ -132,8 +142,7 @@ class WindowTrainer(Trainer):
                 batch_size=batch_size, stateful=self.stateful, **settings,
             )
 
-        keras.utils.set_random_seed(int(self.seed))
-        with contextlib.nullcontext() if strategy is None else strategy.scope():
+        with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
             network = build(self._network_batch_size(windows), policy)
         loop = TrainingLoop(
             network, learning_rate=float(self.learning_rate), jit_compile=policy.jit_compile, strategy=strategy,
@@ -145,18 +154,24 @@ class WindowTrainer(Trainer):
         def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
             return loop.fit(
                 inputs, targets, plans, epochs=int(self.epochs), initial_epoch=initial_epoch,
-                callbacks=callbacks, verbose=verbose,
+                callbacks=callbacks, verbose=verbose, validation=validation_set,
             )
 
         def predictor() -> keras.Model:
-            # Prediction runs outside XLA: a plain float32 copy with Keras's own kernel choice
-            # (cuDNN on a GPU), at batch 1 for stateful networks, outside any strategy.
+            # Prediction runs outside XLA, in float32; SequenceModel gives its LSTMs Keras's own
+            # kernel choice (cuDNN on a GPU unless masked). The trained network serves when only
+            # that differs, else a copy: at batch 1 for stateful networks, outside any strategy.
+            if not self.stateful and strategy is None and policy.precision == "float32":
+                return network
+            return snapshot()
+
+        def snapshot() -> keras.Model:
             twin = build(1 if self.stateful else None)
             twin.set_weights(network.get_weights())
             return twin
 
         return Run(
-            network=network, loop=loop, fit=fit, steps_per_epoch=steps_per_epoch, predictor=predictor,
+            network=network, loop=loop, fit=fit, steps_per_epoch=steps_per_epoch, predictor=predictor, snapshot=snapshot,
             vocabulary=vocabulary, layout=layout, spec=spec, window_length=windows.window_length,
             samples=len(windows), corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)},
             policy=policy, corpus_data=corpus,
@@ -164,10 +179,9 @@ class WindowTrainer(Trainer):
 
 
 def _samples(
-    windows: Windows | WindowIndex, layout: Layout, vocabulary_size: int
+    windows: Windows | WindowIndex, layout: Layout, vocabulary_size: int, encode: Callable[[Any], Any]
 ) -> tuple[np.ndarray | WindowedInputs, np.ndarray | None]:
-    """What the training loop reads: windows cut and encoded in-graph, or encoded arrays."""
+    """What the training loop reads: windows cut and encoded in-graph (by ``encode``), or encoded arrays."""
     if isinstance(windows, WindowIndex):
-        encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary_size)
         return WindowedInputs(windows.ids, windows.starts, windows.window_length, encode), None
     return layout.transform(windows.inputs, vocabulary_size), windows.targets

@@ -1,0 +1,62 @@
+"""Held-out data: a corpus cut into training and validation parts that share no window.
+
+:func:`holdout_split` cuts **every sequence** of a corpus at the same fraction: its first
+``1 - fraction`` of tokens train, the rest is held out. Each part keeps the cut as a
+sequence boundary, and windows never cross a boundary (:mod:`seqkit.windows`, the stream
+layout of :mod:`seqkit.streams`), so no window — and no stream segment — lies on both
+sides, and none reads across the cut. Cutting each document rather than the corpus as a
+whole keeps every document on both sides in the same proportion (as char-rnn's
+``val_frac`` does for its single stream).
+
+>>> from seqkit.datasets import Corpus
+>>> train, held_out = holdout_split(Corpus.from_sequences(["ABCDEFGHIJ", "KLMNOPQRST"]), 0.2)
+>>> ["".join(s) for s in train.sequences], ["".join(s) for s in held_out.sequences]
+(['ABCDEFGH', 'KLMNOPQR'], ['IJ', 'ST'])
+"""
+
+from __future__ import annotations
+
+import math
+
+from seqkit.checks import check_float
+from seqkit.datasets import Corpus
+from seqkit.errors import DataError
+
+__all__ = ["holdout_split"]
+
+
+def holdout_split(corpus: Corpus, fraction: float, *, min_tokens: int = 2) -> tuple[Corpus, Corpus]:
+    """The training part and the held-out part of ``corpus``.
+
+    Args:
+        corpus: the corpus to cut.
+        fraction: the share of each sequence held out, in ``(0, 1)``; the held-out part of
+            a sequence is its last ``ceil(len * fraction)`` tokens.
+        min_tokens: a held-out piece shorter than this (it holds no window and its target)
+            is dropped, as is a training piece shorter than this. Defaults to 2.
+
+    Returns:
+        ``(training, held_out)``, two corpora at the corpus's level.
+
+    Raises:
+        DataError: nothing would be left on one side.
+    """
+    fraction = check_float("holdout_split", "fraction", fraction, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    training, held_out = [], []
+    for sequence in corpus.sequences:
+        cut = len(sequence) - math.ceil(len(sequence) * fraction)
+        if cut >= min_tokens:
+            training.append(sequence[:cut])
+        if len(sequence) - cut >= min_tokens:
+            held_out.append(sequence[cut:])
+    if not training or not held_out:
+        side = "training" if not training else "held-out"
+        raise DataError(
+            f"Holding out {fraction:g} of each sequence of {corpus.name!r} ({len(corpus)} tokens) leaves no "
+            f"{side} tokens. Hold out a {'smaller' if not training else 'larger'} fraction, or give a "
+            "separate validation corpus."
+        )
+    return (
+        Corpus(tuple(training), corpus.level, f"{corpus.name} (training)"),
+        Corpus(tuple(held_out), corpus.level, f"{corpus.name} (held out)"),
+    )
