@@ -28,26 +28,39 @@ from .render import UI, join_tokens, printable
 @click.option("--temperature", type=FiniteFloatRange(MIN_TEMPERATURE), default=None,
               help=f"Sample with this temperature (at least {MIN_TEMPERATURE:g}) instead of taking the most "
                    "likely token.")
-@click.option("--seed", type=SEED, default=None, help="Seed of the sampling (with --temperature).")
+@click.option("--top-k", type=POSITIVE, default=None, metavar="K",
+              help="Sample among the K most likely tokens only.")
+@click.option("--top-p", type=FiniteFloatRange(0, 1, min_open=True), default=None, metavar="P",
+              help="Sample within the nucleus: the fewest most likely tokens whose probability adds up to P.")
+@click.option("--seed", type=SEED, default=None, help="Seed of the sampling (with --temperature, --top-k or --top-p).")
 @output_options
-def generate(bundle: str, prime: str, steps: int, temperature: float | None, seed: int | None, ui: UI) -> None:
+def generate(
+    bundle: str, prime: str, steps: int, temperature: float | None, top_k: int | None, top_p: float | None,
+    seed: int | None, ui: UI,
+) -> None:
     """Generate STEPS tokens after --prime, feeding each prediction back in.
 
-    Greedy by default; --temperature samples (lower: safer, higher: wilder;
-    at least 0.001). Control characters in the text are shown escaped.
-    A stateful model starts from a zero state and primes it with --prime.
+    Greedy by default; --temperature, --top-k and --top-p sample (temperature:
+    lower is safer, higher wilder, at least 0.001; top-k: only the K most likely
+    tokens; top-p: only the nucleus of probability P), reproducibly with --seed.
+    Control characters in the text are shown escaped. A stateful model starts
+    from a zero state and primes it with --prime.
 
     \b
-    Example:
+    Examples:
       seqkit generate alphabet.seqkit --prime A --steps 25
+      seqkit generate code.seqkit --prime "def " --steps 200 --temperature 0.8 --top-p 0.9 --seed 7
     """
-    if seed is not None and temperature is None:
-        raise click.UsageError("--seed applies to sampling only; give --temperature too.")
+    sampling = temperature is not None or top_k is not None or top_p is not None
+    if seed is not None and not sampling:
+        raise click.UsageError("--seed applies to sampling only; give --temperature, --top-k or --top-p too.")
     model = open_bundle(bundle)
     level = model_level(model)
     tokens = split_context(prime, level)
     model.reset()
-    generated = model.generate(tokens, steps, temperature=temperature, seed=seed)
+    if top_k is not None and top_k > model.vocabulary.size:
+        raise click.UsageError(f"--top-k {top_k} is more than the model's {model.vocabulary.size} tokens.")
+    generated = model.generate(tokens, steps, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
     separator = "" if level == "char" else " "
     text = Text(printable(join_tokens(tokens, level), keep_layout=True), style="bold")
     text.append(printable(separator + join_tokens(generated, level), keep_layout=True), style="green")
@@ -57,5 +70,7 @@ def generate(bundle: str, prime: str, steps: int, temperature: float | None, see
         "generated": generated,
         "text": join_tokens(tokens + generated, level),
         "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
         "seed": seed,
     })

@@ -208,7 +208,9 @@ class ProgressDisplay(Protocol):
 
     def start(self, description: str, total: int) -> None: ...
 
-    def update(self, completed: int, loss: float | None, accuracy: float | None) -> None: ...
+    def update(
+        self, completed: int, loss: float | None, accuracy: float | None, val_loss: float | None = None
+    ) -> None: ...
 
     def finish(self, completed: int) -> None: ...
 
@@ -269,9 +271,13 @@ class LiveBar:
         shown = fit_description(description, self.console.width, total)
         self._task = self.display.add_task(escape(shown), total=total, loss="-", accuracy="-")
 
-    def update(self, completed: int, loss: float | None, accuracy: float | None) -> None:
+    def update(
+        self, completed: int, loss: float | None, accuracy: float | None, val_loss: float | None = None
+    ) -> None:
         if self._task is not None:
-            self.display.update(self._task, completed=completed, loss=_loss(loss), accuracy=percent(accuracy))
+            self.display.update(
+                self._task, completed=completed, loss=_loss(loss, val_loss), accuracy=percent(accuracy)
+            )
 
     def finish(self, completed: int) -> None:
         if self._task is not None:
@@ -299,17 +305,19 @@ class PlainLines:
         self._first_time = 0.0
         self._last_line: float | None = None
         self._shown: int | None = None
-        self._latest: tuple[int, float | None, float | None] = (0, None, None)
+        self._latest: tuple[int, float | None, float | None, float | None] = (0, None, None, None)
 
     def start(self, description: str, total: int) -> None:
         self._description, self._total, self._started = description, total, self.clock()
         self._first = self._last_line = self._shown = None
 
-    def update(self, completed: int, loss: float | None, accuracy: float | None) -> None:
+    def update(
+        self, completed: int, loss: float | None, accuracy: float | None, val_loss: float | None = None
+    ) -> None:
         now = self.clock()
         if self._first is None:
             self._first, self._first_time = completed, now  # the rate is measured from here (after compiling)
-        self._latest = (completed, loss, accuracy)
+        self._latest = (completed, loss, accuracy, val_loss)
         if self._last_line is None or now - self._last_line >= self.interval:
             self._write(now)
 
@@ -318,12 +326,12 @@ class PlainLines:
             self._write(self.clock())
 
     def _write(self, now: float) -> None:
-        completed, loss, accuracy = self._latest
+        completed, loss, accuracy, val_loss = self._latest
         done, spent = completed - (self._first or 0), now - self._first_time
         remaining = max(self._total - completed, 0)
         eta = clock_time(spent / done * remaining) if done > 0 and spent > 0 else "-:--:--"
         self.console.print(
-            f"{self._description}: epoch {completed}/{self._total} loss {_loss(loss)} acc {percent(accuracy)} "
+            f"{self._description}: epoch {completed}/{self._total} loss {_loss(loss, val_loss)} acc {percent(accuracy)} "
             f"elapsed {clock_time(now - self._started)} ETA {eta}",
             markup=False, highlight=False, soft_wrap=True,
         )
@@ -351,7 +359,7 @@ class EpochProgress:
         def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
             self.completed = epoch + 1
             if self.display is not None:
-                self.display.update(epoch + 1, logs.get("loss"), logs.get("accuracy"))
+                self.display.update(epoch + 1, logs.get("loss"), logs.get("accuracy"), logs.get("val_loss"))
 
         return on_epoch_end
 
@@ -361,8 +369,10 @@ class EpochProgress:
             self.display.finish(self.completed)
 
 
-def _loss(loss: float | None) -> str:
-    return "-" if loss is None else f"{loss:.4f}"
+def _loss(loss: float | None, val_loss: float | None = None) -> str:
+    """``0.1234``, and ``0.1234 val 0.2345`` when the epoch was scored on held-out data."""
+    shown = "-" if loss is None else f"{loss:.4f}"
+    return shown if val_loss is None else f"{shown} val {val_loss:.4f}"
 
 
 # Formatting -------------------------------------------------------------------------

@@ -84,6 +84,17 @@ if TYPE_CHECKING:
 @click.option("--precision", type=click.Choice(("float32", "mixed_float16", "mixed_bfloat16")), default=None,
               help="float32, or mixed precision (float32 weights and loss; mixed_float16 needs a GPU). "
                    "[default: float32]")
+@click.option("--validation-split", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=None,
+              metavar="FRACTION", help="Hold out this fraction of the end of every document and score it after "
+                                       "every epoch (val loss, bits per token), e.g. 0.1.")
+@click.option("--validation-text", "validation_path", type=PathType(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="FILE", help="Score this text (split like --text) after every epoch instead.")
+@click.option("--early-stopping", type=POSITIVE, default=None, metavar="PATIENCE",
+              help="Stop when the held-out loss has not improved for PATIENCE epochs, and keep the best weights "
+                   "(needs --validation-split or --validation-text).")
+@click.option("--sample-every", type=POSITIVE, default=None, metavar="N",
+              help="Every N epochs print a line generated from the start of the corpus (and log it to "
+                   "--tensorboard as text).")
 @click.option("--until-accuracy", type=FiniteFloatRange(0, 1, min_open=True), default=None, metavar="FRACTION",
               help="Stop as soon as training accuracy reaches this fraction, e.g. 0.95.")
 @click.option("--strategy", type=click.Choice(STRATEGY_NAMES), default=None,
@@ -120,6 +131,10 @@ def train(
     seed: int | None,
     jit: str,
     precision: str | None,
+    validation_split: float | None,
+    validation_path: Path | None,
+    early_stopping: int | None,
+    sample_every: int | None,
     until_accuracy: float | None,
     strategy: str | None,
     startup_timeout: float | None,
@@ -162,6 +177,11 @@ def train(
     if checkpoint_dir is None and (resume or checkpoint_every is not None):
         given = "--resume" if resume else "--checkpoint-every"
         raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
+    if validation_split is not None and validation_path is not None:
+        raise click.UsageError("Give one of --validation-split and --validation-text, not both.")
+    if early_stopping is not None and validation_split is None and validation_path is None:
+        raise click.UsageError("--early-stopping watches the held-out loss: give --validation-split F or "
+                               "--validation-text FILE too.")
     if startup_timeout is not None and strategy != "multi-worker":
         raise click.UsageError("--startup-timeout applies to --strategy multi-worker only.")
     data.check()
@@ -190,7 +210,7 @@ def train(
                                      ("--checkpoint", checkpoint_dir, True), ("--tensorboard", tensorboard_dir, True))
         if path is not None
     ]
-    targets = check_outputs(outputs, data.inputs())
+    targets = check_outputs(outputs, [*data.inputs(), *([validation_path] if validation_path is not None else [])])
     require_plotting(plot_path)
     corpus = data.load()
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
@@ -212,6 +232,26 @@ def train(
         from seqkit.callbacks import TensorBoardLog
 
         callbacks.append(TensorBoardLog(targets["--tensorboard"]))
+    validation: Any = validation_split
+    if validation_path is not None:
+        from seqkit.datasets import load_text
+
+        validation = load_text(validation_path, level=corpus.level)
+    if early_stopping is not None:
+        import keras
+
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=early_stopping, restore_best_weights=True
+        ))
+    if sample_every is not None:
+        from seqkit.callbacks import SampleText
+
+        prime = list(corpus.sequences[0][: 1 if trainer_name in ("stateful", "stream") else int(trainer.window)])
+        callbacks.append(SampleText(
+            sample_every, prime, steps=60, separator=" " if corpus.level == "word" else "",
+            function=lambda epoch, text: ui.note(f"epoch {epoch + 1} sample: {printable(text)}"),
+            log_dir=targets.get("--tensorboard"),
+        ))
     documents = f", {len(corpus.sequences)} documents" if len(corpus.sequences) > 1 else ""
     ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens{documents}) for {epochs} epochs...")
     if strategy == "multi-worker":
@@ -219,7 +259,7 @@ def train(
     with ui.progress() as progress:
         callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
         try:
-            model, history = trainer.fit(corpus, callbacks=callbacks, resume=resume)
+            model, history = trainer.fit(corpus, validation=validation, callbacks=callbacks, resume=resume)
         except KeyboardInterrupt as interrupt:
             raise Interrupted(
                 interrupted_message(max(progress.completed, start_epoch), epochs, out_path, checkpoint_dir),
@@ -313,6 +353,10 @@ def summary(
         "loss": history.loss[-1] if history.loss else None,
         "accuracy": history.accuracy[-1] if history.accuracy else None,
         "evaluation_accuracy": evaluation_accuracy,
+        "val_loss": history.val_loss[-1] if history.val_loss else None,
+        "val_accuracy": history.val_accuracy[-1] if history.val_accuracy else None,
+        "val_bits_per_token": history.val_bits_per_token[-1] if history.val_loss else None,
+        "best_epoch": (history.val_loss.index(min(history.val_loss)) + 1) if history.val_loss else None,
         "seconds": round(history.seconds, 3),
         "bundle": None if out_path is None else str(out_path),
     }
@@ -336,6 +380,14 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
         ("loss", f"{report['loss']:.4f}" if report["loss"] is not None else "-"),
         ("training accuracy", percent(report["accuracy"])),
         ("accuracy on the windows", percent(report["evaluation_accuracy"])),
+    ]
+    if report.get("val_loss") is not None:
+        rows += [
+            ("held-out loss", f"{report['val_loss']:.4f} ({report['val_bits_per_token']:.3f} bits per token)"),
+            ("held-out accuracy", percent(report["val_accuracy"])),
+            ("best held-out epoch", report["best_epoch"]),
+        ]
+    rows += [
         ("time", duration(report["seconds"])),
         ("saved to", report["bundle"] or "-"),
     ]

@@ -8,6 +8,7 @@ message, with no traceback. Training uses one or two epochs of a tiny network.
 from __future__ import annotations
 
 import json
+import math
 import os
 from io import StringIO
 from pathlib import Path
@@ -182,7 +183,7 @@ BAD_INPUTS = [
     (["experiments", "stateful", "--tensorboard", "/dev/null"], 2,
      "Error: Invalid value for '--tensorboard': '/dev/null' is a character device; give a folder to write in."),
     (["generate", "{bundle}", "--prime", "AB", "--seed", "3"], 2,
-     "Error: --seed applies to sampling only; give --temperature too."),
+     "Error: --seed applies to sampling only; give --temperature, --top-k or --top-p too."),
     (["experiments", "nope"], 2,
      "Error: Invalid value for '[NAME]...': Unknown experiment 'nope': expected one of one-char, "
      "window-features, window-timesteps, in-batch, stateful, variable-length."),
@@ -799,3 +800,36 @@ def test_file_system_errors_become_one_line_errors(error, message):
     from seqkit.cli.errors import as_click_exception
 
     assert as_click_exception(error).format_message() == message
+
+
+# Held-out data and sampling from the command line (issue 12) ----------------------------
+def test_train_scores_held_out_text_and_stops_early(runner, tmp_path):
+    result = invoke(runner, ["train", "--window", "3", "--units", "8", "--epochs", "30", "--validation-split", "0.2",
+                             "--early-stopping", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["val_loss"] is not None and report["best_epoch"] >= 1
+    assert report["epochs"] < 30  # the held-out letters V..Z are never learned: it stops
+    assert report["val_bits_per_token"] == pytest.approx(report["val_loss"] / math.log(2))
+
+
+def test_early_stopping_needs_held_out_data(runner):
+    result = invoke(runner, ["train", "--early-stopping", "2"])
+    assert_clean_failure(result, 2, "Error: --early-stopping watches the held-out loss: give --validation-split F "
+                                    "or --validation-text FILE too.")
+
+
+def test_train_prints_samples_every_n_epochs(runner):
+    result = invoke(runner, ["train", "--trainer", "stateful", "--units", "8", "--epochs", "4", "--sample-every", "2"])
+    assert result.exit_code == 0, result.output
+    samples = [line for line in result.stderr.splitlines() if " sample: " in line]
+    assert [line.split(" sample: ")[0] for line in samples] == ["epoch 2", "epoch 4"]
+
+
+def test_generate_samples_with_top_k_and_top_p(runner, files):
+    args = ["generate", str(files["bundle"]), "--prime", "AB", "--steps", "10", "--top-k", "3", "--top-p", "0.9",
+            "--temperature", "1.5", "--seed", "7", "--json"]
+    first, second = invoke(runner, args), invoke(runner, args)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["generated"] == json.loads(second.stdout)["generated"]
+    assert json.loads(first.stdout)["top_k"] == 3

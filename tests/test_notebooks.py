@@ -215,6 +215,7 @@ def test_the_notebook_in_full_shows_its_page_output(name, tmp_path):
     assert_outputs_match_the_page(built, executed)
 
 
+@pytest.mark.slow
 def test_the_command_line_in_a_notebook_shows_its_progress_without_warnings(tmp_path):
     """``!seqkit train`` (a terminal: the live bar) and the CLI called in the kernel (plain lines)."""
     notebook = nbformat.v4.new_notebook(cells=[
