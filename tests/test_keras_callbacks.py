@@ -67,7 +67,11 @@ FIRST_NAN_EPOCH = {"stateless": 0, "in-batch": 1, "stateful": 0, "stream": 0}
 """The first epoch whose mean loss is NaN: the in-batch epoch 0 has one step, scored
 before its own update; every other trainer updates within epoch 0."""
 
-each_trainer = pytest.mark.parametrize("kind", KINDS)
+each_trainer = pytest.mark.parametrize(
+    "kind", [KINDS[0], *(pytest.param(kind, marks=pytest.mark.slow) for kind in KINDS[1:])]
+)
+"""Every callback with every trainer: the stateless one in the default suite, the other three
+marked slow (about a minute together; CI runs them with ``pytest -m slow``)."""
 
 
 def fit(kind: str, callbacks: list[keras.callbacks.Callback], *, epochs: int, **options: Any) -> Any:
