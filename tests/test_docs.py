@@ -184,6 +184,14 @@ def test_tutorial_runs_and_shows_its_output(path, tmp_path, monkeypatch):
     assert not failures, "\n\n".join(failures)
 
 
+def test_the_reliability_examples_run_twice_in_a_row(tmp_path, monkeypatch):
+    """What docs/reliability.md shows holds on a second run in the same folder too (files it
+    wrote the first time, such as checkpoints and bundles, change nothing it claims)."""
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert not run_markdown(DOCS / "reliability.md")
+
+
 def test_the_readme_examples_run_and_show_their_output(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     failures = run_markdown(ROOT / "README.md")

@@ -67,9 +67,8 @@ FIRST_NAN_EPOCH = {"stateless": 0, "in-batch": 1, "stateful": 0, "stream": 0}
 """The first epoch whose mean loss is NaN: the in-batch epoch 0 has one step, scored
 before its own update; every other trainer updates within epoch 0."""
 
-each_trainer = pytest.mark.parametrize(
-    "kind", [KINDS[0], *(pytest.param(kind, marks=pytest.mark.slow) for kind in KINDS[1:])]
-)
+KIND_PARAMS = [KINDS[0], *(pytest.param(kind, marks=pytest.mark.slow) for kind in KINDS[1:])]
+each_trainer = pytest.mark.parametrize("kind", KIND_PARAMS)
 """Every callback with every trainer: the stateless one in the default suite, the other three
 marked slow (about a minute together; CI runs them with ``pytest -m slow``)."""
 
@@ -120,7 +119,7 @@ class Recorder(keras.callbacks.Callback):
 
 
 # The driving contract, CSVLogger and ModelCheckpoint: observers sharing one fit -------------
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module", params=KIND_PARAMS)
 def observed(request, tmp_path_factory):
     """A three-epoch fit watched by callbacks that only observe (one fit per trainer keeps
     the file quick): a :class:`Recorder`, a CSVLogger, a weights checkpoint per epoch and
@@ -250,7 +249,7 @@ class RatesAndWeights(keras.callbacks.Callback):
         self.weights.append([np.array(weight) for weight in self.model.get_weights()])
 
 
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module", params=KIND_PARAMS)
 def scheduled(request):
     """A three-epoch fit under ``LearningRateScheduler`` following :data:`SCHEDULE`."""
     scheduler = keras.callbacks.LearningRateScheduler(lambda epoch, rate: SCHEDULE[epoch])
@@ -277,7 +276,7 @@ def test_scheduled_learning_rate_drives_the_updates(scheduled):
 
 
 # TensorBoard (needs the tensorboard package: tf.summary.scalar/histogram live there) -----
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module", params=KIND_PARAMS)
 def tensorboard_run(request, tmp_path_factory):
     """A two-epoch fit with Keras's TensorBoard; the train event file's summaries by tag."""
     log_dir = tmp_path_factory.mktemp(f"tensorboard-{request.param}")
