@@ -231,20 +231,35 @@ class TrainingLoop:
         self._traces += 1
         records = tf.zeros([tf.shape(indices)[0], 3], tf.float32)
         for step in tf.range(num_steps):
-            slots = indices[step]
-            real = slots >= 0
-            keep = tf.expand_dims(tf.logical_not(reset_rows[step]), -1)
-            for state in self.state_variables:
-                state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
-            before = [tf.identity(state.value) for state in self.state_variables]
-            batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
-            _, record = train_step(
-                self.model, self.optimizer, batch_inputs, batch_targets, tf.cast(real, tf.float32)
+            record = self._plan_step(
+                data, indices[step], reset_rows[step],
+                lambda inputs, targets, weights: train_step(self.model, self.optimizer, inputs, targets, weights)[1],
             )
-            for state, old in zip(self.state_variables, before):
-                state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
             records = tf.tensor_scatter_nd_update(records, tf.reshape(step, [1, 1]), tf.reshape(record, [1, 3]))
         return records
+
+    def _plan_step(
+        self,
+        data: dict[str, tf.Tensor],
+        slots: tf.Tensor,
+        reset_row: tf.Tensor,
+        run: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor],
+    ) -> tf.Tensor:
+        """One step of a plan around ``run(inputs, targets, weights) -> record``.
+
+        Zero the stateful rows the plan resets, gather (or cut and encode) the batch, run
+        the step, then give the empty slots (weight 0) their state from before the step.
+        """
+        real = slots >= 0
+        keep = tf.expand_dims(tf.logical_not(reset_row), -1)
+        for state in self.state_variables:
+            state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
+        before = [tf.identity(state.value) for state in self.state_variables]
+        batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
+        record = run(batch_inputs, batch_targets, tf.cast(real, tf.float32))
+        for state, old in zip(self.state_variables, before):
+            state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
+        return record
 
     def _replica_step(self, data: dict[str, tf.Tensor], slots: tf.Tensor, global_count: tf.Tensor) -> tf.Tensor:
         """One replica's share of a step: its slice of the batch, loss over the global count."""
@@ -298,17 +313,10 @@ class TrainingLoop:
         saved = [tf.identity(state.value) for state in self.state_variables]
         totals = tf.zeros([3], tf.float32)
         for step in tf.range(tf.shape(indices)[0]):
-            slots = indices[step]
-            real = slots >= 0
-            keep = tf.expand_dims(tf.logical_not(reset_rows[step]), -1)
-            for state in self.state_variables:
-                state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
-            before = [tf.identity(state.value) for state in self.state_variables]
-            batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
-            _, record = evaluate_step(self.model, batch_inputs, batch_targets, tf.cast(real, tf.float32))
-            for state, old in zip(self.state_variables, before):
-                state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
-            totals += record
+            totals += self._plan_step(
+                data, indices[step], reset_rows[step],
+                lambda inputs, targets, weights: evaluate_step(self.model, inputs, targets, weights)[1],
+            )
         for state, value in zip(self.state_variables, saved):
             state.assign(value)
         return totals
