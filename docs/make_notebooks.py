@@ -147,11 +147,27 @@ PAGES: tuple[Page, ...] = (
         },
         slow=True,
     ),
+    Page(
+        "custom-vocabulary",
+        edits=(
+            Edit("chords, _ = trainer.fit(song)", "chords, _ = trainer.fit(song, verbose=1)",
+                 "`verbose=1` on the first fit, to show Keras's progress bar"),
+        ),
+        after={
+            "trainer = StatelessTrainer(window=3, encoding=\"onehot\", units=16, epochs=150, seed=7)": (
+                "# Notebook only: the chord model's training curves (seqkit.plot returns a Figure).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                'plot_history({"chords": chords.history})'
+            ),
+        },
+        slow=True,
+    ),
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
-alphabet, then state), and held-out evaluation on real text. The first two run in full in the
-test suite (about 15 s each on two CPU cores, kernel start included); ``validation`` (about
-30 s) runs in full in the slow suite. A page whose full run would be too long even there gets
+alphabet, then state), held-out evaluation on real text, and your own vocabulary. The
+first two run in full in the test suite (about 15 s each on two CPU cores, kernel start
+included); the others run in full in the slow suite. A page whose full run would be too long even there gets
 ``parameters`` and ``quick``. Add a page here and run ``--execute`` to publish another."""
 
 
