@@ -273,8 +273,9 @@ def train(
             f"Training diverged: the loss is {final_loss} after epoch {history.epochs}; {kept}. "
             f"Train again with a lower --learning-rate (this run: {trainer.get_params().get('learning_rate')})."
         )
-    windows = trainer.evaluation_windows(corpus, model.vocabulary)
-    if len(windows) < len(trainer.training_windows(corpus, model.vocabulary)):
+    scored = corpus if validation_split is None else trainer.split(corpus, validation_split, model.vocabulary)[0]
+    windows = trainer.evaluation_windows(scored, model.vocabulary)
+    if len(windows) < len(trainer.training_windows(scored, model.vocabulary)):
         ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
     evaluation = model.evaluate(windows)
     if out_path is not None:
@@ -287,7 +288,7 @@ def train(
         ui.note(f"Training curves drawn to {plot_path}.")
     if tensorboard_dir is not None:
         ui.note(f"TensorBoard logs in {tensorboard_dir}: tensorboard --logdir {tensorboard_dir}")
-    report = summary(model, history, trainer, evaluation.accuracy, out_path)
+    report = summary(model, history, trainer, evaluation.accuracy, out_path, restored=early_stopping is not None)
     ui.result(key_value_table("Trained", summary_rows(report)))
     if out_path is None:
         ui.note("Not saved: pass --out FILE.seqkit to keep the model.")
@@ -336,10 +337,18 @@ def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:
 
 
 def summary(
-    model: SequenceModel, history: History, trainer: Trainer, evaluation_accuracy: float, out_path: Path | None
+    model: SequenceModel, history: History, trainer: Trainer, evaluation_accuracy: float, out_path: Path | None,
+    *, restored: bool = False,
 ) -> dict[str, Any]:
-    """What training produced, JSON-ready (accuracies as fractions)."""
+    """What training produced, JSON-ready (accuracies as fractions).
+
+    The held-out figures are the last epoch's, or with ``restored`` (early stopping put the
+    best weights back) the best epoch's: those of the model saved.
+    """
     spec = model.spec
+    scored = [(value, epoch) for epoch, value in enumerate(history.val_loss) if math.isfinite(value)]
+    best = min(scored)[1] if scored else None
+    shown = best if restored else (len(history.val_loss) - 1 if history.val_loss else None)
     return {
         "trainer": spec.get("trainer"),
         "hyperparameters": spec.get("hyperparameters"),
@@ -353,10 +362,11 @@ def summary(
         "loss": history.loss[-1] if history.loss else None,
         "accuracy": history.accuracy[-1] if history.accuracy else None,
         "evaluation_accuracy": evaluation_accuracy,
-        "val_loss": history.val_loss[-1] if history.val_loss else None,
-        "val_accuracy": history.val_accuracy[-1] if history.val_accuracy else None,
-        "val_bits_per_token": history.val_bits_per_token[-1] if history.val_loss else None,
-        "best_epoch": (history.val_loss.index(min(history.val_loss)) + 1) if history.val_loss else None,
+        "val_loss": history.val_loss[shown] if shown is not None else None,
+        "val_accuracy": history.val_accuracy[shown] if shown is not None else None,
+        "val_bits_per_token": history.val_bits_per_token[shown] if shown is not None else None,
+        "best_epoch": best + 1 if best is not None else None,
+        "restored_best_weights": restored and best is not None,
         "seconds": round(history.seconds, 3),
         "bundle": None if out_path is None else str(out_path),
     }
@@ -379,13 +389,16 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
         ("epochs", f"{report['epochs']} ({report['steps']} steps)"),
         ("loss", f"{report['loss']:.4f}" if report["loss"] is not None else "-"),
         ("training accuracy", percent(report["accuracy"])),
-        ("accuracy on the windows", percent(report["evaluation_accuracy"])),
+        ("accuracy on the training windows" if report.get("val_loss") is not None else "accuracy on the windows",
+         percent(report["evaluation_accuracy"])),
     ]
     if report.get("val_loss") is not None:
         rows += [
-            ("held-out loss", f"{report['val_loss']:.4f} ({report['val_bits_per_token']:.3f} bits per token)"),
+            ("held-out loss", f"{report['val_loss']:.4f} ({report['val_bits_per_token']:.3f} bits per token)"
+                              + (" at the best epoch" if report["restored_best_weights"] else "")),
             ("held-out accuracy", percent(report["val_accuracy"])),
-            ("best held-out epoch", report["best_epoch"]),
+            ("best held-out epoch", f"{report['best_epoch']}"
+                                    + (" (its weights were kept)" if report["restored_best_weights"] else "")),
         ]
     rows += [
         ("time", duration(report["seconds"])),

@@ -35,7 +35,7 @@ from typing import Any
 
 import keras
 
-from seqkit.checks import check_int
+from seqkit.checks import check_float, check_int
 from seqkit.errors import parameter_error
 
 
@@ -145,6 +145,12 @@ class SampleText(keras.callbacks.Callback):
         super().__init__()
         self.every = check_int("SampleText", "every", every)
         self.steps = check_int("SampleText", "steps", steps)
+        if temperature is not None:
+            check_float("SampleText", "temperature", temperature, low=0.0, low_inclusive=False)
+        if top_k is not None:
+            check_int("SampleText", "top_k", top_k)
+        if top_p is not None:
+            check_float("SampleText", "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
         self.prime = prime
         self.options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed}
         self.function = function
@@ -155,8 +161,13 @@ class SampleText(keras.callbacks.Callback):
         self._last_epoch = -1
 
     def bind(self, snapshot: Callable[[], Any]) -> None:
-        """Called by the trainer: ``snapshot()`` returns a SequenceModel of the current weights."""
+        """Called by the trainer before training: ``snapshot()`` returns a SequenceModel of the
+        current weights. One token is generated at once, so that a prime the model cannot read
+        or a model that cannot generate is refused before training, not epochs into it."""
         self._snapshot = snapshot
+        model = snapshot()
+        model.reset()
+        model.generate(self.prime, 1, **self.options)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.samples = []

@@ -625,9 +625,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         logs = logs or {}
+        done = len(self.history.get("loss", []))
         for key in HISTORY_KEYS:
             if key in logs or key in ("loss", "accuracy"):
-                self.history.setdefault(key, []).append(float(logs.get(key, float("nan"))))
+                # a figure that starts after a resume (validation added) is NaN for the epochs before it
+                values = self.history.setdefault(key, [float("nan")] * done)
+                values.append(float(logs.get(key, float("nan"))))
         self._completed = epoch + 1
         if self._completed % self.every == 0:
             self.save()

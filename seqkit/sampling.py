@@ -61,8 +61,7 @@ def filtered_distribution(
     count = len(weights)
     if top_k is not None:
         count = min(count, check_int(owner, "top_k", top_k))
-    if top_p is not None:
-        top_p = check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
+    if top_p is not None and check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False) < 1.0:
         cumulative = np.cumsum(weights[order])
         count = min(count, int(np.searchsorted(cumulative, top_p - 1e-12)) + 1)
     keep[order[:count]] = True

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from seqkit.checks import check_float
+from seqkit.checks import check_float, check_int
 from seqkit.datasets import Corpus
 from seqkit.errors import DataError
 
@@ -32,8 +32,9 @@ def holdout_split(corpus: Corpus, fraction: float, *, min_tokens: int = 2) -> tu
         corpus: the corpus to cut.
         fraction: the share of each sequence held out, in ``(0, 1)``; the held-out part of
             a sequence is its last ``ceil(len * fraction)`` tokens.
-        min_tokens: a held-out piece shorter than this (it holds no window and its target)
-            is dropped, as is a training piece shorter than this. Defaults to 2.
+        min_tokens: a piece (held out or training) shorter than this is dropped: it holds
+            no window and its target. Defaults to 2 (one token and its next); a window
+            trainer of window length ``L`` asks for ``L + 1``.
 
     Returns:
         ``(training, held_out)``, two corpora at the corpus's level.
@@ -42,9 +43,10 @@ def holdout_split(corpus: Corpus, fraction: float, *, min_tokens: int = 2) -> tu
         DataError: nothing would be left on one side.
     """
     fraction = check_float("holdout_split", "fraction", fraction, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    min_tokens = check_int("holdout_split", "min_tokens", min_tokens, minimum=2)
     training, held_out = [], []
     for sequence in corpus.sequences:
-        cut = len(sequence) - math.ceil(len(sequence) * fraction)
+        cut = len(sequence) - math.ceil(len(sequence) * fraction - 1e-9)  # 10 * 0.3 is 3, not 4
         if cut >= min_tokens:
             training.append(sequence[:cut])
         if len(sequence) - cut >= min_tokens:
@@ -53,8 +55,8 @@ def holdout_split(corpus: Corpus, fraction: float, *, min_tokens: int = 2) -> tu
         side = "training" if not training else "held-out"
         raise DataError(
             f"Holding out {fraction:g} of each sequence of {corpus.name!r} ({len(corpus)} tokens) leaves no "
-            f"{side} tokens. Hold out a {'smaller' if not training else 'larger'} fraction, or give a "
-            "separate validation corpus."
+            f"{side} piece of at least {min_tokens} tokens. Hold out a {'smaller' if not training else 'larger'} "
+            "fraction, or give a separate validation corpus."
         )
     return (
         Corpus(tuple(training), corpus.level, f"{corpus.name} (training)"),

@@ -126,7 +126,38 @@ def test_keras_early_stopping_on_val_loss_stops_and_restores_the_best_weights():
 def test_a_fraction_that_leaves_nothing_is_refused():
     with pytest.raises(DataError) as error:
         StatelessTrainer(window=3).fit("ABCDE", validation=0.1)
-    assert str(error.value).startswith("Holding out 0.1 of each sequence of 'text' (5 tokens) leaves no held-out tokens.")
+    assert str(error.value).startswith(
+        "Holding out 0.1 of each sequence of 'text' (5 tokens) leaves no held-out piece of at least 4 tokens."
+    )
+
+
+def test_every_held_out_piece_holds_a_window_of_the_trainer():
+    """With window 3, a piece of 3 tokens has no window and its target: it is not held out."""
+    training, _, held_out = StatelessTrainer(window=3).split(seqkit.alphabet(), 0.2)
+    assert [len(s) for s in held_out.sequences] == [6] and [len(s) for s in training.sequences] == [20]
+    model, history = StatelessTrainer(window=3, units=4, epochs=1).fit(seqkit.alphabet(), validation=0.2)
+    assert len(history.val_loss) == 1
+    with pytest.raises(DataError, match="leaves no held-out piece of at least 4 tokens"):
+        StatelessTrainer(window=3, units=4, epochs=1).fit(seqkit.alphabet(), validation=0.1)
+
+
+def test_sampling_during_training_refuses_what_it_cannot_generate_before_training():
+    from seqkit.callbacks import SampleText
+
+    with pytest.raises(ConfigurationError, match="generate needs a stateful model that reads one token per step"):
+        StatefulTrainer(window=2, units=4, epochs=50).fit(seqkit.alphabet(), callbacks=[SampleText(10, "AB")])
+    with pytest.raises(ConfigurationError, match="The 'top_p' parameter of SampleText must be"):
+        SampleText(1, "A", top_p=1.5)
+
+
+def test_a_resume_that_adds_validation_keeps_the_epochs_aligned(tmp_path):
+    StatelessTrainer(window=3, units=4, epochs=2, checkpoint_dir=tmp_path).fit(seqkit.alphabet())
+    _, history = StatelessTrainer(window=3, units=4, epochs=4, checkpoint_dir=tmp_path).fit(
+        seqkit.alphabet(), validation=seqkit.alphabet(), resume=True
+    )
+    assert len(history.val_loss) == len(history.loss) == 4
+    assert all(math.isnan(value) for value in history.val_loss[:2])
+    assert all(math.isfinite(value) for value in history.val_loss[2:])
 
 
 @pytest.mark.parametrize("value", [0.0, 1.0, True, float("nan")])

@@ -698,8 +698,11 @@ class StreamLoop:
         """Mean cross-entropy and accuracy over every predicted token of ``segments``, no training.
 
         The held-out ids are read as parallel streams of segments, the state carried from
-        segment to segment and zeroed where ``segments.resets`` says, exactly as in
-        training, in one compiled call; the training state is not touched.
+        segment to segment and zeroed where ``segments.resets`` says (each stream's start and
+        every segment in which a document begins: training's ``"boundary"`` rule, whatever
+        the trainer's ``reset``), in one compiled call; the first token of a document is not
+        scored, since nothing before it in its document predicts it. The training state is
+        not touched.
         """
         return _logs(
             self._evaluate(

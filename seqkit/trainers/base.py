@@ -358,11 +358,19 @@ class Trainer(abc.ABC):
     ) -> Run:
         """Stage 1: the data (and held-out data), the network and its loop (temporary files go on ``scope``)."""
 
-    def _split(self, data: Any, vocabulary: Vocabulary | None, validation: Any) -> tuple[Corpus, Vocabulary, Corpus | None]:
-        """The training corpus, its vocabulary and the held-out corpus, from ``fit``'s arguments.
+    def _min_piece(self) -> int:
+        """The fewest tokens a held-out or training piece needs: one window and its target."""
+        return 2
 
-        A fraction cuts each sequence of ``data`` (:func:`seqkit.splits.holdout_split`) after
-        the vocabulary is taken from all of it; a corpus is held out as given.
+    def split(
+        self, data: Any, validation: Any, vocabulary: Vocabulary | None = None
+    ) -> tuple[Corpus, Vocabulary, Corpus | None]:
+        """The training corpus, its vocabulary and the held-out corpus, as ``fit`` takes them.
+
+        A fraction cuts each sequence of ``data`` (:func:`seqkit.splits.holdout_split`, every
+        piece long enough for one of this trainer's windows) after the vocabulary is taken
+        from all of it; a corpus is held out as given (a string is split at the training
+        corpus's level).
         """
         corpus = as_corpus(data)
         vocabulary = vocabulary or corpus.vocabulary()
@@ -373,9 +381,11 @@ class Trainer(abc.ABC):
                 type(self).__name__ + ".fit", "validation", validation, low=0.0, high=1.0,
                 low_inclusive=False, high_inclusive=False,
             )
-            training, held_out = holdout_split(corpus, fraction)
+            training, held_out = holdout_split(corpus, fraction, min_tokens=self._min_piece())
             return training, vocabulary, held_out
-        if isinstance(validation, Corpus | str) or (
+        if isinstance(validation, str):
+            return corpus, vocabulary, Corpus.from_text(validation, level=corpus.level, name="validation text")
+        if isinstance(validation, Corpus) or (
             isinstance(validation, Sequence) and all(isinstance(token, str) for token in validation)
         ):
             return corpus, vocabulary, as_corpus(validation)

@@ -22,7 +22,7 @@ from seqkit.datasets import Corpus
 from seqkit.engine.loops import StreamLoop
 from seqkit.engine.plans import StreamSegments, stream_segments
 from seqkit.engine.policy import choose_policy
-from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
+from seqkit.errors import ConfigurationError, DataError, NotFittedError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
@@ -151,14 +151,22 @@ class StreamTrainer(Trainer):
         Returns:
             ``loss`` (nats per token), ``accuracy``, ``bits_per_token`` and ``tokens`` scored.
         """
-        corpus = as_corpus(corpus)
-        sequences = [model.vocabulary.encode_array(sequence) for sequence in corpus.sequences]
-        starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
-        segments = stream_segments(np.concatenate(sequences), starts, int(self.batch_size), int(self.window))
+        segments = self._segments(as_corpus(corpus), model.vocabulary)
         if getattr(self, "loop_", None) is None:
             raise NotFittedError("StreamTrainer.score needs a fitted trainer: call fit first.")
         logs = self.loop_.evaluate(segments)
         return {**logs, "bits_per_token": logs["loss"] / math.log(2), "tokens": segments.tokens}
+
+    def _segments(self, corpus: Corpus, vocabulary: Vocabulary) -> StreamSegments:
+        """``corpus`` as this trainer's streams of segments, every token scored (empty documents skipped)."""
+        sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences if len(sequence)]
+        if sum(len(sequence) for sequence in sequences) < 2:
+            raise DataError(
+                f"The held-out text {corpus.name!r} has {sum(map(len, sequences))} token(s): nothing to "
+                "predict. Give at least 2 tokens."
+            )
+        starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
+        return stream_segments(np.concatenate(sequences), starts, int(self.batch_size), int(self.window))
 
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
@@ -197,17 +205,11 @@ class StreamTrainer(Trainer):
             if validation is not None:
                 held_out = as_corpus(validation)
         else:
-            corpus, vocabulary, held_out = self._split(data, vocabulary, validation)
+            corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
             folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
             tokens = encode_corpus(corpus, vocabulary, Path(folder) / "corpus.ids")
             corpus_record = {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}
-        segments = None
-        if held_out is not None:
-            sequences = [vocabulary.encode_array(sequence) for sequence in held_out.sequences]
-            starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
-            segments = stream_segments(
-                np.concatenate(sequences), starts, int(self.batch_size), int(self.window)
-            )
+        segments = None if held_out is None else self._segments(held_out, vocabulary)
         layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
         resets = stream_resets(layout, tokens.document_starts, str(self.reset))
         spec = ModelSpec(

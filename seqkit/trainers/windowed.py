@@ -77,6 +77,10 @@ class WindowTrainer(Trainer):
         """How held-out windows are read: None (in order, in large batches) for stateless models."""
         return None
 
+    def _min_piece(self) -> int:
+        """A held-out or training piece must hold one window and its target: ``L + 1`` tokens."""
+        return 2 if isinstance(self.window, RandomWindows) else int(self.window) + 1
+
     def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
         """Rows per optimizer step, for the device policy."""
         return min(int(self.batch_size), len(windows))
@@ -108,7 +112,7 @@ class WindowTrainer(Trainer):
     def _prepare(
         self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
     ) -> Run:
-        corpus, vocabulary, held_out = self._split(data, vocabulary, validation)
+        corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
         windows = self.training_windows(corpus, vocabulary)
         layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
         encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary.size)
