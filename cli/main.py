@@ -11,6 +11,7 @@ Shell completion is click's: ``eval "$(_SEQKIT_COMPLETE=bash_source seqkit)"``
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import click
 

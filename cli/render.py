@@ -28,7 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import click
 from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import (

@@ -463,9 +463,9 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
         raise wrong("seqkit_version", "a string")
     if not isinstance(spec.get("stateful"), bool):
         raise wrong("stateful", "true or false")
-    for field in ("window_length", "vocabulary_size"):
-        if not _is_int(spec.get(field), minimum=1):
-            raise wrong(field, "an int >= 1")
+    for name in ("window_length", "vocabulary_size"):
+        if not _is_int(spec.get(name), minimum=1):
+            raise wrong(name, "an int >= 1")
     shape = spec.get("input_shape")
     if not isinstance(shape, list) or not shape or not all(_is_int(size, minimum=1) for size in shape):
         raise wrong("input_shape", "a non-empty list of ints >= 1")

@@ -195,3 +195,15 @@ def test_a_megabyte_of_the_standard_library():
     assert history.epochs < 20 and stop.stopped_epoch == history.epochs - 1 and best == stop.best_epoch
     assert history.val_bits_per_token[best] == pytest.approx(1.870, abs=0.05)
     assert history.bits_per_token[best] < history.val_bits_per_token[best]
+
+
+def test_a_token_file_takes_held_out_text_at_its_own_level_but_no_fraction(tmp_path):
+    from seqkit.streams import encode_corpus
+
+    words = Corpus.from_text("do re mi fa so la ti " * 30, level="word")
+    tokens = encode_corpus(words, words.vocabulary(), tmp_path / "words.ids")
+    trainer = StreamTrainer(window=4, batch_size=2, units=4, embedding_dim=4, epochs=1)
+    _, history = trainer.fit(tokens, validation="do re mi fa so la ti do re mi")
+    assert len(history.val_loss) == 1
+    with pytest.raises(ConfigurationError, match="holds out a fraction of an in-memory corpus only"):
+        trainer.fit(tokens, validation=0.1)

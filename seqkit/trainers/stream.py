@@ -203,7 +203,8 @@ class StreamTrainer(Trainer):
                     "give the validation text as a separate corpus (validation=Corpus...)."
                 )
             if validation is not None:
-                held_out = as_corpus(validation)
+                held_out = (Corpus.from_text(validation, level=data.level, name="validation text")
+                            if isinstance(validation, str) else as_corpus(validation))
         else:
             corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
             folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
