@@ -37,7 +37,7 @@ def runs():
             window=3, encoding="onehot", units=8, epochs=4, batch_size=5, strategy="mirrored"
         )
         yield "stream-mirrored", StreamTrainer(
-            window=4, batch_size=2, units=8, embedding_dim=4, epochs=3, strategy="mirrored"
+            window=4, batch_size=2, units=8, embedding_dim=4, epochs=3, strategy="mirrored", kernel=False
         )
         return
     yield "stateless", StatelessTrainer(window=3, units=8, epochs=30, batch_size=4)
@@ -54,7 +54,7 @@ def runs():
     yield "in-batch", InBatchTrainer(units=8, epochs=100)
     yield "stateful", StatefulTrainer(units=8, epochs=20)
     yield "stateful-3-streams-every-4", StatefulTrainer(window=2, units=8, epochs=10, batch_size=3, reset="every:4")
-    yield "stream", StreamTrainer(window=4, batch_size=2, units=8, embedding_dim=4, epochs=3)
+    yield "stream", StreamTrainer(window=4, batch_size=2, units=8, embedding_dim=4, epochs=3, kernel=False)
 
 
 weights = {}

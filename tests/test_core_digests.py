@@ -8,6 +8,10 @@ one train step. On the machine and library versions they were recorded with
 or TensorFlow gives other float rounding) within a tolerance that short float32 runs
 keep (rtol 1e-2): re-record with ``python tests/digest_worker.py`` before a refactor
 there to get bit-identity back.
+
+The stream runs train through Keras's LSTM layers (``kernel=False``), the computation
+they were recorded with; seqkit's own LSTM kernel, the stream trainer's default since,
+rounds differently and is pinned to those layers by ``tests/test_kernel.py``.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike
 
 from seqkit.checks import check_float, check_int, check_optional_int
 from seqkit.engine.epochs import EpochLogs, run_epochs
+from seqkit.engine.kernel import stream_forward, supports_kernel
 from seqkit.engine.plans import EpochPlan, StreamSegments, WindowedInputs, shuffled_plan
 from seqkit.engine.step import evaluate_step, train_step
 from seqkit.errors import ConfigurationError, DataError, parameter_error
@@ -609,6 +610,13 @@ class StreamLoop:
         jit_compile: compile the step with XLA. Defaults to True; must be False under a
             distributing strategy.
         loss_scale: scale the loss for ``mixed_float16``. Defaults to False.
+        kernel: train and evaluate through seqkit's LSTM kernel
+            (:mod:`seqkit.engine.kernel`) instead of the Keras layers' own computation,
+            with the same weights. Defaults to False.
+
+    Raises:
+        ConfigurationError: ``kernel=True`` for a network the kernel cannot compute
+            (mixed precision, non-default activations).
     """
 
     def __init__(
@@ -621,6 +629,7 @@ class StreamLoop:
         learning_rate: float = 0.001,
         jit_compile: bool = True,
         loss_scale: bool = False,
+        kernel: bool = False,
     ) -> None:
         self.strategy = strategy or tf.distribute.get_strategy()
         replicas = self.strategy.num_replicas_in_sync
@@ -650,6 +659,13 @@ class StreamLoop:
                 )
                 for number, size in enumerate(state_sizes)
             ]
+        if kernel and not supports_kernel(self.model):
+            raise ConfigurationError(
+                "StreamLoop cannot train this network with seqkit's LSTM kernel (kernel=True): the kernel "
+                "computes float32 LSTMs with Keras's default activations only. Pass kernel=False."
+            )
+        self.kernel = bool(kernel)
+        self._forward = (lambda inputs, training: stream_forward(self.model, inputs, training=training)) if kernel else None
         self._replicas = replicas
         self._state_sizes = [int(size) for size in state_sizes]
         self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
@@ -664,6 +680,7 @@ class StreamLoop:
         outputs, record = train_step(
             self.model, self.optimizer, [inputs + 1, *states], targets, tf.ones(tf.shape(targets), tf.float32),
             denominator=global_count, regularization_scale=1.0 / self._replicas, from_logits=True,
+            forward=self._forward,
         )
         for state, value in zip(self.states, outputs[1:]):
             state.assign(tf.cast(value, state.dtype))
@@ -688,7 +705,8 @@ class StreamLoop:
             keep = tf.expand_dims(tf.cast(tf.logical_not(resets[step]), tf.float32), -1)
             states = [state * keep for state in states]
             outputs, record = evaluate_step(
-                self.model, [inputs[step] + 1, *states], targets[step], weights[step], from_logits=True
+                self.model, [inputs[step] + 1, *states], targets[step], weights[step], from_logits=True,
+                forward=self._forward,
             )
             states = [tf.cast(value, tf.float32) for value in outputs[1:]]
             totals += record

@@ -36,7 +36,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from seqkit.errors import ConfigurationError, parameter_error
@@ -71,6 +71,8 @@ class DevicePolicy:
             (Keras picks cuDNN where the arguments allow it). Never ``"auto"`` with XLA.
         precision: ``"float32"``, ``"mixed_float16"`` or ``"mixed_bfloat16"``.
         reason: one sentence on why, for ``seqkit info`` and the training record.
+        kernel: training runs seqkit's own LSTM kernel (:mod:`seqkit.engine.kernel`)
+            rather than the Keras layers' computation. Defaults to False.
     """
 
     device: Device
@@ -78,6 +80,7 @@ class DevicePolicy:
     use_cudnn: bool | str
     precision: str
     reason: str
+    kernel: bool = False
 
     def __post_init__(self) -> None:
         if self.jit_compile and self.use_cudnn:
@@ -111,6 +114,7 @@ def choose_policy(
     jit_compile: bool | None = None,
     precision: str = "float32",
     owner: str = "Trainer",
+    kernel: bool | None = False,
 ) -> DevicePolicy:
     """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
 
@@ -124,10 +128,14 @@ def choose_policy(
             cuDNN where a GPU and the input allow it) or None (decide here).
         precision: one of :data:`PRECISIONS`. Defaults to ``"float32"``.
         owner: who asks, for error messages.
+        kernel: seqkit's LSTM kernel (:mod:`seqkit.engine.kernel`): True, False, or None
+            (decide here: the kernel in float32 wherever cuDNN is not chosen).
+            Defaults to False, for trainers whose networks the kernel does not compute.
 
     Raises:
         ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
-            unknown precision, or ``mixed_float16`` on a CPU.
+            unknown precision, or ``mixed_float16`` on a CPU, or ``kernel=True`` with
+            mixed precision.
 
     >>> choose_policy(units=8, batch_size=4, device="cpu", jit_compile=False).jit_compile
     False
@@ -140,7 +148,34 @@ def choose_policy(
         raise parameter_error(owner, "jit_compile", "None, True or False", jit_compile)
     if precision not in PRECISIONS:
         raise parameter_error(owner, "precision", "'float32', 'mixed_float16' or 'mixed_bfloat16'", precision)
-    device = device or visible_device()
+    if kernel is not None and not isinstance(kernel, bool):
+        raise parameter_error(owner, "kernel", "None, True or False", kernel)
+    if kernel and precision != "float32":
+        raise ConfigurationError(
+            f"{owner} cannot train in {precision} with seqkit's LSTM kernel (kernel=True): the kernel "
+            "computes in float32. Use precision='float32' or kernel=None."
+        )
+    policy = _device_policy(
+        units=units, batch_size=batch_size, device=device or visible_device(), masked=masked,
+        distributed=distributed, jit_compile=jit_compile, precision=precision, owner=owner,
+    )
+    if kernel is False or (kernel is None and (precision != "float32" or policy.use_cudnn)):
+        return policy
+    return replace(policy, kernel=True, reason=f"{policy.reason}; seqkit's LSTM kernel")
+
+
+def _device_policy(
+    *,
+    units: int,
+    batch_size: int,
+    device: Device,
+    masked: bool,
+    distributed: bool,
+    jit_compile: bool | None,
+    precision: str,
+    owner: str,
+) -> DevicePolicy:
+    """XLA, cuDNN and precision for :func:`choose_policy`, its arguments checked."""
     if precision == "mixed_float16" and device == "cpu":
         raise ConfigurationError(
             f"{owner} cannot train in mixed_float16 on a CPU (no float16 kernels there, and "

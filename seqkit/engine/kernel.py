@@ -1,0 +1,215 @@
+"""seqkit's own LSTM kernel for training: the recurrence in one loop, its backward by hand.
+
+Keras's ``LSTM`` layer, traced into a training step, runs ``T`` steps of a generic
+``while`` loop, each with the input projection ``x_t @ W`` beside the recurrent matmul
+``h @ U``, and lets autodiff build the backward loop from the forward one. This kernel
+does what a hand-tuned RNN library does instead:
+
+- the input projection for all ``T`` steps is *hoisted* out of the recurrence into one
+  matmul;
+- the recurrence is one ``tf.while_loop`` whose body is the recurrent matmul and the
+  gate arithmetic only, the three sigmoid gates one contiguous block (one ``sigmoid``
+  over ``3H`` columns and one ``tanh`` over ``H``, not four activations over four
+  splits: XLA's CPU code for the split form took 2.4x as long), and it keeps only ``h``
+  and ``c`` of each step;
+- its backward is written by hand (:func:`lstm_recurrence`'s custom gradient): the
+  gates of every step recomputed at once from the kept states (one large matmul), a
+  reverse loop that carries only ``dh`` and ``dc``, and the gate gradients and the
+  recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` computed after it over all steps
+  at once, as *one* matmul instead of one per step.
+
+Autodiff of Keras's layer instead stores every intermediate of every step and runs a
+matmul per step for the kernel's gradient. On this project's 2-core AVX-512 CPU a whole
+training step of the stream benchmark's model (Embedding 16, LSTM 64, 32 streams x 64
+steps, Adam) took 5.1 ms instead of 9.1 ms under XLA (``benchmarks/RESULTS.md``).
+
+The weights are Keras's, in Keras's layout (``kernel (D, 4H)``, ``recurrent_kernel (H,
+4H)``, ``bias (4H,)``, gates ordered input, forget, cell, output, sigmoid and tanh), read
+from the model's own ``keras.layers.LSTM`` layers: a network trained through the kernel is
+an ordinary Keras model, saved, bundled and predicted from as before.
+``tests/test_kernel.py`` pins the kernel to ``keras.layers.LSTM``: outputs, final states
+and every gradient.
+
+>>> import numpy as np, tensorflow as tf
+>>> projected = tf.random.stateless_normal((5, 2, 12), seed=(1, 2))  # (T, B, 4H), H = 3
+>>> h0, c0 = tf.zeros((2, 3)), tf.zeros((2, 3))
+>>> outputs, h, c = lstm_recurrence(projected, h0, c0, tf.zeros((3, 12)))
+>>> outputs.shape.as_list(), bool(np.allclose(outputs[-1], h))
+([5, 2, 3], True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+__all__ = ["GATE_ORDER", "lstm_recurrence", "lstm_sequence", "stream_forward", "supports_kernel", "to_kernel_order"]
+
+
+GATE_ORDER = (0, 1, 3, 2)
+"""The kernel's gate blocks in terms of Keras's (input, forget, cell, output): input, forget,
+output, cell, so that the three sigmoid gates are one contiguous block."""
+
+
+def to_kernel_order(weights: tf.Tensor) -> tf.Tensor:
+    """The columns of a Keras LSTM weight (``(..., 4H)``, gates i, f, c, o) in :data:`GATE_ORDER`."""
+    blocks = tf.split(weights, 4, axis=-1)
+    return tf.concat([blocks[index] for index in GATE_ORDER], axis=-1)
+
+
+@tf.custom_gradient
+def lstm_recurrence(
+    projected: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, recurrent_kernel: tf.Tensor
+) -> tuple[tuple[tf.Tensor, tf.Tensor, tf.Tensor], Any]:
+    """The LSTM recurrence over time-major pre-projected inputs, with a hand-written backward.
+
+    The forward loop keeps ``h`` and ``c`` of every step and nothing else; the backward
+    recomputes all gates at once from them (one matmul over every step), then runs a
+    reverse loop that carries ``dh`` and ``dc`` and keeps them; the gate gradients and the
+    recurrent kernel's gradient are computed after it, over every step at once.
+
+    Args:
+        projected: ``(T, B, 4H)``: ``x_t @ kernel + bias`` for every step, gate blocks in
+            :data:`GATE_ORDER` (:func:`to_kernel_order` of Keras's).
+        h0: ``(B, H)``, the initial hidden state.
+        c0: ``(B, H)``, the initial cell state.
+        recurrent_kernel: ``(H, 4H)``, gate blocks in :data:`GATE_ORDER`.
+
+    Returns:
+        ``(outputs, h, c)``: the hidden state of every step ``(T, B, H)``, and the final
+        hidden and cell states.
+    """
+    steps = tf.shape(projected)[0]
+    units = h0.shape[-1] if h0.shape[-1] is not None else tf.shape(h0)[-1]
+    dtype = projected.dtype
+
+    def forward(t, h, c, states):
+        z = projected[t] + tf.matmul(h, recurrent_kernel)
+        sigmoids, cell_input = tf.sigmoid(z[:, : 3 * units]), tf.tanh(z[:, 3 * units :])
+        c = sigmoids[:, units : 2 * units] * c + sigmoids[:, :units] * cell_input
+        h = sigmoids[:, 2 * units :] * tf.tanh(c)
+        return t + 1, h, c, states.write(t, tf.concat([h, c], -1))
+
+    states = tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
+    _, h, c, states = tf.while_loop(
+        lambda t, *_: t < steps, forward, (tf.constant(0), h0, c0, states), parallel_iterations=1
+    )
+    states = states.stack()
+    hidden, cells = states[..., :units], states[..., units:]
+
+    def backward(d_hidden, d_h, d_c):
+        d_h = tf.zeros_like(h0) if d_h is None else d_h
+        d_c = tf.zeros_like(c0) if d_c is None else d_c
+        d_hidden = tf.zeros_like(hidden) if d_hidden is None else d_hidden
+        previous_hidden = tf.concat([h0[None], hidden[:-1]], 0)
+        previous_cells = tf.concat([c0[None], cells[:-1]], 0)
+        z = projected + tf.reshape(
+            tf.matmul(tf.reshape(previous_hidden, [-1, units]), recurrent_kernel), tf.shape(projected)
+        )
+        sigmoids, cell_input = tf.sigmoid(z[..., : 3 * units]), tf.tanh(z[..., 3 * units :])
+        i, f, o = sigmoids[..., :units], sigmoids[..., units : 2 * units], sigmoids[..., 2 * units :]
+        tanh_c = tf.tanh(cells)
+        # dz = [dc, dc, dh, dc] * factors; dc_t = dc_{t+1} * f_{t+1} + dh_t * o_t * (1 - tanh(c_t)^2)
+        factors = tf.concat(
+            [cell_input * i * (1 - i), previous_cells * f * (1 - f), tanh_c * o * (1 - o), i * (1 - cell_input * cell_input)],
+            -1,
+        )
+        carried = tf.concat([o * (1 - tanh_c * tanh_c), f], -1)
+
+        def step(k, d_h, d_c, grads):
+            t = steps - 1 - k
+            d_h = d_h + d_hidden[t]
+            d_c = d_c + d_h * carried[t][:, :units]
+            d_z = tf.concat([d_c, d_c, d_h, d_c], -1) * factors[t]
+            grads = grads.write(t, tf.concat([d_h, d_c], -1))
+            return k + 1, tf.matmul(d_z, recurrent_kernel, transpose_b=True), d_c * carried[t][:, units:], grads
+
+        grads = tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
+        _, d_h0, d_c0, grads = tf.while_loop(
+            lambda k, *_: k < steps, step, (tf.constant(0), d_h, d_c, grads), parallel_iterations=1
+        )
+        grads = grads.stack()
+        d_hs, d_cs = grads[..., :units], grads[..., units:]
+        d_z = tf.concat([d_cs, d_cs, d_hs, d_cs], -1) * factors
+        d_recurrent = tf.matmul(
+            tf.reshape(previous_hidden, [-1, units]), tf.reshape(d_z, [-1, 4 * units]), transpose_a=True
+        )
+        return d_z, d_h0, d_c0, d_recurrent
+
+    return (hidden, h, c), backward
+
+
+def lstm_sequence(
+    layer: keras.layers.LSTM, inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """``layer(inputs, initial_state=[h0, c0])`` with ``return_sequences`` and ``return_state``, by the kernel.
+
+    Args:
+        layer: a built ``keras.layers.LSTM`` with Keras's default activations; its
+            weights are used as they are.
+        inputs: ``(B, T, D)`` float inputs.
+        h0: ``(B, H)`` initial hidden state.
+        c0: ``(B, H)`` initial cell state.
+
+    Returns:
+        ``(outputs (B, T, H), h, c)``, as the layer returns them.
+    """
+    cell = layer.cell
+    batch, steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
+    time_major = tf.reshape(tf.transpose(inputs, [1, 0, 2]), [-1, inputs.shape[-1]])
+    projected = tf.matmul(time_major, to_kernel_order(cell.kernel)) + to_kernel_order(cell.bias)
+    hidden, h, c = lstm_recurrence(
+        tf.reshape(projected, [steps, batch, -1]), h0, c0, to_kernel_order(cell.recurrent_kernel)
+    )
+    return tf.transpose(hidden, [1, 0, 2]), h, c
+
+
+def _lstm_layers(model: keras.Model) -> list[keras.layers.LSTM]:
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+
+
+def supports_kernel(model: keras.Model) -> bool:
+    """Whether :func:`stream_forward` computes ``model``: a float32 stream network whose LSTMs
+    use Keras's default activations, no recurrent dropout and no masking."""
+    layers = _lstm_layers(model)
+    names = {layer.name for layer in model.layers}
+    if not layers or "embedding" not in names or "next_token" not in names:
+        return False
+    for layer in layers:
+        cell = layer.cell
+        if (
+            layer.compute_dtype != "float32"
+            or cell.activation is not keras.activations.tanh
+            or cell.recurrent_activation is not keras.activations.sigmoid
+            or not cell.use_bias
+            or cell.recurrent_dropout
+            or cell.dropout
+            or layer.go_backwards
+            or layer.unroll
+        ):
+            return False
+    return not model.get_layer("embedding").mask_zero
+
+
+def stream_forward(model: keras.Model, inputs: Sequence[tf.Tensor], *, training: bool) -> list[tf.Tensor]:
+    """The stream network (:func:`seqkit.models.build_stream_model`) computed with the kernel.
+
+    Takes and returns what ``model(inputs, training=training)`` does: ``[ids + 1, h_1,
+    c_1, …]`` in, ``[logits, h_1', c_1', …]`` out, with the model's own weights.
+    """
+    ids, states = inputs[0], list(inputs[1:])
+    hidden = model.get_layer("embedding")(ids)
+    final_states: list[tf.Tensor] = []
+    for number, layer in enumerate(_lstm_layers(model)):
+        hidden, h, c = lstm_sequence(layer, hidden, states[2 * number], states[2 * number + 1])
+        final_states += [h, c]
+        try:
+            dropout = model.get_layer(f"dropout_{number + 1}")
+        except ValueError:
+            dropout = None
+        if dropout is not None:
+            hidden = dropout(hidden, training=training)
+    return [model.get_layer("next_token")(hidden), *final_states]

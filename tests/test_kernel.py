@@ -1,0 +1,176 @@
+"""seqkit's LSTM kernel computes what keras.layers.LSTM computes: outputs, final states, gradients.
+
+The kernel (``seqkit/engine/kernel.py``) replaces the Keras layers' computation in stream
+training, reading the layers' own weights. These tests hold it to the layer within
+float32 tolerance, eagerly and under XLA, for one and two layers, and check that training
+through it follows the same loss curve. Masking: the kernel is never used on masked input
+(the stream network has none, and :func:`supports_kernel` refuses a masking embedding), so
+there is no masked case to compare.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqkit.corpora import sample_text
+from seqkit.engine.kernel import lstm_sequence, stream_forward, supports_kernel
+from seqkit.engine.loops import StreamLoop
+from seqkit.engine.policy import choose_policy
+from seqkit.errors import ConfigurationError
+from seqkit.models import ModelSpec, build_stream_model
+from seqkit.trainers import StreamTrainer
+
+TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
+
+
+def _random(shape, seed):
+    return tf.random.stateless_normal(shape, seed=(seed, 1))
+
+
+def _both(keras_call, kernel_call, sources):
+    """Outputs and gradients (of a loss touching every output) of the two computations."""
+    sources = [source.value if isinstance(source, keras.Variable) else source for source in sources]
+    results = []
+    for call in (keras_call, kernel_call):
+        with tf.GradientTape() as tape:
+            tape.watch(sources)
+            outputs = call()
+            loss = sum(tf.reduce_sum(output * _random(tf.shape(output), 9 + number)) for number, output in enumerate(outputs))
+        results.append((outputs, tape.gradient(loss, sources)))
+    return results
+
+
+def _assert_close(expected, actual):
+    assert len(expected) == len(actual)
+    for left, right in zip(expected, actual):
+        np.testing.assert_allclose(tf.convert_to_tensor(right).numpy(), tf.convert_to_tensor(left).numpy(), **TOLERANCE)
+
+
+def test_one_layer_equals_keras_lstm_outputs_states_and_gradients():
+    keras.utils.set_random_seed(3)
+    layer = keras.layers.LSTM(6, return_sequences=True, return_state=True)
+    inputs, h0, c0 = _random((4, 7, 5), 1), _random((4, 6), 2), _random((4, 6), 3)
+    layer(inputs, initial_state=[h0, c0])
+    sources = [inputs, h0, c0, *layer.trainable_variables]
+    (expected, expected_gradients), (actual, actual_gradients) = _both(
+        lambda: layer(inputs, initial_state=[h0, c0]), lambda: lstm_sequence(layer, inputs, h0, c0), sources
+    )
+    _assert_close(expected, actual)
+    _assert_close(expected_gradients, actual_gradients)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["graph", "xla"])
+def test_stream_network_equals_its_keras_computation(layers, jit_compile):
+    keras.utils.set_random_seed(5)
+    model = build_stream_model(ModelSpec(units=8, embedding_dim=4, layers=layers, dropout=0.1), vocabulary_size=6)
+    ids = tf.constant(np.random.default_rng(1).integers(1, 7, size=(3, 5)), tf.int32)
+    states = [_random((3, 8), 20 + number) for number in range(2 * layers)]
+    sources = [*states, *model.trainable_variables]
+
+    def by_keras():
+        return model([ids, *states], training=False)
+
+    def by_kernel():
+        return stream_forward(model, [ids, *states], training=False)
+
+    def both():
+        return _both(by_keras, by_kernel, sources)
+
+    (expected, expected_gradients), (actual, actual_gradients) = tf.function(both, jit_compile=jit_compile)()
+    _assert_close(expected, actual)
+    _assert_close(expected_gradients, actual_gradients)
+
+
+def test_the_kernel_refuses_a_masking_embedding():
+    model = build_stream_model(ModelSpec(units=4, embedding_dim=2), vocabulary_size=3)
+    model.get_layer("embedding").mask_zero = True
+    assert not supports_kernel(model)
+
+
+def test_the_kernel_refuses_mixed_precision_networks():
+    model = build_stream_model(ModelSpec(units=4, embedding_dim=2), vocabulary_size=3, precision="mixed_bfloat16")
+    assert not supports_kernel(model)
+
+
+def test_the_stream_loop_refuses_a_network_the_kernel_cannot_compute():
+    with pytest.raises(ConfigurationError) as error:
+        StreamLoop(
+            lambda: build_stream_model(ModelSpec(units=4, embedding_dim=2), vocabulary_size=3, precision="mixed_bfloat16"),
+            state_sizes=[4, 4], streams=2, kernel=True,
+        )
+    assert str(error.value) == (
+        "StreamLoop cannot train this network with seqkit's LSTM kernel (kernel=True): the kernel "
+        "computes float32 LSTMs with Keras's default activations only. Pass kernel=False."
+    )
+
+
+def test_the_policy_takes_the_kernel_in_float32_and_not_in_mixed_precision():
+    assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None).kernel
+    assert not choose_policy(units=64, batch_size=32, device="cpu", kernel=None, precision="mixed_bfloat16").kernel
+    assert not choose_policy(units=64, batch_size=32, device="cpu").kernel
+
+
+def test_the_policy_refuses_the_kernel_with_mixed_precision():
+    with pytest.raises(ConfigurationError) as error:
+        choose_policy(units=8, batch_size=2, device="cpu", kernel=True, precision="mixed_bfloat16", owner="StreamTrainer")
+    assert str(error.value) == (
+        "StreamTrainer cannot train in mixed_bfloat16 with seqkit's LSTM kernel (kernel=True): the kernel "
+        "computes in float32. Use precision='float32' or kernel=None."
+    )
+
+
+def _train(**options):
+    trainer = StreamTrainer(window=16, batch_size=4, units=16, embedding_dim=8, epochs=3, **options)
+    model, history = trainer.fit(sample_text(), validation=0.1)
+    return trainer, model, history
+
+
+def test_the_stream_trainer_trains_through_the_kernel_by_default():
+    trainer, model, _ = _train()
+    assert trainer.loop_.kernel
+    assert model.spec["policy"]["kernel"] is True
+
+
+def _one_step(kernel):
+    keras.utils.set_random_seed(1)
+    loop = StreamLoop(
+        lambda: build_stream_model(ModelSpec(units=16, embedding_dim=8), vocabulary_size=30),
+        state_sizes=[16, 16], streams=4, kernel=kernel,
+    )
+    ids = tf.constant(np.random.default_rng(0).integers(0, 30, size=(4, 17)), tf.int32)
+    record = loop._step_function(ids[:, :16], ids[:, 1:], tf.constant([True] * 4)).numpy()
+    return record, loop.model.get_weights(), [state.numpy() for state in loop.states]
+
+
+def test_one_training_step_through_the_kernel_equals_one_through_keras():
+    kernel_record, kernel_weights, kernel_states = _one_step(True)
+    keras_record, keras_weights, keras_states = _one_step(False)
+    np.testing.assert_allclose(kernel_record, keras_record, **TOLERANCE)
+    _assert_close(keras_states, kernel_states)
+    _assert_close(keras_weights, kernel_weights)
+
+
+# Training amplifies float32 rounding: Adam divides each gradient by its own running
+# magnitude, so the kernel's ~1e-7 relative gradient differences reach ~1e-5 of the loss
+# after a few steps and drift from there; curves are compared at 1%.
+CURVE_TOLERANCE = 1e-2
+
+
+def test_training_through_the_kernel_follows_the_keras_loss_curve():
+    _, _, kernel_history = _train(kernel=True)
+    _, _, keras_history = _train(kernel=False)
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(
+            getattr(kernel_history, key), getattr(keras_history, key), rtol=CURVE_TOLERANCE, err_msg=key
+        )
+
+
+def test_the_kernel_trains_under_a_mirrored_strategy_as_on_one_device():
+    trainer, _, mirrored_history = _train(strategy="mirrored")
+    _, _, single_history = _train(kernel=True)
+    assert trainer.loop_.kernel
+    np.testing.assert_allclose(mirrored_history.loss, single_history.loss, rtol=CURVE_TOLERANCE)
