@@ -15,17 +15,26 @@ Both run 2 epochs; the second epoch's time (compilation excluded) gives characte
 second. Part 2 times one seqkit epoch (the second) at 1x, 2x, 4x and 8x the corpus, each
 in a fresh process so that its peak memory (``ru_maxrss``) is its own.
 
+``--compare`` instead races seqkit against PyTorch (``nn.LSTM``, 1 and 2 threads; an
+optional benchmark dependency: ``pip install -e '.[benchmarks]'``, skipped with a message
+when absent) and Keras ``fit`` at two sizes (LSTM 64 x 32 streams on 1 MB, LSTM 256 x 128
+streams on 0.5 MB), each contender in a fresh process, rounds interleaved, medians and
+spreads of the second epoch's characters per second.
+
 Usage:
     .venv/bin/python benchmarks/stream_training.py [--megabytes 1] [--units 64]
+    .venv/bin/python benchmarks/stream_training.py --compare [--rounds 3] [--sizes small,large]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -39,14 +48,14 @@ silence_tensorflow()
 STREAMS, SEGMENT, EMBEDDING = 32, 64, 16
 
 
-def seqkit_run(megabytes: float, units: int, epochs: int = 2) -> dict[str, float]:
+def seqkit_run(megabytes: float, units: int, epochs: int = 2, *, streams: int = STREAMS) -> dict[str, float]:
     """Train seqkit's stream trainer; the last epoch's seconds and chars/s, and peak RSS."""
     from seqkit.corpora import python_stdlib
     from seqkit.trainers import StreamTrainer
 
     corpus = python_stdlib(max_bytes=int(megabytes * 1_000_000))
     trainer = StreamTrainer(
-        window=SEGMENT, batch_size=STREAMS, units=units, embedding_dim=EMBEDDING, epochs=epochs, reset="epoch"
+        window=SEGMENT, batch_size=streams, units=units, embedding_dim=EMBEDDING, epochs=epochs, reset="epoch"
     )
     model, history = trainer.fit(corpus)
     tokens = model.spec["samples"]
@@ -138,25 +147,148 @@ def keras_run(
     }
 
 
-def in_subprocess(function: str, megabytes: float, units: int) -> dict[str, float]:
+def torch_run(megabytes: float, units: int, epochs: int = 2, *, streams: int = STREAMS, threads: int = 2) -> dict[str, float]:
+    """The same model, batches and optimizer in PyTorch (``nn.LSTM``), on ``threads`` CPU threads.
+
+    Embedding(V + 1, 16) -> LSTM(units) -> Linear(V), Adam(0.001, eps=1e-7 as Keras),
+    cross-entropy averaged over the batch; the state is carried from batch to batch
+    (detached: truncated BPTT) and zeroed at each epoch's start, as seqkit does.
+    """
+    import numpy as np
+    import torch
+
+    from seqkit.corpora import python_stdlib  # imports neither TensorFlow nor Keras
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(7)
+    corpus = python_stdlib(max_bytes=int(megabytes * 1_000_000))
+    vocabulary = corpus.vocabulary()
+    ids = np.concatenate([vocabulary.encode_array(document) for document in corpus.sequences])
+    # seqkit.streams.StreamLayout's geometry, in NumPy (that module imports TensorFlow, and
+    # TensorFlow and PyTorch in one process crash in their shared C++ runtime)
+    stream_length = len(ids) // streams
+    steps = (stream_length - 1) // SEGMENT
+    starts = np.arange(steps)[:, None] * SEGMENT + np.arange(streams)[None, :] * stream_length
+    positions = starts[..., None] + np.arange(SEGMENT)
+    inputs = torch.from_numpy((ids[positions] + 1).astype(np.int64))
+    targets = torch.from_numpy(ids[positions + 1].astype(np.int64))
+
+    class Network(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = torch.nn.Embedding(vocabulary.size + 1, EMBEDDING)
+            self.lstm = torch.nn.LSTM(EMBEDDING, units, batch_first=True)
+            self.output = torch.nn.Linear(units, vocabulary.size)
+
+        def forward(self, x, state):
+            hidden, state = self.lstm(self.embedding(x), state)
+            return self.output(hidden), state
+
+    network = Network()
+    optimizer = torch.optim.Adam(network.parameters(), lr=0.001, eps=1e-7)
+    seconds, losses = [], []
+    for _ in range(epochs):
+        state = (torch.zeros(1, streams, units), torch.zeros(1, streams, units))
+        started, total, correct = time.perf_counter(), 0.0, 0
+        for step in range(steps):
+            logits, state = network(inputs[step], state)
+            state = tuple(part.detach() for part in state)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, vocabulary.size), targets[step].reshape(-1))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach())
+            correct += int((logits.argmax(-1) == targets[step]).sum())
+        seconds.append(time.perf_counter() - started)
+        losses.append(total / steps)
+    tokens_per_epoch = steps * streams * SEGMENT
+    return {
+        "tokens_per_epoch": tokens_per_epoch,
+        "epoch_seconds": seconds[-1],
+        "chars_per_second": tokens_per_epoch / seconds[-1],
+        "loss": losses[-1],
+        "accuracy": correct / tokens_per_epoch,
+    }
+
+
+CONTENDERS = {
+    "seqkit": "seqkit StreamTrainer",
+    "torch-2": "PyTorch nn.LSTM, 2 threads",
+    "torch-1": "PyTorch nn.LSTM, 1 thread",
+    "keras": "Keras fit (TensorFlow, stateful, shuffle=False)",
+}
+SIZES = {"small": (64, STREAMS, 1.0), "large": (256, 128, 0.5)}
+"""name: (units, streams, megabytes of corpus)."""
+
+
+def contender_run(name: str, megabytes: float, units: int, streams: int) -> dict[str, float]:
+    if name == "seqkit":
+        return seqkit_run(megabytes, units, streams=streams)
+    if name == "keras":
+        return keras_run(megabytes, units, streams=streams)
+    return torch_run(megabytes, units, streams=streams, threads=int(name.split("-")[1]))
+
+
+def in_subprocess(function: str, megabytes: float, units: int, streams: int = STREAMS) -> dict[str, float]:
     output = subprocess.run(
-        [sys.executable, __file__, "--run", function, "--megabytes", str(megabytes), "--units", str(units)],
+        [sys.executable, __file__, "--run", function, "--megabytes", str(megabytes), "--units", str(units),
+         "--streams", str(streams)],
         check=True, capture_output=True, text=True, timeout=1800,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def compare(rounds: int, sizes: list[str], contenders: list[str]) -> None:
+    """Every contender at every size, ``rounds`` times, interleaved; medians and spreads."""
+    results: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for number in range(rounds):
+        for size in sizes:
+            units, streams, megabytes = SIZES[size]
+            for name in contenders:
+                result = in_subprocess(name, megabytes, units, streams)
+                results.setdefault((size, name), []).append(result)
+                print(f"round {number + 1} {size} {name}: {result['chars_per_second']:,.0f} chars/s, "
+                      f"loss {result['loss']:.4f}", file=sys.stderr, flush=True)
+    for size in sizes:
+        units, streams, megabytes = SIZES[size]
+        ours = _median([result["chars_per_second"] for result in results[(size, "seqkit")]])
+        print(f"\n## {size}: Embedding({EMBEDDING}) -> LSTM({units}) -> Dense, B={streams} streams x T={SEGMENT}, "
+              f"{megabytes:g} MB, epoch 2 of 2, {rounds} rounds interleaved")
+        print("| contender | chars / s, median (min-max) | seqkit / contender | loss after 2 epochs |")
+        print("|---|---:|---:|---:|")
+        for name in contenders:
+            speeds = [result["chars_per_second"] for result in results[(size, name)]]
+            print(f"| {CONTENDERS[name]} | {_median(speeds):,.0f} ({min(speeds):,.0f}-{max(speeds):,.0f}) | "
+                  f"{ours / _median(speeds):.2f}x | {results[(size, name)][0]['loss']:.4f} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=float, default=1.0, help="1x corpus size in MB of stdlib source")
     parser.add_argument("--units", type=int, default=64)
-    parser.add_argument("--run", choices=["seqkit", "keras"], help=argparse.SUPPRESS)
+    parser.add_argument("--streams", type=int, default=STREAMS)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --compare")
+    parser.add_argument("--compare", action="store_true",
+                        help="seqkit against PyTorch and Keras at both model sizes (skips PyTorch if not installed)")
+    parser.add_argument("--sizes", default="small,large", help="with --compare: small, large or both")
+    parser.add_argument("--run", choices=sorted(CONTENDERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
-        run = seqkit_run if args.run == "seqkit" else keras_run
-        print(json.dumps(run(args.megabytes, args.units)))
+        print(json.dumps(contender_run(args.run, args.megabytes, args.units, args.streams)))
         return
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    if args.compare:
+        contenders = list(CONTENDERS)
+        if importlib.util.find_spec("torch") is None:
+            print("PyTorch is not installed: comparing with Keras only "
+                  "(pip install -e '.[benchmarks]' adds it).")
+            contenders = ["seqkit", "keras"]
+        compare(args.rounds, args.sizes.split(","), contenders)
+        return
     print(f"model: Embedding({EMBEDDING}) -> LSTM({args.units}) -> Dense, B={STREAMS} streams, T={SEGMENT}")
     ours = in_subprocess("seqkit", args.megabytes, args.units)
     reference = in_subprocess("keras", args.megabytes, args.units)

@@ -69,7 +69,10 @@ def collect_info() -> dict[str, Any]:
             "units": units,
             "batch_size": batch_size,
             "masked": masked,
-            "policy": choose_policy(units=units, batch_size=batch_size, device=device, masked=masked).get_config(),
+            "policy": choose_policy(
+                units=units, batch_size=batch_size, device=device, masked=masked,
+                kernel=None if model.startswith("stream") else False,
+            ).get_config(),
         }
         for model, units, batch_size, masked in POLICY_MODELS
     ]

@@ -22,7 +22,7 @@ from rich.console import Console
 from seqkit.cli.info import POLICY_MODELS, describe_devices
 from seqkit.cli.main import main
 from seqkit.cli.render import Consoles
-from seqkit.engine.policy import CUDNN_MIN_WORK, choose_policy
+from seqkit.engine.policy import CPU_GRAPH_MIN_WORK, CUDNN_MIN_WORK, choose_policy
 
 TOP_KEYS = [
     "seqkit", "python", "tensorflow", "keras", "numpy", "platform", "tensorflow_build",
@@ -133,7 +133,10 @@ def test_info_json_policies_are_choose_policys_for_the_tutorial_sizes() -> None:
     assert [(row["model"], row["units"], row["batch_size"], row["masked"]) for row in document["policies"]] == MODELS
     for row in document["policies"]:
         assert list(row) == ["model", "units", "batch_size", "masked", "policy"]
-        expected = choose_policy(units=row["units"], batch_size=row["batch_size"], device=device, masked=row["masked"])
+        expected = choose_policy(
+            units=row["units"], batch_size=row["batch_size"], device=device, masked=row["masked"],
+            kernel=None if row["model"].startswith("stream") else False,
+        )
         assert row["policy"] == expected.get_config()
 
 
@@ -147,11 +150,20 @@ def test_info_json_on_a_cpu_machine() -> None:
         pytest.skip("TensorFlow sees a GPU here")
     assert [entry["type"] for entry in document["devices"]] == ["CPU"]
     assert document["precisions"] == ["float32", "mixed_bfloat16"]
-    for row in document["policies"]:
-        assert row["policy"] == {
+    policies = {row["model"]: row["policy"] for row in document["policies"]}
+    for model, *_ in MODELS[:4]:
+        assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
-            "reason": "CPU: XLA-compiled steps",
+            "reason": "CPU: XLA-compiled steps", "kernel": False,
         }
+    assert policies["stream LSTM 64 x 32 streams"] == {
+        "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
+        "reason": "CPU: XLA-compiled steps; seqkit's LSTM kernel", "kernel": True,
+    }
+    assert policies["stream LSTM 256 x 128 streams"] == {
+        "device": "cpu", "jit_compile": False, "use_cudnn": False, "precision": "float32",
+        "reason": f"CPU, batch x units = 32768 >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)", "kernel": False,
+    }
 
 
 def test_info_json_with_a_simulated_gpu(simulated_gpu: None) -> None:

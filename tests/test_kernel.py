@@ -108,9 +108,20 @@ def test_the_stream_loop_refuses_a_network_the_kernel_cannot_compute():
     )
 
 
-def test_the_policy_takes_the_kernel_in_float32_and_not_in_mixed_precision():
+def test_the_policy_takes_the_kernel_in_float32_under_xla():
     assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None).kernel
+
+
+def test_the_policy_leaves_the_kernel_out_of_mixed_precision():
     assert not choose_policy(units=64, batch_size=32, device="cpu", kernel=None, precision="mixed_bfloat16").kernel
+
+
+def test_the_policy_leaves_the_kernel_out_of_a_plain_graph():
+    policy = choose_policy(units=256, batch_size=128, device="cpu", kernel=None)
+    assert (policy.jit_compile, policy.kernel) == (False, False)
+
+
+def test_the_policy_leaves_the_kernel_to_trainers_that_ask_for_it():
     assert not choose_policy(units=64, batch_size=32, device="cpu").kernel
 
 
@@ -156,8 +167,8 @@ def test_one_training_step_through_the_kernel_equals_one_through_keras():
 
 # Training amplifies float32 rounding: Adam divides each gradient by its own running
 # magnitude, so the kernel's ~1e-7 relative gradient differences reach ~1e-5 of the loss
-# after a few steps and drift from there; curves are compared at 1%.
-CURVE_TOLERANCE = 1e-2
+# after a few steps; the curves agree to 1e-4.
+CURVE_TOLERANCE = 1e-4
 
 
 def test_training_through_the_kernel_follows_the_keras_loss_curve():
@@ -170,7 +181,7 @@ def test_training_through_the_kernel_follows_the_keras_loss_curve():
 
 
 def test_the_kernel_trains_under_a_mirrored_strategy_as_on_one_device():
-    trainer, _, mirrored_history = _train(strategy="mirrored")
+    trainer, _, mirrored_history = _train(strategy="mirrored", kernel=True)
     _, _, single_history = _train(kernel=True)
     assert trainer.loop_.kernel
     np.testing.assert_allclose(mirrored_history.loss, single_history.loss, rtol=CURVE_TOLERANCE)

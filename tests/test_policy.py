@@ -17,7 +17,7 @@ import json
 
 import pytest
 
-from seqkit.engine.policy import CUDNN_MIN_WORK, PRECISIONS, DevicePolicy, choose_policy, visible_device
+from seqkit.engine.policy import CPU_GRAPH_MIN_WORK, CUDNN_MIN_WORK, PRECISIONS, DevicePolicy, choose_policy, visible_device
 from seqkit.errors import ConfigurationError
 
 SMALL = {"units": 32, "batch_size": 1}  # the tutorial's alphabet LSTM: launch overhead only
@@ -36,8 +36,15 @@ def test_cpu_default_is_xla_without_cudnn() -> None:
     assert policy == DevicePolicy("cpu", True, False, "float32", "CPU: XLA-compiled steps")
 
 
-def test_cpu_default_ignores_size() -> None:
-    assert choose_policy(**LARGE, device="cpu") == choose_policy(**SMALL, device="cpu")
+def test_cpu_large_steps_train_in_a_graph() -> None:
+    policy = choose_policy(**LARGE, device="cpu")
+    assert policy == DevicePolicy(
+        "cpu", False, False, "float32", f"CPU, batch x units = 32768 >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)"
+    )
+
+
+def test_cpu_steps_below_the_graph_threshold_take_xla() -> None:
+    assert choose_policy(units=CPU_GRAPH_MIN_WORK - 1, batch_size=1, device="cpu").jit_compile
 
 
 def test_cpu_jit_off_is_a_plain_graph_without_cudnn() -> None:
@@ -202,6 +209,7 @@ def test_policy_config_is_json_ready() -> None:
         "use_cudnn": "auto",
         "precision": "mixed_float16",
         "reason": f"GPU, batch x units = 32768 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph",
+        "kernel": False,
     }
     assert json.loads(json.dumps(config)) == config
     assert DevicePolicy(**config) == choose_policy(**LARGE, device="gpu", precision="mixed_float16")

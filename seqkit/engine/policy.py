@@ -9,8 +9,12 @@ and the rest of the code only reads the :class:`DevicePolicy`:
 
 - **one invariant**: XLA is never combined with cuDNN. A policy with ``jit_compile``
   builds its LSTMs with ``use_cudnn=False``;
-- on a **CPU**: XLA (seqkit's compiled loop runs its tiny LSTMs 3-10x faster per step
-  than the plain graph), ``use_cudnn=False``;
+- on a **CPU**: XLA for small steps (seqkit's compiled loop runs its tiny LSTMs 3-10x
+  faster per step than the plain graph), a plain graph from ``batch x units`` =
+  :data:`CPU_GRAPH_MIN_WORK` on, where oneDNN's matmuls beat XLA's; ``use_cudnn=False``;
+- **seqkit's LSTM kernel** (:mod:`seqkit.engine.kernel`, stream training) in float32
+  under XLA, where it was measured 1.8x faster per step than Keras's layers; not in a
+  plain graph, where it was slower;
 - on a **GPU**: either cuDNN kernels inside a plain graph, or XLA without cuDNN, by the
   size of a step (``batch x units`` against :data:`CUDNN_MIN_WORK`): cuDNN for big steps,
   XLA for the tutorial's tiny models, whose steps are all kernel-launch overhead that XLA
@@ -42,6 +46,7 @@ from typing import Any, Literal
 from seqkit.errors import ConfigurationError, parameter_error
 
 __all__ = [
+    "CPU_GRAPH_MIN_WORK",
     "CUDNN_MIN_WORK",
     "PRECISIONS",
     "DevicePolicy",
@@ -52,6 +57,13 @@ __all__ = [
 
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
 """Precisions a trainer accepts: float32, or Keras mixed precision (float32 weights and loss)."""
+
+CPU_GRAPH_MIN_WORK = 64 * 128
+"""``batch_size * units`` from which a CPU trains in a plain graph rather than under XLA.
+Measured on this project's 2-core AVX-512 CPU (``benchmarks/RESULTS.md``, stream model,
+64-step segments, ms per step): at 32 x 64, XLA with seqkit's kernel 5.0 against 10.5 in
+a graph; at 64 x 128 the two tie (29 against 30); at 128 x 128 the graph's oneDNN matmuls
+win (46 against 60), and at 128 x 256 (118 against 159)."""
 
 CUDNN_MIN_WORK = 64 * 256
 """``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Provisional, not yet
@@ -129,7 +141,8 @@ def choose_policy(
         precision: one of :data:`PRECISIONS`. Defaults to ``"float32"``.
         owner: who asks, for error messages.
         kernel: seqkit's LSTM kernel (:mod:`seqkit.engine.kernel`): True, False, or None
-            (decide here: the kernel in float32 wherever cuDNN is not chosen).
+            (decide here: the kernel in float32 under XLA, where it was measured faster;
+            in a plain graph Keras's layers were faster).
             Defaults to False, for trainers whose networks the kernel does not compute.
 
     Raises:
@@ -159,7 +172,7 @@ def choose_policy(
         units=units, batch_size=batch_size, device=device or visible_device(), masked=masked,
         distributed=distributed, jit_compile=jit_compile, precision=precision, owner=owner,
     )
-    if kernel is False or (kernel is None and (precision != "float32" or policy.use_cudnn)):
+    if kernel is False or (kernel is None and (precision != "float32" or not policy.jit_compile)):
         return policy
     return replace(policy, kernel=True, reason=f"{policy.reason}; seqkit's LSTM kernel")
 
@@ -194,6 +207,11 @@ def _device_policy(
     if device == "cpu":
         if jit_compile is False:
             return DevicePolicy(device, False, False, precision, "XLA turned off (jit_compile=False)")
+        if batch_size * units >= CPU_GRAPH_MIN_WORK:
+            return DevicePolicy(
+                device, False, False, precision,
+                f"CPU, batch x units = {batch_size * units} >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)",
+            )
         return DevicePolicy(device, True, False, precision, "CPU: XLA-compiled steps")
     if masked:
         return DevicePolicy(
