@@ -10,12 +10,15 @@ Shell completion is click's: ``eval "$(_SEQKIT_COMPLETE=bash_source seqkit)"``
 
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
 import click
 
 from seqkit._quiet import silence_tensorflow
+
+from .startup import enable_compilation_cache, exit_now
 
 from .evaluate import evaluate
 from .experiments import experiments
@@ -99,3 +102,25 @@ def main(ctx: click.Context, quiet: bool) -> None:
 
 for command in (experiments, train, predict, generate, evaluate, inspect, vocab, export, info):
     main.add_command(command)
+
+
+def run() -> None:
+    """The ``seqkit`` executable: :func:`main` with XLA's compilation cache and a quick exit.
+
+    ``main`` is the click command (tests and notebooks invoke it in-process); this entry
+    point also takes the process-wide steps a short-lived command wants
+    (:mod:`seqkit.cli.startup`): the persistent compilation cache before TensorFlow is
+    imported, Keras imported without the optional packages it would load for nothing, and
+    an exit that skips TensorFlow's teardown once the output is flushed.
+    """
+    enable_compilation_cache()
+    silence_tensorflow(lean=True)
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+        if code is not None and not isinstance(code, int):
+            sys.stderr.write(f"{code}\n")
+            code = 1
+        exit_now(code or 0)
+    exit_now(0)
