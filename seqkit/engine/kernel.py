@@ -13,15 +13,21 @@ does what a hand-tuned RNN library does instead:
   splits: XLA's CPU code for the split form took 2.4x as long), and it keeps only ``h``
   and ``c`` of each step;
 - its backward is written by hand (:func:`lstm_recurrence`'s custom gradient): the
-  gates of every step recomputed at once from the kept states (one large matmul), a
-  reverse loop that carries only ``dh`` and ``dc``, and the gate gradients and the
-  recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` computed after it over all steps
-  at once, as *one* matmul instead of one per step.
+  gates of every step recomputed at once from the kept states (one large matmul) and
+  turned into per-step factors, so that the reverse loop is the recurrent matmul (by a
+  transpose of ``U`` taken once, not in every step: 10% of the whole training step) and
+  a few multiplications; the recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` is
+  *one* matmul over all steps after the loop instead of one per step.
 
 Autodiff of Keras's layer instead stores every intermediate of every step and runs a
 matmul per step for the kernel's gradient. On this project's 2-core AVX-512 CPU a whole
 training step of the stream benchmark's model (Embedding 16, LSTM 64, 32 streams x 64
-steps, Adam) took 5.1 ms instead of 9.1 ms under XLA (``benchmarks/RESULTS.md``).
+steps, Adam) took 4.1 ms instead of 8.2 ms under XLA (``benchmarks/RESULTS.md``). Other
+variants measured and dropped: storing the gates in the forward loop instead of
+recomputing them (slower at 64 units, faster at 256, where a plain graph wins anyway),
+accumulating ``dU`` inside the reverse loop (slower), the four gates as four splits with
+four activations (2.4x slower forward loop under XLA), two halves of the streams in two
+independent loops to use both cores (XLA runs them one after the other: slower).
 
 The weights are Keras's, in Keras's layout (``kernel (D, 4H)``, ``recurrent_kernel (H,
 4H)``, ``bias (4H,)``, gates ordered input, forget, cell, output, sigmoid and tanh), read
@@ -68,8 +74,8 @@ def lstm_recurrence(
 
     The forward loop keeps ``h`` and ``c`` of every step and nothing else; the backward
     recomputes all gates at once from them (one matmul over every step), then runs a
-    reverse loop that carries ``dh`` and ``dc`` and keeps them; the gate gradients and the
-    recurrent kernel's gradient are computed after it, over every step at once.
+    reverse loop that carries ``dh`` and ``dc`` and keeps each step's gate gradients; the
+    recurrent kernel's gradient is computed after it, over every step at once.
 
     Args:
         projected: ``(T, B, 4H)``: ``x_t @ kernel + bias`` for every step, gate blocks in
@@ -118,22 +124,21 @@ def lstm_recurrence(
             -1,
         )
         carried = tf.concat([o * (1 - tanh_c * tanh_c), f], -1)
+        recurrent_transposed = tf.transpose(recurrent_kernel)  # once, not in every step
 
         def step(k, d_h, d_c, grads):
             t = steps - 1 - k
             d_h = d_h + d_hidden[t]
             d_c = d_c + d_h * carried[t][:, :units]
             d_z = tf.concat([d_c, d_c, d_h, d_c], -1) * factors[t]
-            grads = grads.write(t, tf.concat([d_h, d_c], -1))
-            return k + 1, tf.matmul(d_z, recurrent_kernel, transpose_b=True), d_c * carried[t][:, units:], grads
+            grads = grads.write(t, d_z)
+            return k + 1, tf.matmul(d_z, recurrent_transposed), d_c * carried[t][:, units:], grads
 
         grads = tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
         _, d_h0, d_c0, grads = tf.while_loop(
             lambda k, *_: k < steps, step, (tf.constant(0), d_h, d_c, grads), parallel_iterations=1
         )
-        grads = grads.stack()
-        d_hs, d_cs = grads[..., :units], grads[..., units:]
-        d_z = tf.concat([d_cs, d_cs, d_hs, d_cs], -1) * factors
+        d_z = grads.stack()
         d_recurrent = tf.matmul(
             tf.reshape(previous_hidden, [-1, units]), tf.reshape(d_z, [-1, 4 * units]), transpose_a=True
         )

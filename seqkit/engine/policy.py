@@ -13,7 +13,7 @@ and the rest of the code only reads the :class:`DevicePolicy`:
   faster per step than the plain graph), a plain graph from ``batch x units`` =
   :data:`CPU_GRAPH_MIN_WORK` on, where oneDNN's matmuls beat XLA's; ``use_cudnn=False``;
 - **seqkit's LSTM kernel** (:mod:`seqkit.engine.kernel`, stream training) in float32
-  under XLA, where it was measured 1.8x faster per step than Keras's layers; not in a
+  under XLA, where it was measured 2x faster per step than Keras's layers; not in a
   plain graph, where it was slower;
 - on a **GPU**: either cuDNN kernels inside a plain graph, or XLA without cuDNN, by the
   size of a step (``batch x units`` against :data:`CUDNN_MIN_WORK`): cuDNN for big steps,
