@@ -27,7 +27,13 @@ variants measured and dropped: storing the gates in the forward loop instead of
 recomputing them (slower at 64 units, faster at 256, where a plain graph wins anyway),
 accumulating ``dU`` inside the reverse loop (slower), the four gates as four splits with
 four activations (2.4x slower forward loop under XLA), two halves of the streams in two
-independent loops to use both cores (XLA runs them one after the other: slower).
+independent loops to use both cores (XLA runs them one after the other: slower), the first
+layer's projection gathered from a ``(V + 1, 4H)`` table with a custom gradient that keeps
+Keras's sparse embedding update (no faster under XLA), XLA's CPU flags (thunk runtime off,
+fast math, single-threaded Eigen: no change), bfloat16 operands for the matmuls (AMX makes
+oneDNN's bfloat16 matmuls 2-5x faster in a plain graph, but the graph's unfused gate
+arithmetic made the step slower than Keras's float32 layer there; XLA's bfloat16 matmuls
+are slower than its float32 ones).
 
 The weights are Keras's, in Keras's layout (``kernel (D, 4H)``, ``recurrent_kernel (H,
 4H)``, ``bias (4H,)``, gates ordered input, forget, cell, output, sigmoid and tanh), read
