@@ -40,6 +40,8 @@ WHY_NOT = {
     ("stream", "stride"): ": its segments follow each other.",
     ("stream", "layout"): ": a segment is T time steps of token ids.",
     ("stream", "encoding"): ": it reads token ids through an embedding.",
+    **{(name, "kernel"): ": seqkit's LSTM kernel trains stream models only (--trainer stream)."
+       for name in ("stateless", "in-batch", "stateful")},
 }
 """Why an option means nothing for a trainer, where a reason helps (else just that it does not apply)."""
 
@@ -79,8 +81,12 @@ if TYPE_CHECKING:
 @click.option("--seed", type=SEED, default=None,
               help="Seeds weights and shuffling; the same seed gives the same model on CPU. [default: 7]")
 @click.option("--jit", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
-              help="XLA compilation of the training steps. auto: the device policy decides (XLA on a CPU; "
-                   "on a GPU cuDNN or XLA, whichever is faster for the model; see seqkit info).")
+              help="XLA compilation of the training steps. auto: the device policy decides (on a CPU XLA for "
+                   "small models, a plain graph for large ones; on a GPU cuDNN or XLA, whichever is faster for "
+                   "the model; see seqkit info).")
+@click.option("--kernel", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
+              help="Stream: train through seqkit's own LSTM kernel (same weights and results as Keras's layer, "
+                   "twice as fast under XLA). auto: the device policy decides.")
 @click.option("--precision", type=click.Choice(("float32", "mixed_float16", "mixed_bfloat16")), default=None,
               help="float32, or mixed precision (float32 weights and loss; mixed_float16 needs a GPU). "
                    "[default: float32]")
@@ -130,6 +136,7 @@ def train(
     reset: str | None,
     seed: int | None,
     jit: str,
+    kernel: str,
     precision: str | None,
     validation_split: float | None,
     validation_path: Path | None,
@@ -195,6 +202,7 @@ def train(
             dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
             seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
             checkpoint_every=checkpoint_every, jit_compile={"auto": None, "on": True, "off": False}[jit],
+            kernel={"auto": None, "on": True, "off": False}[kernel],
         ).items()
         if value is not None
     }

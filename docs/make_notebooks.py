@@ -163,11 +163,81 @@ PAGES: tuple[Page, ...] = (
         },
         slow=True,
     ),
+    Page(
+        "layouts",
+        after={
+            "from seqkit.trainers import StatelessTrainer": (
+                "# Notebook only: the three models' training curves (seqkit.plot returns a Figure), and\n"
+                "# Keras's progress bar on a 3-epoch fit (the page's fits run 500 epochs each, without one).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                "StatelessTrainer(window=3, units=32, epochs=3, batch_size=1, seed=7).fit(corpus, verbose=1)\n"
+                "plot_history({name: model.history for name, model in models.items()})"
+            ),
+        },
+        slow=True,
+    ),
+    Page(
+        "in-batch",
+        after={
+            "import numpy as np": (
+                "# Notebook only: the loss curve of the 5,000 full-batch steps (seqkit.plot returns a Figure),\n"
+                "# and Keras's progress bar on a 3-epoch fit: each epoch is one step on the whole alphabet.\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                "InBatchTrainer(window=1, units=16, epochs=3, seed=7).fit(corpus, verbose=1)\n"
+                'plot_history({"in-batch, LSTM 16": history})'
+            ),
+        },
+        slow=True,
+    ),
+    Page(
+        "variable-length",
+        edits=(
+            Edit("    model, _ = trainer.fit(corpus)\n", '    model, _ = trainer.fit(corpus, verbose=1 if encoding == "onehot" else 0)\n',
+                 "`verbose=1` on the one-hot fit, to show Keras's progress bar"),
+        ),
+        after={
+            "from seqkit.trainers import RandomWindows, StatelessTrainer": (
+                "# Notebook only: both models' training curves (seqkit.plot returns a Figure).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                "plot_history({encoding: model.history for encoding, model in models.items()})"
+            ),
+        },
+        slow=True,
+    ),
+    Page(
+        "export",
+        edits=(
+            Edit('interpreter = tf.lite.Interpreter(model_path="alphabet.tflite")',
+                 "import warnings\n\n"
+                 'warnings.filterwarnings("ignore", message=r"(?s).*tf\\.lite\\.Interpreter is deprecated")\n'
+                 'interpreter = tf.lite.Interpreter(model_path="alphabet.tflite")',
+                 "TensorFlow's deprecation notice for `tf.lite.Interpreter` filtered (its successor, LiteRT, "
+                 "is another package with the same API)"),
+        ),
+        after={
+            "import seqkit\nfrom seqkit.trainers import StatefulTrainer": (
+                "# Notebook only: the training curves (seqkit.plot returns a Figure), and Keras's progress\n"
+                "# bar on a 3-epoch fit (the page's fit runs 300 epochs without one).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                'StatefulTrainer(window=1, units=50, epochs=3, batch_size=1, reset="epoch", seed=7).fit(\n'
+                "    seqkit.alphabet(), verbose=1\n"
+                ")\n"
+                'plot_history({"stateful, LSTM 50": history})'
+            ),
+        },
+        slow=True,
+    ),
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
-alphabet, then state), held-out evaluation on real text, and your own vocabulary. The
-first two run in full in the test suite (about 15 s each on two CPU cores, kernel start
-included); the others run in full in the slow suite. A page whose full run would be too long even there gets
+alphabet, then state), held-out evaluation on real text, your own vocabulary, the layouts,
+in-batch training, variable-length windows and export. The first two run in full in the
+test suite (about 15 s each on two CPU cores, kernel start included); the others run in
+full in the slow suite. Left out: ``scale`` and ``cli``, whose shell blocks (a cluster's
+processes, a terminal session) are not notebook cells. A page whose full run would be too long even there gets
 ``parameters`` and ``quick``. Add a page here and run ``--execute`` to publish another."""
 
 
@@ -358,7 +428,8 @@ def _markdown_cells(page: Page, text: str) -> list[NotebookNode]:
 TENSORFLOW_LOG = re.compile(
     r"^(?:[IWEF]\d{4} \d+:\d+:\d+\.\d+\s+\d+ \S+:\d+\] .*"
     r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
-    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow .*)\n?",
+    r"|To enable the following instructions: .* in other operations, rebuild TensorFlow .*"
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.)\n?",
     re.MULTILINE,
 )
 """TensorFlow's C++ log lines (``I0000 00:00:... port.cc:153] oneDNN ...``), written at import

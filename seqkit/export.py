@@ -280,10 +280,31 @@ class ServingModule(tf.Module):
         return {function.__name__: function.get_concrete_function() for function in functions}
 
 
+@contextlib.contextmanager
+def _no_info_lines() -> Any:
+    """While saving, TensorFlow's logger skips its ``INFO`` lines ("Assets written to: ...").
+
+    Where the logger shows INFO (a notebook, an absl-configured program) each SavedModel
+    write prints a line about a temporary folder the user never sees. The level is put back
+    as it was on the way out, so nothing is changed for the caller.
+    """
+    logger = tf.get_logger()
+    level = logger.level
+    if level > 20 or (level == 0 and logger.getEffectiveLevel() > 20):
+        yield
+        return
+    logger.setLevel(30)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _build_saved_model(model: Exportable, workspace: Path) -> Path:
     module = ServingModule(model)
     folder = workspace / "saved_model"
-    tf.saved_model.save(module, str(folder), signatures=module.signatures())
+    with _no_info_lines():
+        tf.saved_model.save(module, str(folder), signatures=module.signatures())
     return folder
 
 
@@ -298,7 +319,8 @@ def _build_tflite(model: Exportable, workspace: Path) -> Path:
     converter = tf.lite.TFLiteConverter.from_concrete_functions(list(module.signatures().values()), module)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
-        flat_buffer = converter.convert()
+        with _no_info_lines():
+            flat_buffer = converter.convert()
     except Exception as error:  # the converter raises its own ConverterError, with MLIR dumps
         raise ConfigurationError(
             f"TFLite cannot convert this model with its built-in ops: {one_line(error)}"

@@ -138,6 +138,11 @@ BAD_INPUTS = [
      "Error: --stride does not apply to --trainer stream: its segments follow each other."),
     (["train", "--trainer", "stateful", "--jit", "sometimes"], 2,
      "Error: Invalid value for '--jit': 'sometimes' is not one of 'auto', 'on', 'off'."),
+    (["train", "--trainer", "stateful", "--kernel", "on"], 2,
+     "Error: --kernel does not apply to --trainer stateful: seqkit's LSTM kernel trains stream models only "
+     "(--trainer stream)."),
+    (["train", "--trainer", "stream", "--kernel", "sometimes"], 2,
+     "Error: Invalid value for '--kernel': 'sometimes' is not one of 'auto', 'on', 'off'."),
     (["train", "--trainer", "bogus"], 2,
      "Error: Invalid value for '--trainer': 'bogus' is not one of 'stateless', 'in-batch', 'stateful', 'stream'."),
     (["train", "--alphabet", "--tokens", "A B"], 2, "Error: Give one data source, not --alphabet and --tokens."),

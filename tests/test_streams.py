@@ -281,6 +281,23 @@ def test_seqkit_train_stream_saves_a_model_that_generates(runner, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.parametrize("kernel, expected", [("off", False), ("on", True)])
+def test_seqkit_train_stream_kernel_option_reaches_the_policy(runner, tmp_path, kernel, expected):
+    from seqkit.cli.main import main as cli
+    from seqkit.sequence_model import load_bundle
+
+    text = tmp_path / "code.py"
+    text.write_text("".join(sample_text().tokens), encoding="utf-8")
+    bundle = tmp_path / "stream.seqkit"
+    result = runner.invoke(cli, ["train", "--trainer", "stream", "--text", str(text), "--window", "16",
+                                 "--batch-size", "4", "--units", "8", "--epochs", "1", "--kernel", kernel,
+                                 "--out", str(bundle)])
+    assert result.exit_code == 0, result.output
+    spec = load_bundle(bundle).spec
+    assert spec["policy"]["kernel"] is expected
+    assert spec["hyperparameters"]["kernel"] is expected
+
+
 def test_a_missing_token_file_is_refused_with_a_seqkit_error(tmp_path):
     from seqkit.streams import TokenFile
     from seqkit.vocab import Vocabulary
