@@ -185,14 +185,15 @@ def test_a_megabyte_of_the_standard_library():
     from seqkit.corpora import python_stdlib
 
     corpus = python_stdlib(max_bytes=1_150_000)
-    trainer = StreamTrainer(window=64, batch_size=32, units=128, embedding_dim=16, epochs=20, learning_rate=0.003)
+    trainer = StreamTrainer(window=64, batch_size=32, units=128, embedding_dim=16, epochs=25, learning_rate=0.003)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=True)
     model, history = trainer.fit(corpus, validation=0.1, callbacks=[stop])
     best = int(np.argmin(history.val_loss))
     print(f"epochs {history.epochs}, best {best + 1}, bits/char train {history.bits_per_token[best]:.3f} "
           f"held out {history.val_bits_per_token[best]:.3f}")
-    # Recorded: stopped after 17 epochs, best epoch 15, 1.421 bits/char training, 1.870 held out.
-    assert history.epochs < 20 and stop.stopped_epoch == history.epochs - 1 and best == stop.best_epoch
+    # Recorded (seqkit's kernel): stopped after 21 epochs, best epoch 19, 1.391 bits/char training,
+    # 1.865 held out. With Keras's layers (kernel=False, seqkit 0.2): 17, 15, 1.421, 1.870.
+    assert history.epochs < 25 and stop.stopped_epoch == history.epochs - 1 and best == stop.best_epoch
     assert history.val_bits_per_token[best] == pytest.approx(1.870, abs=0.05)
     assert history.bits_per_token[best] < history.val_bits_per_token[best]
 
