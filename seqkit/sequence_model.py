@@ -110,7 +110,13 @@ class SequenceModel:
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
             if isinstance(layer, keras.layers.LSTM):
                 layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
-        self._predict = tf.function(lambda x: self.network(x, training=False), reduce_retracing=True)
+        # One trace for every batch size: a function retraced per shape would trace again for
+        # each new number of windows (and TensorFlow warns about retracing after five).
+        shape = list(network.input_shape)
+        if not self.stateful:
+            shape[0] = None
+        self._input_spec = tf.TensorSpec(shape, network.inputs[0].dtype)
+        self._predict = tf.function(lambda x: self.network(x, training=False), input_signature=[self._input_spec])
 
     def __repr__(self) -> str:
         kind = "stateful" if self.stateful else "stateless"
@@ -204,7 +210,7 @@ class SequenceModel:
 
     def _probabilities(self, id_windows: np.ndarray) -> np.ndarray:
         inputs = self.layout.transform(id_windows, self.vocabulary.size)
-        return np.asarray(self._predict(tf.constant(inputs)))
+        return np.asarray(self._predict(tf.convert_to_tensor(inputs, dtype=self._input_spec.dtype)))
 
     def _step_stateful(self, ids: list[int]) -> np.ndarray:
         """Feed ids one window at a time (non-overlapping) through the batch-1 twin."""
