@@ -15,6 +15,8 @@ parallel streams predicts one token at a time without rebuilding anything.
 
 from __future__ import annotations
 
+import functools
+
 from seqkit._quiet import quiet_import
 
 quiet_import()
@@ -75,6 +77,11 @@ class Evaluation:
         return self.total - (len(self.mistakes) if self.wrong is None else self.wrong)
 
 
+def _predict(network: keras.Model, inputs: tf.Tensor) -> tf.Tensor:
+    """The network's prediction (``training=False``), for :class:`SequenceModel`'s compiled function."""
+    return network(inputs, training=False)
+
+
 class SequenceModel:
     """A fitted next-token model: vocabulary + layout + Keras network + training spec.
 
@@ -110,13 +117,14 @@ class SequenceModel:
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
             if isinstance(layer, keras.layers.LSTM):
                 layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
-        # One trace for every batch size: a function retraced per shape would trace again for
-        # each new number of windows (and TensorFlow warns about retracing after five).
+        # One trace per model, for every batch size. TensorFlow counts traces per Python code
+        # object: a lambda here would share its count with every other SequenceModel, and
+        # after five models TensorFlow warns of "retracing"; a partial is this model's own.
         shape = list(network.input_shape)
         if not self.stateful:
             shape[0] = None
         self._input_spec = tf.TensorSpec(shape, network.inputs[0].dtype)
-        self._predict = tf.function(lambda x: self.network(x, training=False), input_signature=[self._input_spec])
+        self._predict = tf.function(functools.partial(_predict, network), input_signature=[self._input_spec])
 
     def __repr__(self) -> str:
         kind = "stateful" if self.stateful else "stateless"

@@ -57,3 +57,26 @@ def test_bundle_contents_round_trip_to_an_equal_model(model: SequenceModel) -> N
     again = SequenceModel.from_bundle_contents(contents)
     assert (again.network, again.vocabulary, again.layout) == (model.network, model.vocabulary, model.layout)
     assert (again.window_length, again.spec, again.history) == (model.window_length, model.spec, model.history)
+
+
+def test_many_models_predicting_many_batch_sizes_log_no_retracing_warning(model):
+    import logging
+
+    import tensorflow as tf
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = tf.get_logger()
+    logger.addHandler(handler)
+    try:
+        ids = seqkit.alphabet().encode(model.vocabulary)[0]
+        for _ in range(8):
+            copy = SequenceModel(
+                model.network, model.vocabulary, model.layout, window_length=model.window_length, spec=model.spec
+            )
+            for count in (1, 5, 23):
+                copy.evaluate(sliding_windows([ids[: count + model.window_length]], model.window_length))
+    finally:
+        logger.removeHandler(handler)
+    assert not [record.getMessage() for record in records if "retracing" in record.getMessage()]
