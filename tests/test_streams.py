@@ -357,3 +357,16 @@ def test_stream_batch_size_must_split_across_replicas():
         "The 'batch_size' parameter of StreamTrainer must be a multiple of the 2 replicas "
         "(each replica trains its own streams). Got 3 instead."
     )
+
+
+def test_a_corpus_too_large_for_memory_streams_through_tf_data_with_the_same_results(monkeypatch):
+    import seqkit.trainers.stream as stream
+
+    def fit():
+        return StreamTrainer(window=16, batch_size=4, units=8, embedding_dim=4, epochs=2).fit(sample_text())[1]
+
+    in_memory = fit()
+    monkeypatch.setattr(stream, "IN_MEMORY_BYTES", 0)
+    from_file = fit()
+    np.testing.assert_allclose(from_file.loss, in_memory.loss, rtol=1e-6)
+    np.testing.assert_allclose(from_file.accuracy, in_memory.accuracy, rtol=1e-6)

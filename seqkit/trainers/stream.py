@@ -50,9 +50,12 @@ class StreamTrainer(Trainer):
     ``t + 1`` continues row ``r`` of batch ``t``, and the network predicts the next id at
     every step of the segment. The state is zeroed at each epoch's start and, with
     ``reset="boundary"``, before a segment in which a new document begins (see
-    :func:`seqkit.streams.stream_resets`). The ids are written to a file once and read
-    back through ``tf.data`` (:func:`seqkit.streams.stream_dataset`), so no window is
-    materialized; a :class:`~seqkit.streams.TokenFile` trains without ever being loaded.
+    :func:`seqkit.streams.stream_resets`). The ids are written to a file once; up to
+    :data:`IN_MEMORY_BYTES` of them (64 M tokens) are then read into memory and each epoch
+    runs as one compiled program that gathers its segments itself; a larger corpus (or one
+    trained under a distributing strategy) is read back through ``tf.data``
+    (:func:`seqkit.streams.stream_dataset`), so no window is materialized and a large
+    :class:`~seqkit.streams.TokenFile` trains without ever being loaded.
 
     With ``strategy`` the loop runs under ``tf.distribute``: each of ``R`` replicas owns
     ``B / R`` streams and its own state; the result matches one device at the same
