@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .errors import Interrupted, SeqkitCommand, interrupt_exit_code
+from .errors import Interrupted, SeqkitCommand, checked, interrupt_exit_code
 from .options import POSITIVE, figure_options, output_options, require_plotting
 from .paths import Output, check_outputs
 from .render import UI, cell, duration
@@ -105,7 +105,7 @@ def run_all(
     with ui.progress() as progress:
         for name in names:
             total = epochs or EXPERIMENTS[name].epochs
-            callbacks = [EpochEnd(progress.track(name, total))]
+            callbacks = [EpochEnd(checked(progress.track(name, total)))]
             if tensorboard_dir is not None:
                 callbacks.append(TensorBoardLog(tensorboard_dir / name))
             try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .cluster import DEFAULT_STARTUP_TIMEOUT, PeersUnreachable, read_cluster, wait_for_peers
-from .errors import Interrupted, SeqkitCommand, interrupt_exit_code
+from .errors import Interrupted, SeqkitCommand, checked, interrupt_exit_code
 from .options import (
     ENCODING_NAMES,
     LAYOUT_NAMES,
@@ -265,7 +265,7 @@ def train(
     if strategy == "multi-worker":
         wait_for_cluster(startup_timeout, ui)
     with ui.progress() as progress:
-        callbacks.append(EpochEnd(progress.track(f"{trainer_name} on {corpus.name}", epochs)))
+        callbacks.append(EpochEnd(checked(progress.track(f"{trainer_name} on {corpus.name}", epochs))))
         try:
             model, history = trainer.fit(corpus, validation=validation, callbacks=callbacks, resume=resume)
         except KeyboardInterrupt as interrupt:

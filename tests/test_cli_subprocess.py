@@ -192,3 +192,28 @@ def test_sigterm_stops_cleanly_with_the_resume_hint_and_exit_143(terminated):
     )
     assert not terminated["out"].exists()
     assert_no_tensorflow_noise(terminated["stderr"])
+
+
+def test_a_stop_signal_lost_on_the_way_is_raised_at_the_next_epoch_end():
+    from cli.errors import Terminated, checked, sigterm_as_interrupt
+
+    seen = []
+    with sigterm_as_interrupt():
+        on_epoch_end = checked(lambda epoch, logs: seen.append(epoch))
+        on_epoch_end(0, {})
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+            except KeyboardInterrupt:
+                pass  # swallowed, as code outside seqkit may do
+            on_epoch_end(1, {})
+        with pytest.raises(Terminated):
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            except Terminated:
+                pass
+            on_epoch_end(2, {})
+    assert seen == [0, 1, 2]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
