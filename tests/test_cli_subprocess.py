@@ -201,19 +201,13 @@ def test_a_stop_signal_lost_on_the_way_is_raised_at_the_next_epoch_end():
     with sigterm_as_interrupt():
         on_epoch_end = checked(lambda epoch, logs: seen.append(epoch))
         on_epoch_end(0, {})
-        with pytest.raises(KeyboardInterrupt):
-            try:
-                os.kill(os.getpid(), signal.SIGINT)
-                time.sleep(1)
-            except KeyboardInterrupt:
-                pass  # swallowed, as code outside seqkit may do
-            on_epoch_end(1, {})
-        with pytest.raises(Terminated):
-            try:
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(1)
-            except Terminated:
-                pass
-            on_epoch_end(2, {})
+        for epoch, (signum, raised) in enumerate([(signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Terminated)], 1):
+            with pytest.raises(raised):
+                try:
+                    os.kill(os.getpid(), signum)
+                    time.sleep(1)
+                except raised:
+                    pass  # swallowed, as code outside seqkit may do
+                on_epoch_end(epoch, {})
     assert seen == [0, 1, 2]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
