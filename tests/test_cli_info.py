@@ -22,7 +22,7 @@ from rich.console import Console
 from seqkit.cli.info import POLICY_MODELS, describe_devices
 from seqkit.cli.main import main
 from seqkit.cli.render import Consoles
-from seqkit.engine.policy import CPU_GRAPH_MIN_WORK, CUDNN_MIN_WORK, choose_policy
+from seqkit.engine.policy import CUDNN_MIN_WORK, choose_policy
 
 TOP_KEYS = [
     "seqkit", "python", "tensorflow", "keras", "numpy", "platform", "tensorflow_build",
@@ -144,7 +144,8 @@ def test_policy_models_are_the_tutorials() -> None:
     assert list(POLICY_MODELS) == MODELS
 
 
-def test_info_json_on_a_cpu_machine() -> None:
+def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("seqkit.engine.policy.available_cores", lambda: 2)
     document = json.loads(invoke(["info", "--json"]).stdout)
     if document["policy_device"] != "cpu":
         pytest.skip("TensorFlow sees a GPU here")
@@ -154,16 +155,14 @@ def test_info_json_on_a_cpu_machine() -> None:
     for model, *_ in MODELS[:4]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
-            "reason": "CPU: XLA-compiled steps", "kernel": False,
+            "reason": "CPU: XLA-compiled steps", "kernel": False, "shards": 1,
         }
-    assert policies["stream LSTM 64 x 32 streams"] == {
-        "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
-        "reason": "CPU: XLA-compiled steps; seqkit's LSTM kernel", "kernel": True,
-    }
-    assert policies["stream LSTM 256 x 128 streams"] == {
-        "device": "cpu", "jit_compile": False, "use_cudnn": False, "precision": "float32",
-        "reason": f"CPU, batch x units = 32768 >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)", "kernel": False,
-    }
+    for model, streams in [("stream LSTM 64 x 32 streams", 32), ("stream LSTM 256 x 128 streams", 128)]:
+        assert policies[model] == {
+            "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
+            "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at once",
+            "kernel": True, "shards": 2,
+        }
 
 
 def test_info_json_with_a_simulated_gpu(simulated_gpu: None) -> None:

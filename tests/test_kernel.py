@@ -17,7 +17,7 @@ import tensorflow as tf
 
 from seqkit.corpora import sample_text
 from seqkit.engine.kernel import lstm_sequence, stream_forward, supports_kernel
-from seqkit.engine.loops import StreamLoop
+from seqkit.engine.loops import InMemoryStreams, StreamLoop
 from seqkit.engine.policy import choose_policy
 from seqkit.errors import ConfigurationError
 from seqkit.models import ModelSpec, build_stream_model
@@ -116,9 +116,46 @@ def test_the_policy_leaves_the_kernel_out_of_mixed_precision():
     assert not choose_policy(units=64, batch_size=32, device="cpu", kernel=None, precision="mixed_bfloat16").kernel
 
 
-def test_the_policy_leaves_the_kernel_out_of_a_plain_graph():
+@pytest.fixture
+def cores(monkeypatch):
+    """Sets the number of CPU cores the policy sees."""
+
+    def set_cores(count):
+        monkeypatch.setattr("seqkit.engine.policy.available_cores", lambda: count)
+
+    return set_cores
+
+
+def test_on_one_core_the_policy_leaves_the_kernel_out_of_a_plain_graph(cores):
+    cores(1)
     policy = choose_policy(units=256, batch_size=128, device="cpu", kernel=None)
-    assert (policy.jit_compile, policy.kernel) == (False, False)
+    assert (policy.jit_compile, policy.kernel, policy.shards) == (False, False, 1)
+
+
+def test_on_two_cores_the_policy_takes_the_kernel_in_two_shards_at_every_size(cores):
+    cores(2)
+    for units, streams in [(64, 32), (256, 128)]:
+        policy = choose_policy(units=units, batch_size=streams, device="cpu", kernel=None)
+        assert (policy.jit_compile, policy.kernel, policy.shards) == (True, True, 2)
+    assert policy.reason == (
+        "CPU with 2 cores: seqkit's LSTM kernel under XLA, the 128 streams in 2 shards computed at once"
+    )
+
+
+def test_the_policy_keeps_keras_layers_in_a_graph_when_the_kernel_is_turned_off(cores):
+    cores(2)
+    policy = choose_policy(units=256, batch_size=128, device="cpu", kernel=False)
+    assert (policy.jit_compile, policy.kernel, policy.shards) == (False, False, 1)
+
+
+def test_the_policy_does_not_shard_fewer_than_16_streams_on_two_cores(cores):
+    cores(2)
+    assert choose_policy(units=64, batch_size=8, device="cpu", kernel=None).shards == 1
+
+
+def test_the_policy_does_not_shard_distributed_steps(cores):
+    cores(2)
+    assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None, distributed=True).shards == 1
 
 
 def test_the_policy_leaves_the_kernel_to_trainers_that_ask_for_it():
@@ -185,3 +222,51 @@ def test_the_kernel_trains_under_a_mirrored_strategy_as_on_one_device():
     _, _, single_history = _train(kernel=True)
     assert trainer.loop_.kernel
     np.testing.assert_allclose(mirrored_history.loss, single_history.loss, rtol=CURVE_TOLERANCE)
+
+
+def _sharded_epoch(shards):
+    keras.utils.set_random_seed(1)
+    loop = StreamLoop(
+        lambda: build_stream_model(ModelSpec(units=16, embedding_dim=8), vocabulary_size=30),
+        state_sizes=[16, 16], streams=4, kernel=True, shards=shards,
+    )
+    rng = np.random.default_rng(0)
+    resets = np.zeros((3, 4), bool)
+    resets[0] = True
+    streams = InMemoryStreams(
+        ids=rng.integers(0, 30, size=400).astype(np.int32),
+        starts=(np.arange(3)[:, None] * 16 + np.arange(4)[None] * 100).astype(np.int32),
+        offsets=np.arange(17, dtype=np.int32),
+        resets=resets,
+    )
+    logs = loop.fit(lambda rows: None, steps=3, epochs=2, in_memory=streams)
+    return logs, loop.model.get_weights(), [state.numpy() for state in loop.states]
+
+
+def test_an_epoch_in_two_shards_trains_as_one_program():
+    sharded_logs, sharded_weights, sharded_states = _sharded_epoch(2)
+    logs, weights, states = _sharded_epoch(1)
+    np.testing.assert_allclose(sharded_logs["loss"], logs["loss"], **TOLERANCE)
+    _assert_close(states, sharded_states)
+    _assert_close(weights, sharded_weights)
+
+
+def test_the_stream_loop_refuses_shards_that_do_not_divide_the_streams():
+    with pytest.raises(ValueError) as error:
+        StreamLoop(lambda: None, state_sizes=[4], streams=6, shards=4)  # type: ignore[arg-type]
+    assert str(error.value) == "The 'shards' parameter of StreamLoop must be an int >= 1 that divides the 6 streams. Got 4 instead."
+
+
+def test_the_stream_trainer_shards_on_two_cores_and_follows_the_one_core_curve(cores):
+    options = {"window": 16, "batch_size": 16, "units": 16, "embedding_dim": 8, "epochs": 3}
+    cores(2)
+    sharded = StreamTrainer(**options)
+    _, sharded_history = sharded.fit(sample_text(), validation=0.1)
+    cores(1)
+    single = StreamTrainer(**options)
+    _, single_history = single.fit(sample_text(), validation=0.1)
+    assert (sharded.loop_.shards, single.loop_.shards) == (2, 1)
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(
+            getattr(sharded_history, key), getattr(single_history, key), rtol=CURVE_TOLERANCE, err_msg=key
+        )

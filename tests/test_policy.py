@@ -210,6 +210,7 @@ def test_policy_config_is_json_ready() -> None:
         "precision": "mixed_float16",
         "reason": f"GPU, batch x units = 32768 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph",
         "kernel": False,
+        "shards": 1,
     }
     assert json.loads(json.dumps(config)) == config
     assert DevicePolicy(**config) == choose_policy(**LARGE, device="gpu", precision="mixed_float16")

@@ -13,21 +13,31 @@ does what a hand-tuned RNN library does instead:
   splits: XLA's CPU code for the split form took 2.4x as long), and it keeps only ``h``
   and ``c`` of each step;
 - its backward is written by hand (:func:`lstm_recurrence`'s custom gradient): the
-  gates of every step recomputed at once from the kept states (one large matmul) and
-  turned into per-step factors, so that the reverse loop is the recurrent matmul (by a
-  transpose of ``U`` taken once, not in every step: 10% of the whole training step) and
-  a few multiplications; the recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` is
-  *one* matmul over all steps after the loop instead of one per step.
+  gate activations kept by the forward loop are turned into per-step factors for all
+  steps at once, so that the reverse loop is the recurrent matmul (by a transpose of
+  ``U`` taken once, not in every step: 10% of the whole training step) and a few
+  multiplications; the recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` is *one*
+  matmul over all steps after the loop instead of one per step.
 
 Autodiff of Keras's layer instead stores every intermediate of every step and runs a
 matmul per step for the kernel's gradient. On this project's 2-core AVX-512 CPU a whole
 training step of the stream benchmark's model (Embedding 16, LSTM 64, 32 streams x 64
-steps, Adam) took 4.1 ms instead of 8.2 ms under XLA (``benchmarks/RESULTS.md``). Other
-variants measured and dropped: storing the gates in the forward loop instead of
-recomputing them (slower at 64 units, faster at 256, where a plain graph wins anyway),
-accumulating ``dU`` inside the reverse loop (slower), the four gates as four splits with
-four activations (2.4x slower forward loop under XLA), two halves of the streams in two
-independent loops to use both cores (XLA runs them one after the other: slower), the first
+steps, Adam) took 4.1 ms instead of 8.2 ms under XLA (``benchmarks/RESULTS.md``).
+
+The kernel spreads over the cores from outside: :class:`~seqkit.engine.loops.StreamLoop`
+with ``shards=n`` computes the gradients of ``n`` slices of the streams as ``n``
+independent compiled programs, which TensorFlow's executor runs at once, one per core,
+and applies their sum once (3.6 ms instead of 4.8 ms per step on 2 cores; at LSTM 256 x
+128 streams 97 ms instead of 140). Keeping the gate activations in the forward loop
+rather than recomputing them in the backward (one more matmul over every step) was 16%
+faster at 256 units and 3% at 64 with two shards (in a single program it had been slower
+at 64 units).
+
+Other variants measured and dropped: accumulating ``dU`` inside the reverse loop
+(slower), the four gates as four splits with four activations (2.4x slower forward loop
+under XLA), two halves of the streams in two independent loops inside *one* compiled
+program (XLA runs them one after the other: slower), four shards on two cores (slower
+than two), the first
 layer's projection gathered from a ``(V + 1, 4H)`` table with a custom gradient that keeps
 Keras's sparse embedding update (no faster under XLA), XLA's CPU flags (thunk runtime off,
 fast math, single-threaded Eigen: no change), bfloat16 operands for the matmuls (AMX makes
@@ -78,9 +88,9 @@ def lstm_recurrence(
 ) -> tuple[tuple[tf.Tensor, tf.Tensor, tf.Tensor], Any]:
     """The LSTM recurrence over time-major pre-projected inputs, with a hand-written backward.
 
-    The forward loop keeps ``h`` and ``c`` of every step and nothing else; the backward
-    recomputes all gates at once from them (one matmul over every step), then runs a
-    reverse loop that carries ``dh`` and ``dc`` and keeps each step's gate gradients; the
+    The forward loop keeps ``h``, ``c`` and the four gate activations of every step; the
+    backward turns the activations into per-step factors for all steps at once, then runs
+    a reverse loop that carries ``dh`` and ``dc`` and keeps each step's gate gradients; the
     recurrent kernel's gradient is computed after it, over every step at once.
 
     Args:
@@ -98,18 +108,23 @@ def lstm_recurrence(
     units = h0.shape[-1] if h0.shape[-1] is not None else tf.shape(h0)[-1]
     dtype = projected.dtype
 
-    def forward(t, h, c, states):
+    def forward(t, h, c, states, activations):
         z = projected[t] + tf.matmul(h, recurrent_kernel)
         sigmoids, cell_input = tf.sigmoid(z[:, : 3 * units]), tf.tanh(z[:, 3 * units :])
         c = sigmoids[:, units : 2 * units] * c + sigmoids[:, :units] * cell_input
         h = sigmoids[:, 2 * units :] * tf.tanh(c)
-        return t + 1, h, c, states.write(t, tf.concat([h, c], -1))
+        return (
+            t + 1, h, c, states.write(t, tf.concat([h, c], -1)),
+            activations.write(t, tf.concat([sigmoids, cell_input], -1)),
+        )
 
-    states = tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
-    _, h, c, states = tf.while_loop(
-        lambda t, *_: t < steps, forward, (tf.constant(0), h0, c0, states), parallel_iterations=1
+    def per_step() -> tf.TensorArray:
+        return tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
+
+    _, h, c, states, activations = tf.while_loop(
+        lambda t, *_: t < steps, forward, (tf.constant(0), h0, c0, per_step(), per_step()), parallel_iterations=1
     )
-    states = states.stack()
+    states, activations = states.stack(), activations.stack()
     hidden, cells = states[..., :units], states[..., units:]
 
     def backward(d_hidden, d_h, d_c):
@@ -118,11 +133,8 @@ def lstm_recurrence(
         d_hidden = tf.zeros_like(hidden) if d_hidden is None else d_hidden
         previous_hidden = tf.concat([h0[None], hidden[:-1]], 0)
         previous_cells = tf.concat([c0[None], cells[:-1]], 0)
-        z = projected + tf.reshape(
-            tf.matmul(tf.reshape(previous_hidden, [-1, units]), recurrent_kernel), tf.shape(projected)
-        )
-        sigmoids, cell_input = tf.sigmoid(z[..., : 3 * units]), tf.tanh(z[..., 3 * units :])
-        i, f, o = sigmoids[..., :units], sigmoids[..., units : 2 * units], sigmoids[..., 2 * units :]
+        i, f = activations[..., :units], activations[..., units : 2 * units]
+        o, cell_input = activations[..., 2 * units : 3 * units], activations[..., 3 * units :]
         tanh_c = tf.tanh(cells)
         # dz = [dc, dc, dh, dc] * factors; dc_t = dc_{t+1} * f_{t+1} + dh_t * o_t * (1 - tanh(c_t)^2)
         factors = tf.concat(
@@ -140,9 +152,8 @@ def lstm_recurrence(
             grads = grads.write(t, d_z)
             return k + 1, tf.matmul(d_z, recurrent_transposed), d_c * carried[t][:, units:], grads
 
-        grads = tf.TensorArray(dtype, size=steps, element_shape=tf.TensorShape([h0.shape[0], None]))
         _, d_h0, d_c0, grads = tf.while_loop(
-            lambda k, *_: k < steps, step, (tf.constant(0), d_h, d_c, grads), parallel_iterations=1
+            lambda k, *_: k < steps, step, (tf.constant(0), d_h, d_c, per_step()), parallel_iterations=1
         )
         d_z = grads.stack()
         d_recurrent = tf.matmul(

@@ -42,7 +42,7 @@ from seqkit.checks import check_float, check_int, check_optional_int
 from seqkit.engine.epochs import EpochLogs, run_epochs
 from seqkit.engine.kernel import stream_forward, supports_kernel
 from seqkit.engine.plans import EpochPlan, StreamSegments, WindowedInputs, shuffled_plan
-from seqkit.engine.step import evaluate_step, train_step
+from seqkit.engine.step import evaluate_step, gradient_step, train_step
 from seqkit.errors import ConfigurationError, DataError, parameter_error
 from seqkit.models import recurrent_layers
 
@@ -585,6 +585,24 @@ class TrainingLoop:
         return _logs(self._evaluate(data, tf.constant(indices), tf.constant(reset_rows)).numpy())
 
 
+def _sum_gradients(parts: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor | tf.IndexedSlices:
+    """The gradient of a batch from its shards' gradients.
+
+    An embedding's gradient stays ``tf.IndexedSlices`` with one row per occurrence of a
+    token, as one program's is: Keras 3's Adam squares those rows before adding the
+    duplicates up (its second moment of an embedding row is the sum of the squared
+    per-occurrence gradients, not the square of their sum), so a dense sum would train
+    differently (measured: 2.38 against 2.21 loss after two epochs of the stream
+    benchmark).
+    """
+    if isinstance(parts[0], tf.IndexedSlices):
+        return tf.IndexedSlices(
+            tf.concat([part.values for part in parts], 0), tf.concat([part.indices for part in parts], 0),
+            parts[0].dense_shape,
+        )
+    return tf.add_n(list(parts))
+
+
 class InMemoryStreams(NamedTuple):
     """An epoch of stream batches as arrays, for :meth:`StreamLoop.fit` to read in its compiled program.
 
@@ -629,6 +647,11 @@ class StreamLoop:
         kernel: train and evaluate through seqkit's LSTM kernel
             (:mod:`seqkit.engine.kernel`) instead of the Keras layers' own computation,
             with the same weights. Defaults to False.
+        shards: split each step's streams into this many slices whose gradients are
+            computed by separate compiled programs, which TensorFlow runs at once (one
+            per core), then summed and applied once: the same update as one program,
+            up to float rounding. Epochs from memory only (``fit(in_memory=...)``, one
+            replica); the ``tf.data`` path runs one program per step. Defaults to 1.
 
     Raises:
         ConfigurationError: ``kernel=True`` for a network the kernel cannot compute
@@ -646,6 +669,7 @@ class StreamLoop:
         jit_compile: bool = True,
         loss_scale: bool = False,
         kernel: bool = False,
+        shards: int = 1,
     ) -> None:
         self.strategy = strategy or tf.distribute.get_strategy()
         replicas = self.strategy.num_replicas_in_sync
@@ -655,6 +679,9 @@ class StreamLoop:
             )
         self.streams = int(streams)
         self.streams_per_replica = self.streams // replicas
+        if self.streams % check_int("StreamLoop", "shards", shards):
+            raise parameter_error("StreamLoop", "shards", f"an int >= 1 that divides the {self.streams} streams", shards)
+        self.shards = int(shards)
         distributed = _is_distributing(self.strategy) or tf.distribute.has_strategy()
         if distributed and jit_compile:
             raise ConfigurationError(
@@ -686,7 +713,11 @@ class StreamLoop:
         self._state_sizes = [int(size) for size in state_sizes]
         self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
         self._epoch = tf.function(self._epoch_steps)
-        self._memory_epoch = tf.function(self._memory_epoch_steps, jit_compile=self.jit_compile)
+        # With shards, the epoch is a plain graph whose steps call the compiled shard programs,
+        # so that the executor can run them at once; XLA would run them one after the other.
+        self._memory_epoch = tf.function(self._memory_epoch_steps, jit_compile=self.jit_compile and self.shards == 1)
+        self._shard_function = tf.function(self._shard_gradients, jit_compile=self.jit_compile)
+        self._apply_function = tf.function(self._apply, jit_compile=self.jit_compile)
         self._evaluate = tf.function(self._evaluate_segments, jit_compile=self.jit_compile)
 
     def _step(self, inputs: tf.Tensor, targets: tf.Tensor, reset: tf.Tensor) -> tf.Tensor:
@@ -711,26 +742,67 @@ class StreamLoop:
             totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
         return totals
 
+    @staticmethod
+    def _memory_batch(
+        ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, states: Sequence[tf.Tensor]
+    ) -> tuple[list[tf.Tensor], tf.Tensor]:
+        """The model's inputs (``ids + 1`` and the states, zeroed where ``resets``) and the targets
+        of the streams starting at ``starts``."""
+        window = tf.gather(ids, tf.expand_dims(starts, -1) + offsets)
+        keep = tf.expand_dims(tf.cast(tf.logical_not(resets), tf.float32), -1)
+        return [window[:, :-1] + 1, *[state * keep for state in states]], window[:, 1:]
+
+    def _shard_gradients(
+        self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, count: tf.Tensor,
+        *states: tf.Tensor,
+    ) -> tuple[list[tf.Tensor], tf.Tensor, list[tf.Tensor]]:
+        """One shard's new states, record and gradients, its loss divided by the step's ``count``."""
+        inputs, targets = self._memory_batch(ids, starts, offsets, resets, states)
+        outputs, record, gradients = gradient_step(
+            self.model, self.optimizer, inputs, targets, tf.ones(tf.shape(targets), tf.float32),
+            denominator=count, regularization_scale=1.0 / self.shards, from_logits=True, forward=self._forward,
+        )
+        return [tf.cast(value, tf.float32) for value in outputs[1:]], record, gradients
+
+    def _apply(self, gradients: list[tf.Tensor]) -> None:
+        self.optimizer.apply(gradients, self.model.trainable_variables)
+
+    def _sharded_step(
+        self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, states: list[tf.Tensor],
+        count: tf.Tensor,
+    ) -> tuple[list[tf.Tensor], tf.Tensor]:
+        """:func:`~seqkit.engine.step.train_step` over ``shards`` slices of the streams at once; new states, record."""
+        rows = [tf.split(value, self.shards) for value in (starts, resets, *states)]
+        results = [
+            self._shard_function(ids, rows[0][number], offsets, rows[1][number], count, *(part[number] for part in rows[2:]))
+            for number in range(self.shards)
+        ]
+        self._apply_function([_sum_gradients(parts) for parts in zip(*(result[2] for result in results))])
+        new_states = [tf.concat(list(parts), 0) for parts in zip(*(result[0] for result in results))]
+        return new_states, tf.add_n([result[1] for result in results])
+
     def _memory_epoch_steps(self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor) -> tf.Tensor:
         """One epoch from ids in memory, in one compiled program; the summed record.
 
         Step ``t`` reads ``ids[starts[t, r] + offsets]`` for each stream ``r`` (``offsets`` is
         ``0 .. T``: the segment and the id after it); the state is carried in the loop and
-        written back to the state variables at the end.
+        written back to the state variables at the end. With ``shards``, the program is a
+        graph whose steps run the shards' compiled programs.
         """
         states = [state.read_value() for state in self.states]
         segment = tf.shape(offsets)[0] - 1
         count = float(self.streams) * tf.cast(segment, tf.float32)
         totals = tf.zeros([3], tf.float32)
         for step in tf.range(tf.shape(starts)[0]):
-            window = tf.gather(ids, tf.expand_dims(starts[step], -1) + offsets)
-            inputs, targets = window[:, :-1], window[:, 1:]
-            keep = tf.expand_dims(tf.cast(tf.logical_not(resets[step]), tf.float32), -1)
-            outputs, record = train_step(
-                self.model, self.optimizer, [inputs + 1, *[state * keep for state in states]], targets,
-                tf.ones(tf.shape(targets), tf.float32), denominator=count, from_logits=True, forward=self._forward,
-            )
-            states = [tf.cast(value, tf.float32) for value in outputs[1:]]
+            if self.shards > 1:
+                states, record = self._sharded_step(ids, starts[step], offsets, resets[step], states, count)
+            else:
+                inputs, targets = self._memory_batch(ids, starts[step], offsets, resets[step], states)
+                outputs, record = train_step(
+                    self.model, self.optimizer, inputs, targets, tf.ones(tf.shape(targets), tf.float32),
+                    denominator=count, from_logits=True, forward=self._forward,
+                )
+                states = [tf.cast(value, tf.float32) for value in outputs[1:]]
             totals += record
         for variable, value in zip(self.states, states):
             variable.assign(value)

@@ -14,7 +14,10 @@ and the rest of the code only reads the :class:`DevicePolicy`:
   :data:`CPU_GRAPH_MIN_WORK` on, where oneDNN's matmuls beat XLA's; ``use_cudnn=False``;
 - **seqkit's LSTM kernel** (:mod:`seqkit.engine.kernel`, stream training) in float32
   under XLA, where it was measured 2x faster per step than Keras's layers; not in a
-  plain graph, where it was slower;
+  plain graph, where it was slower. On a CPU with several cores the streams are split
+  into :func:`cpu_shards` shards, one compiled program each, run at once; with shards the
+  kernel under XLA beats the plain graph at every size measured, so the size rule above
+  does not apply to it;
 - on a **GPU**: either cuDNN kernels inside a plain graph, or XLA without cuDNN, by the
   size of a step (``batch x units`` against :data:`CUDNN_MIN_WORK`): cuDNN for big steps,
   XLA for the tutorial's tiny models, whose steps are all kernel-launch overhead that XLA
@@ -40,6 +43,7 @@ True
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
@@ -48,9 +52,11 @@ from seqkit.errors import ConfigurationError, parameter_error
 __all__ = [
     "CPU_GRAPH_MIN_WORK",
     "CUDNN_MIN_WORK",
+    "MIN_SHARD_STREAMS",
     "PRECISIONS",
     "DevicePolicy",
     "choose_policy",
+    "cpu_shards",
     "prediction_use_cudnn",
     "visible_device",
 ]
@@ -69,6 +75,11 @@ CUDNN_MIN_WORK = 64 * 256
 """``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Provisional, not yet
 measured: ``benchmarks/devices.py`` on a GPU prints the value to set (see the module doc)."""
 
+MIN_SHARD_STREAMS = 8
+"""The fewest streams a shard of the kernel's step computes (:func:`cpu_shards`). Measured on
+this project's 2 cores with 16 streams per shard (LSTM 64) and 64 (LSTM 256), both faster
+than one program; below 8 each shard's matmuls are too small to pay for a program of their own."""
+
 Device = Literal["cpu", "gpu"]
 
 
@@ -85,6 +96,8 @@ class DevicePolicy:
         reason: one sentence on why, for ``seqkit info`` and the training record.
         kernel: training runs seqkit's own LSTM kernel (:mod:`seqkit.engine.kernel`)
             rather than the Keras layers' computation. Defaults to False.
+        shards: the streams of a step are computed as this many slices at once, one
+            compiled program each (:class:`~seqkit.engine.loops.StreamLoop`). Defaults to 1.
     """
 
     device: Device
@@ -93,6 +106,7 @@ class DevicePolicy:
     precision: str
     reason: str
     kernel: bool = False
+    shards: int = 1
 
     def __post_init__(self) -> None:
         if self.jit_compile and self.use_cudnn:
@@ -114,6 +128,30 @@ def visible_device() -> Device:
     import tensorflow as tf
 
     return "gpu" if tf.config.list_logical_devices("GPU") else "cpu"
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def cpu_shards(streams: int, cores: int | None = None) -> int:
+    """How many slices of ``streams`` the kernel's step computes at once on ``cores`` CPU cores.
+
+    The largest divisor of ``streams`` that is at most ``cores`` and leaves each shard
+    :data:`MIN_SHARD_STREAMS` streams or more; 1 (one program) where there is none.
+
+    >>> cpu_shards(32, cores=2), cpu_shards(128, cores=16), cpu_shards(30, cores=4), cpu_shards(8, cores=2)
+    (2, 16, 3, 1)
+    """
+    cores = available_cores() if cores is None else cores
+    for shards in range(min(cores, streams // MIN_SHARD_STREAMS), 1, -1):
+        if streams % shards == 0:
+            return shards
+    return 1
 
 
 def choose_policy(
@@ -142,7 +180,8 @@ def choose_policy(
         owner: who asks, for error messages.
         kernel: seqkit's LSTM kernel (:mod:`seqkit.engine.kernel`): True, False, or None
             (decide here: the kernel in float32 under XLA, where it was measured faster;
-            in a plain graph Keras's layers were faster).
+            in a plain graph Keras's layers were faster; on a CPU with several cores, the
+            kernel under XLA in :func:`cpu_shards` shards at any size).
             Defaults to False, for trainers whose networks the kernel does not compute.
 
     Raises:
@@ -168,13 +207,25 @@ def choose_policy(
             f"{owner} cannot train in {precision} with seqkit's LSTM kernel (kernel=True): the kernel "
             "computes in float32. Use precision='float32' or kernel=None."
         )
+    device = device or visible_device()
     policy = _device_policy(
-        units=units, batch_size=batch_size, device=device or visible_device(), masked=masked,
+        units=units, batch_size=batch_size, device=device, masked=masked,
         distributed=distributed, jit_compile=jit_compile, precision=precision, owner=owner,
     )
+    shards = cpu_shards(batch_size) if device == "cpu" and not distributed else 1
+    if kernel is not False and precision == "float32" and jit_compile is None and shards > 1:
+        return DevicePolicy(
+            device, True, False, precision,
+            f"CPU with {available_cores()} cores: seqkit's LSTM kernel under XLA, "
+            f"the {batch_size} streams in {shards} shards computed at once",
+            kernel=True, shards=shards,
+        )
     if kernel is False or (kernel is None and (precision != "float32" or not policy.jit_compile)):
         return policy
-    return replace(policy, kernel=True, reason=f"{policy.reason}; seqkit's LSTM kernel")
+    if not policy.jit_compile:
+        shards = 1
+    suffix = f", the {batch_size} streams in {shards} shards computed at once" if shards > 1 else ""
+    return replace(policy, kernel=True, shards=shards, reason=f"{policy.reason}; seqkit's LSTM kernel{suffix}")
 
 
 def _device_policy(

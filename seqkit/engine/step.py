@@ -36,7 +36,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["evaluate_step", "record_of", "score", "train_step"]
+__all__ = ["evaluate_step", "gradient_step", "record_of", "score", "train_step"]
 
 
 def _predictions(outputs: Any) -> tf.Tensor:
@@ -61,6 +61,42 @@ def score(
 def record_of(loss_sum: tf.Tensor, correct: tf.Tensor, weights: tf.Tensor, count: tf.Tensor) -> tf.Tensor:
     """The record ``[loss sum, correct, count]`` of a step."""
     return tf.stack([loss_sum, tf.reduce_sum(correct * weights), count])
+
+
+def gradient_step(
+    model: keras.Model,
+    optimizer: keras.optimizers.Optimizer,
+    inputs: Any,
+    targets: tf.Tensor,
+    weights: tf.Tensor,
+    *,
+    denominator: tf.Tensor | None = None,
+    regularization_scale: float = 1.0,
+    from_logits: bool = False,
+    forward: Callable[..., Any] | None = None,
+) -> tuple[Any, tf.Tensor, list[tf.Tensor]]:
+    """:func:`train_step` without the update: the outputs, the record and the gradients.
+
+    The gradients are those of the optimizer's scaled loss with respect to
+    ``model.trainable_variables``, as ``optimizer.apply`` takes them. Gradients of
+    shards of one batch, each computed with the batch's ``denominator`` and
+    ``regularization_scale = 1 / shards``, add up to the batch's
+    (:class:`~seqkit.engine.loops.StreamLoop` with ``shards``). Arguments as in
+    :func:`train_step`.
+    """
+    variables = model.trainable_variables
+    with tf.GradientTape() as tape:
+        outputs = (forward or model)(inputs, training=True)
+        cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
+        count = tf.reduce_sum(weights)
+        loss_sum = tf.reduce_sum(cross_entropy * weights)
+        loss = loss_sum / (count if denominator is None else denominator)
+        if model.losses:
+            regularization = tf.add_n(model.losses)
+            loss = loss + regularization * regularization_scale
+            loss_sum = loss_sum + regularization * count
+        scaled = optimizer.scale_loss(loss)
+    return outputs, record_of(loss_sum, correct, weights, count), tape.gradient(scaled, variables)
 
 
 def train_step(
@@ -96,21 +132,12 @@ def train_step(
         ``(outputs, record)``: everything the model returned (a stateful stream model
         returns its new states after the logits) and ``[loss sum, correct, count]``.
     """
-    variables = model.trainable_variables
-    with tf.GradientTape() as tape:
-        outputs = (forward or model)(inputs, training=True)
-        cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
-        count = tf.reduce_sum(weights)
-        loss_sum = tf.reduce_sum(cross_entropy * weights)
-        loss = loss_sum / (count if denominator is None else denominator)
-        if model.losses:
-            regularization = tf.add_n(model.losses)
-            loss = loss + regularization * regularization_scale
-            loss_sum = loss_sum + regularization * count
-        scaled = optimizer.scale_loss(loss)
-    gradients = tape.gradient(scaled, variables)
-    optimizer.apply(gradients, variables)
-    return outputs, record_of(loss_sum, correct, weights, count)
+    outputs, record, gradients = gradient_step(
+        model, optimizer, inputs, targets, weights, denominator=denominator,
+        regularization_scale=regularization_scale, from_logits=from_logits, forward=forward,
+    )
+    optimizer.apply(gradients, model.trainable_variables)
+    return outputs, record
 
 
 def evaluate_step(

@@ -85,8 +85,10 @@ class StreamTrainer(Trainer):
         kernel: train with seqkit's own LSTM kernel (:mod:`seqkit.engine.kernel`: the
             input projection hoisted out of the recurrence, the backward written by hand;
             the same weights and results as Keras's layer to float32 rounding, 2x faster
-            per step on a CPU). Defaults to None: the device policy decides (the kernel in
-            float32 unless cuDNN is chosen). False trains through Keras's layers.
+            per step on a CPU; on several cores the streams of an in-memory epoch are split
+            into one slice per core, computed at once: :func:`~seqkit.engine.policy.cpu_shards`).
+            Defaults to None: the device policy decides (the kernel in float32 unless cuDNN
+            or a plain graph is chosen). False trains through Keras's layers.
         callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
         checkpoint_dir: must be None: stream training writes no checkpoints yet.
         checkpoint_every: unused while ``checkpoint_dir`` is None. Defaults to 1.
@@ -248,6 +250,7 @@ class StreamTrainer(Trainer):
                 jit_compile=policy.jit_compile,
                 loss_scale=policy.precision == "mixed_float16",
                 kernel=policy.kernel,
+                shards=policy.shards,
             )
 
         in_memory = None
