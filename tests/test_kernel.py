@@ -148,9 +148,9 @@ def test_the_policy_keeps_keras_layers_in_a_graph_when_the_kernel_is_turned_off(
     assert (policy.jit_compile, policy.kernel, policy.shards) == (False, False, 1)
 
 
-def test_the_policy_does_not_shard_fewer_than_16_streams_on_two_cores(cores):
+def test_the_policy_does_not_shard_fewer_than_32_streams_on_two_cores(cores):
     cores(2)
-    assert choose_policy(units=64, batch_size=8, device="cpu", kernel=None).shards == 1
+    assert choose_policy(units=64, batch_size=16, device="cpu", kernel=None).shards == 1
 
 
 def test_the_policy_does_not_shard_distributed_steps(cores):
@@ -258,7 +258,7 @@ def test_the_stream_loop_refuses_shards_that_do_not_divide_the_streams():
 
 
 def test_the_stream_trainer_shards_on_two_cores_and_follows_the_one_core_curve(cores):
-    options = {"window": 16, "batch_size": 16, "units": 16, "embedding_dim": 8, "epochs": 3}
+    options = {"window": 16, "batch_size": 32, "units": 16, "embedding_dim": 8, "epochs": 3}
     cores(2)
     sharded = StreamTrainer(**options)
     _, sharded_history = sharded.fit(sample_text(), validation=0.1)

@@ -75,10 +75,10 @@ CUDNN_MIN_WORK = 64 * 256
 """``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Provisional, not yet
 measured: ``benchmarks/devices.py`` on a GPU prints the value to set (see the module doc)."""
 
-MIN_SHARD_STREAMS = 8
-"""The fewest streams a shard of the kernel's step computes (:func:`cpu_shards`). Measured on
-this project's 2 cores with 16 streams per shard (LSTM 64) and 64 (LSTM 256), both faster
-than one program; below 8 each shard's matmuls are too small to pay for a program of their own."""
+MIN_SHARD_STREAMS = 16
+"""The fewest streams a shard of the kernel's step computes (:func:`cpu_shards`): the smallest
+shard measured (on this project's 2 cores, 16 streams per shard at LSTM 64 and 64 at LSTM
+256 were both faster than one program). Smaller shards are unmeasured, so not taken."""
 
 Device = Literal["cpu", "gpu"]
 
@@ -144,8 +144,8 @@ def cpu_shards(streams: int, cores: int | None = None) -> int:
     The largest divisor of ``streams`` that is at most ``cores`` and leaves each shard
     :data:`MIN_SHARD_STREAMS` streams or more; 1 (one program) where there is none.
 
-    >>> cpu_shards(32, cores=2), cpu_shards(128, cores=16), cpu_shards(30, cores=4), cpu_shards(8, cores=2)
-    (2, 16, 3, 1)
+    >>> cpu_shards(32, cores=2), cpu_shards(128, cores=16), cpu_shards(48, cores=4), cpu_shards(16, cores=2)
+    (2, 8, 3, 1)
     """
     cores = available_cores() if cores is None else cores
     for shards in range(min(cores, streams // MIN_SHARD_STREAMS), 1, -1):
