@@ -18,15 +18,16 @@ from .errors import SeqkitCommand
 from .options import output_options
 from .render import UI, key_value_table
 
-POLICY_MODELS: tuple[tuple[str, int, int, bool], ...] = (
-    ("alphabet LSTM 32, batch 1", 32, 1, False),
-    ("in-batch LSTM 16, batch 25", 16, 25, False),
-    ("stateful LSTM 50, batch 1", 50, 1, False),
-    ("variable-length LSTM 32, batch 1, masked", 32, 1, True),
-    ("stream LSTM 64 x 32 streams", 64, 32, False),
-    ("stream LSTM 256 x 128 streams", 256, 128, False),
+POLICY_MODELS: tuple[tuple[str, int, int, bool, int | None], ...] = (
+    ("alphabet LSTM 32, batch 1", 32, 1, False, 1),
+    ("in-batch LSTM 16, batch 25", 16, 25, False, 1),
+    ("stateful LSTM 50, batch 1", 50, 1, False, 1),
+    ("variable-length LSTM 32, batch 1, masked", 32, 1, True, 5),
+    ("stream LSTM 64 x 32 streams", 64, 32, False, None),
+    ("stream LSTM 256 x 128 streams", 256, 128, False, None),
 )
-"""``(model, units, batch_size, masked)``: the sizes whose policy ``seqkit info`` shows."""
+"""``(model, units, batch_size, masked, steps)``: the sizes whose policy ``seqkit info`` shows
+(``steps``: time steps per window; None for stream training's segments)."""
 
 BFLOAT16_MIN_CAPABILITY = (8, 0)
 """GPUs from Ampere (compute capability 8.0) on have bfloat16 arithmetic."""
@@ -69,12 +70,13 @@ def collect_info() -> dict[str, Any]:
             "units": units,
             "batch_size": batch_size,
             "masked": masked,
+            "steps": steps,
             "policy": choose_policy(
                 units=units, batch_size=batch_size, device=device, masked=masked,
-                kernel=None if model.startswith("stream") else False,
+                kernel=None if model.startswith("stream") else False, steps=steps,
             ).get_config(),
         }
-        for model, units, batch_size, masked in POLICY_MODELS
+        for model, units, batch_size, masked, steps in POLICY_MODELS
     ]
     precisions = []
     for precision in PRECISIONS:

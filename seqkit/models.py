@@ -65,6 +65,7 @@ def build_model(
     stateful: bool = False,
     use_cudnn: bool | str = "auto",
     precision: str = "float32",
+    unroll: bool = False,
 ) -> keras.Model:
     """Build (uncompiled) the LSTM network for ``layout``.
 
@@ -81,6 +82,8 @@ def build_model(
         precision: ``"float32"``, or a Keras mixed-precision policy name
             (``"mixed_float16"``, ``"mixed_bfloat16"``): float32 weights, the softmax
             in float32. Defaults to ``"float32"``.
+        unroll: the LSTMs' ``unroll`` (the steps written out instead of a loop; the
+            device policy's choice for windows of a few steps). Defaults to False.
 
     Returns:
         A functional ``keras.Model`` mapping inputs to next-token probabilities.
@@ -113,7 +116,7 @@ def build_model(
         last = number == spec.layers - 1
         hidden = keras.layers.LSTM(
             spec.units, return_sequences=not last, stateful=stateful, use_cudnn=use_cudnn,
-            name=f"lstm_{number + 1}", dtype=precision,
+            name=f"lstm_{number + 1}", dtype=precision, unroll=unroll,
         )(hidden)
         if spec.dropout:
             hidden = keras.layers.Dropout(spec.dropout, name=f"dropout_{number + 1}")(hidden)

@@ -30,12 +30,12 @@ TOP_KEYS = [
 ]
 DEVICE_KEYS = ["name", "type", "description", "compute_capability", "bfloat16"]
 MODELS = [
-    ("alphabet LSTM 32, batch 1", 32, 1, False),
-    ("in-batch LSTM 16, batch 25", 16, 25, False),
-    ("stateful LSTM 50, batch 1", 50, 1, False),
-    ("variable-length LSTM 32, batch 1, masked", 32, 1, True),
-    ("stream LSTM 64 x 32 streams", 64, 32, False),
-    ("stream LSTM 256 x 128 streams", 256, 128, False),
+    ("alphabet LSTM 32, batch 1", 32, 1, False, 1),
+    ("in-batch LSTM 16, batch 25", 16, 25, False, 1),
+    ("stateful LSTM 50, batch 1", 50, 1, False, 1),
+    ("variable-length LSTM 32, batch 1, masked", 32, 1, True, 5),
+    ("stream LSTM 64 x 32 streams", 64, 32, False, None),
+    ("stream LSTM 256 x 128 streams", 256, 128, False, None),
 ]
 
 
@@ -130,12 +130,14 @@ def test_info_json_policies_are_choose_policys_for_the_tutorial_sizes() -> None:
     document = json.loads(invoke(["info", "--json"]).stdout)
     device = document["policy_device"]
     assert device == ("gpu" if any(entry["type"] == "GPU" for entry in document["devices"]) else "cpu")
-    assert [(row["model"], row["units"], row["batch_size"], row["masked"]) for row in document["policies"]] == MODELS
+    assert [
+        (row["model"], row["units"], row["batch_size"], row["masked"], row["steps"]) for row in document["policies"]
+    ] == MODELS
     for row in document["policies"]:
-        assert list(row) == ["model", "units", "batch_size", "masked", "policy"]
+        assert list(row) == ["model", "units", "batch_size", "masked", "steps", "policy"]
         expected = choose_policy(
             units=row["units"], batch_size=row["batch_size"], device=device, masked=row["masked"],
-            kernel=None if row["model"].startswith("stream") else False,
+            kernel=None if row["model"].startswith("stream") else False, steps=row["steps"],
         )
         assert row["policy"] == expected.get_config()
 
@@ -152,16 +154,21 @@ def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) ->
     assert [entry["type"] for entry in document["devices"]] == ["CPU"]
     assert document["precisions"] == ["float32", "mixed_bfloat16"]
     policies = {row["model"]: row["policy"] for row in document["policies"]}
-    for model, *_ in MODELS[:4]:
+    for model, *_ in MODELS[:3]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
-            "reason": "CPU: XLA-compiled steps", "kernel": False, "shards": 1,
+            "reason": "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step", "kernel": False, "shards": 1,
+            "unroll": True,
         }
+    assert policies[MODELS[3][0]] == {
+        "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
+        "reason": "CPU: XLA-compiled steps", "kernel": False, "shards": 1, "unroll": False,
+    }
     for model, streams in [("stream LSTM 64 x 32 streams", 32), ("stream LSTM 256 x 128 streams", 128)]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
             "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at once",
-            "kernel": True, "shards": 2,
+            "kernel": True, "shards": 2, "unroll": False,
         }
 
 
@@ -238,7 +245,9 @@ def test_info_tables_on_a_cpu() -> None:
     if "Training policy on CPU" not in out:
         pytest.skip("TensorFlow sees a GPU here")
     assert "Training policy on CPU (precisions: float32, mixed_bfloat16)" in out
-    assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "CPU: XLA-compiled steps"] in table_rows(out)
+    assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step"] in (
+        table_rows(out)
+    )
 
 
 def test_info_tables_with_a_simulated_gpu(simulated_gpu: None) -> None:

@@ -17,7 +17,15 @@ import json
 
 import pytest
 
-from seqkit.engine.policy import CPU_GRAPH_MIN_WORK, CUDNN_MIN_WORK, PRECISIONS, DevicePolicy, choose_policy, visible_device
+from seqkit.engine.policy import (
+    CPU_GRAPH_MIN_WORK,
+    CUDNN_MIN_WORK,
+    PRECISIONS,
+    UNROLL_MAX_STEPS,
+    DevicePolicy,
+    choose_policy,
+    visible_device,
+)
 from seqkit.errors import ConfigurationError
 
 SMALL = {"units": 32, "batch_size": 1}  # the tutorial's alphabet LSTM: launch overhead only
@@ -211,6 +219,7 @@ def test_policy_config_is_json_ready() -> None:
         "reason": f"GPU, batch x units = 32768 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph",
         "kernel": False,
         "shards": 1,
+        "unroll": False,
     }
     assert json.loads(json.dumps(config)) == config
     assert DevicePolicy(**config) == choose_policy(**LARGE, device="gpu", precision="mixed_float16")
@@ -278,3 +287,25 @@ def test_no_policy_combines_xla_with_cudnn(
         assert policy.jit_compile is False
     if device == "gpu" and not masked and jit_compile is False:
         assert policy.use_cudnn == "auto"  # XLA off on a GPU: cuDNN where the input allows it
+
+
+def test_a_cpu_under_xla_unrolls_windows_of_up_to_three_steps() -> None:
+    policy = choose_policy(units=32, batch_size=1, device="cpu", steps=UNROLL_MAX_STEPS)
+    assert policy.unroll
+    assert policy.reason == "CPU: XLA-compiled steps; the LSTM unrolled over its 3 steps"
+
+
+def test_longer_windows_keep_the_lstm_loop() -> None:
+    assert not choose_policy(units=32, batch_size=1, device="cpu", steps=UNROLL_MAX_STEPS + 1).unroll
+
+
+def test_no_unrolling_without_xla() -> None:
+    assert not choose_policy(units=32, batch_size=1, device="cpu", steps=1, jit_compile=False).unroll
+
+
+def test_no_unrolling_on_a_gpu_where_it_was_not_measured() -> None:
+    assert not choose_policy(units=32, batch_size=1, device="gpu", steps=1).unroll
+
+
+def test_no_unrolling_when_the_step_count_is_unknown() -> None:
+    assert not choose_policy(units=32, batch_size=1, device="cpu").unroll

@@ -222,3 +222,13 @@ def test_stateful_generation_with_windows_longer_than_one_is_refused():
         "of 2, and feeding back overlapping windows would read each token into the state several "
         "times. Train it with window=1 (the stateful default), or use predict_next on whole windows."
     )
+
+
+@pytest.mark.parametrize("window, unrolled", [(3, True), (4, False)])
+def test_windows_of_up_to_three_steps_train_with_the_lstm_unrolled_on_a_cpu(window, unrolled):
+    trainer = StatelessTrainer(window=window, units=4, epochs=1, batch_size=5)
+    model, _ = trainer.fit(seqkit.alphabet())
+    if model.spec["policy"]["device"] != "cpu":
+        pytest.skip("unrolling is chosen on a CPU only")
+    assert model.spec["policy"]["unroll"] is unrolled
+    assert [layer.unroll for layer in model.network.layers if hasattr(layer, "unroll")] == [unrolled]

@@ -12,6 +12,8 @@ and the rest of the code only reads the :class:`DevicePolicy`:
 - on a **CPU**: XLA for small steps (seqkit's compiled loop runs its tiny LSTMs 3-10x
   faster per step than the plain graph), a plain graph from ``batch x units`` =
   :data:`CPU_GRAPH_MIN_WORK` on, where oneDNN's matmuls beat XLA's; ``use_cudnn=False``;
+  under XLA, windows of up to :data:`UNROLL_MAX_STEPS` time steps train with the LSTM
+  unrolled (``unroll=True``);
 - **seqkit's LSTM kernel** (:mod:`seqkit.engine.kernel`, stream training) in float32
   under XLA, where it was measured 2x faster per step than Keras's layers; not in a
   plain graph, where it was slower. On a CPU with several cores the streams are split
@@ -53,6 +55,7 @@ __all__ = [
     "CPU_GRAPH_MIN_WORK",
     "CUDNN_MIN_WORK",
     "MIN_SHARD_STREAMS",
+    "UNROLL_MAX_STEPS",
     "PRECISIONS",
     "DevicePolicy",
     "choose_policy",
@@ -80,6 +83,13 @@ MIN_SHARD_STREAMS = 16
 shard measured (on this project's 2 cores, 16 streams per shard at LSTM 64 and 64 at LSTM
 256 were both faster than one program). Smaller shards are unmeasured, so not taken."""
 
+UNROLL_MAX_STEPS = 3
+"""The most time steps per sample for which a CPU under XLA unrolls the LSTM (Keras's
+``unroll=True``: the steps written out instead of a ``while`` loop). Measured on this
+project's 2 cores (``benchmarks/RESULTS.md``): the tutorial's alphabet experiments (1 and 3
+steps) trained 20-35% faster unrolled, compilation included; at 64 steps unrolling was 4x
+slower."""
+
 Device = Literal["cpu", "gpu"]
 
 
@@ -98,6 +108,8 @@ class DevicePolicy:
             rather than the Keras layers' computation. Defaults to False.
         shards: the streams of a step are computed as this many slices at once, one
             compiled program each (:class:`~seqkit.engine.loops.StreamLoop`). Defaults to 1.
+        unroll: the LSTMs are built with ``unroll=True`` (short windows under XLA on a CPU,
+            :data:`UNROLL_MAX_STEPS`). Defaults to False.
     """
 
     device: Device
@@ -107,6 +119,7 @@ class DevicePolicy:
     reason: str
     kernel: bool = False
     shards: int = 1
+    unroll: bool = False
 
     def __post_init__(self) -> None:
         if self.jit_compile and self.use_cudnn:
@@ -165,6 +178,7 @@ def choose_policy(
     precision: str = "float32",
     owner: str = "Trainer",
     kernel: bool | None = False,
+    steps: int | None = None,
 ) -> DevicePolicy:
     """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
 
@@ -183,6 +197,10 @@ def choose_policy(
             in a plain graph Keras's layers were faster; on a CPU with several cores, the
             kernel under XLA in :func:`cpu_shards` shards at any size).
             Defaults to False, for trainers whose networks the kernel does not compute.
+        steps: the time steps of a training sample, where every sample has the same
+            number: up to :data:`UNROLL_MAX_STEPS` under XLA on a CPU, the LSTMs are
+            unrolled (``jit_compile=False`` turns it off with XLA). Defaults to None:
+            unknown, never unrolled.
 
     Raises:
         ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
@@ -221,6 +239,9 @@ def choose_policy(
             kernel=True, shards=shards,
         )
     if kernel is False or (kernel is None and (precision != "float32" or not policy.jit_compile)):
+        if steps is not None and steps <= UNROLL_MAX_STEPS and device == "cpu" and policy.jit_compile:
+            noun = "step" if steps == 1 else "steps"
+            return replace(policy, unroll=True, reason=f"{policy.reason}; the LSTM unrolled over its {steps} {noun}")
         return policy
     if not policy.jit_compile:
         shards = 1

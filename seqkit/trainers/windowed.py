@@ -133,14 +133,14 @@ class WindowTrainer(Trainer):
         policy = choose_policy(
             units=spec.units, batch_size=self._step_batch_size(windows), masked=spec.masked,
             distributed=strategy is not None, jit_compile=self.jit_compile, precision=self.precision,
-            owner=type(self).__name__,
+            owner=type(self).__name__, steps=layout.input_shape(windows.window_length, vocabulary.size)[0],
         )
 
         def build(batch_size: int | None, policy: DevicePolicy | None = None) -> keras.Model:
             if policy is None:  # the prediction twin: float32, Keras's kernel choice unless masked
                 settings = {"use_cudnn": prediction_use_cudnn(spec.masked)}
             else:
-                settings = {"use_cudnn": policy.use_cudnn, "precision": policy.precision}
+                settings = {"use_cudnn": policy.use_cudnn, "precision": policy.precision, "unroll": policy.unroll}
             return build_model(
                 spec, layout, window_length=windows.window_length, vocabulary_size=vocabulary.size,
                 batch_size=batch_size, stateful=self.stateful, **settings,
