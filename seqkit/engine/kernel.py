@@ -33,6 +33,10 @@ rather than recomputing them in the backward (one more matmul over every step) w
 faster at 256 units and 3% at 64 with two shards (in a single program it had been slower
 at 64 units).
 
+The window trainers (1-5 steps per window) do not use the kernel: at 1 and 3 steps Keras's
+layer with ``unroll=True`` took 3.3-47.8 µs per training step against the kernel's
+5.6-102.3 (``benchmarks/RESULTS.md``), so the policy unrolls them instead.
+
 Other variants measured and dropped: accumulating ``dU`` inside the reverse loop
 (slower), the four gates as four splits with four activations (2.4x slower forward loop
 under XLA), two halves of the streams in two independent loops inside *one* compiled
