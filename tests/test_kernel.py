@@ -270,3 +270,22 @@ def test_the_stream_trainer_shards_on_two_cores_and_follows_the_one_core_curve(c
         np.testing.assert_allclose(
             getattr(sharded_history, key), getattr(single_history, key), rtol=CURVE_TOLERANCE, err_msg=key
         )
+
+
+def test_the_kernel_drops_out_what_keras_s_dropout_layer_drops():
+    keras.utils.set_random_seed(3)
+    model = build_stream_model(ModelSpec(units=8, embedding_dim=4, dropout=0.5), vocabulary_size=6)
+    ids = tf.constant(np.random.default_rng(0).integers(1, 7, size=(4, 5)), tf.int32)
+    inputs = [ids, tf.zeros((4, 8)), tf.zeros((4, 8))]
+    generator = model.get_layer("dropout_1").seed_generator
+    start = generator.state.numpy()
+    expected = model(inputs, training=True)[0]
+    generator.state.assign(start)
+    actual = stream_forward(model, inputs, training=True)[0]
+    _assert_close([expected], [actual])
+    assert not np.allclose(expected, model(inputs, training=False)[0]), "dropout changed nothing"
+
+
+def test_the_policy_does_not_shard_a_network_with_dropout(cores):
+    cores(2)
+    assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None, dropout=True).shards == 1

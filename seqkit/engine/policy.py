@@ -179,6 +179,7 @@ def choose_policy(
     owner: str = "Trainer",
     kernel: bool | None = False,
     steps: int | None = None,
+    dropout: bool = False,
 ) -> DevicePolicy:
     """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
 
@@ -201,6 +202,9 @@ def choose_policy(
             number: up to :data:`UNROLL_MAX_STEPS` under XLA on a CPU, the LSTMs are
             unrolled (``jit_compile=False`` turns it off with XLA). Defaults to None:
             unknown, never unrolled.
+        dropout: the network draws dropout masks in training. Its shards would draw from
+            one shared seed generator and so run one after the other (measured slower than
+            one program), so the kernel is not sharded. Defaults to False.
 
     Raises:
         ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
@@ -230,7 +234,7 @@ def choose_policy(
         units=units, batch_size=batch_size, device=device, masked=masked,
         distributed=distributed, jit_compile=jit_compile, precision=precision, owner=owner,
     )
-    shards = cpu_shards(batch_size) if device == "cpu" and not distributed else 1
+    shards = cpu_shards(batch_size) if device == "cpu" and not distributed and not dropout else 1
     if kernel is not False and precision == "float32" and jit_compile is None and shards > 1:
         return DevicePolicy(
             device, True, False, precision,

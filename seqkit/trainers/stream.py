@@ -236,7 +236,7 @@ class StreamTrainer(Trainer):
         policy = choose_policy(
             units=spec.units, batch_size=layout.streams // replicas, distributed=distributed,
             jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
-            kernel=self.kernel,
+            kernel=self.kernel, dropout=spec.dropout > 0,
         )
         with seeded(int(self.seed)):
             loop = StreamLoop(
