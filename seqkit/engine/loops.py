@@ -650,9 +650,10 @@ class StreamLoop:
         shards: split each step's streams into this many slices whose gradients are
             computed by separate compiled programs, which TensorFlow runs at once (one
             per core), then summed and applied once: the same update as one program,
-            up to float rounding (with dropout, each shard draws its own masks, from
-            the layers' shared seed generator, one shard after the other). Epochs from memory only (``fit(in_memory=...)``, one
-            replica); the ``tf.data`` path runs one program per step. Defaults to 1.
+            up to float rounding (with dropout, each shard draws its own masks from the
+            layers' shared seed generator, so the shards run one after the other).
+            Epochs from memory only (``fit(in_memory=...)``, one replica); the
+            ``tf.data`` path runs one program per step. Defaults to 1.
 
     Raises:
         ConfigurationError: ``kernel=True`` for a network the kernel cannot compute
