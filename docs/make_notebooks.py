@@ -59,6 +59,10 @@ BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 INSTALL = f'%pip install -q "seqkit[plot] @ git+https://github.com/{REPOSITORY}.git"'
 
 SKIP_TAG = "skip-execution"
+SHELL_MAGIC = "%%bash"
+BASH_FENCE = re.compile(r"^```bash[ \t]*$", re.MULTILINE)
+"""How jupytext turns a page's ```bash block into a cell: shown, tagged :data:`SKIP_TAG`, not run
+(those blocks use the reader's own files, a checkout or a shell's setup)."""
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 CONSOLE_WIDTH = 120
@@ -231,13 +235,44 @@ PAGES: tuple[Page, ...] = (
         },
         slow=True,
     ),
+    Page(
+        "scale",
+        edits=(Edit("trainer.fit(sample_text())", "trainer.fit(sample_text(), verbose=1)",
+                    "`verbose=1` on the stream fit, to show Keras's progress bar"),),
+        after={
+            "from seqkit.corpora import sample_text": (
+                "# Notebook only: the one epoch's record, drawn (seqkit.plot returns a Figure).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                'plot_history({"stream, 2 KB": history})'
+            ),
+        },
+        slow=True,
+    ),
+    Page(
+        "cli",
+        after={
+            '!seqkit train --tokens "C G Am F C G Am F C G Am F C G F C"': (
+                "# Notebook only: the curve that --plot wrote, and the same command without --quiet,\n"
+                "# which shows seqkit's progress display.\n"
+                "from IPython.display import Image, display\n"
+                "\n"
+                'display(Image("chords.png"))\n'
+                '!seqkit train --tokens "C G Am F C G Am F C G Am F C G F C" --window 3 --encoding onehot '
+                "--units 16 --epochs 150 --out chords-again.seqkit"
+            ),
+        },
+        slow=True,
+    ),
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
 alphabet, then state), held-out evaluation on real text, your own vocabulary, the layouts,
 in-batch training, variable-length windows and export. The first two run in full in the
 test suite (about 15 s each on two CPU cores, kernel start included); the others run in
-full in the slow suite. Left out: ``scale`` and ``cli``, whose shell blocks (a cluster's
-processes, a terminal session) are not notebook cells. A page whose full run would be too long even there gets
+full in the slow suite. ``scale`` runs its Python cells; its shell lines (a slow test, a
+corpus of the reader's own) stay Markdown. ``cli``'s terminal session (its ``console``
+blocks) runs as ``!seqkit ...`` cells; its ``bash`` blocks (the reader's own files, shell
+completion) stay Markdown. A page whose full run would be too long even there gets
 ``parameters`` and ``quick``. Add a page here and run ``--execute`` to publish another."""
 
 
@@ -351,11 +386,14 @@ def _header(page: Page, title: str) -> NotebookNode:
 def build(page: Page) -> NotebookNode:
     """The notebook of ``page``, unexecuted: the page's expected outputs as the cells' outputs."""
     markdown = PAGE_NOTE.sub("", (DOCS / f"{page.name}.md").read_text(encoding="utf-8"))
-    source = jupytext.reads(markdown, fmt="md")
+    # A ```bash block becomes a %%bash cell whatever language jupytext would guess for the page.
+    source = jupytext.reads(BASH_FENCE.sub(f"```python\n{SHELL_MAGIC}", markdown), fmt="md")
     cells: list[NotebookNode] = []
     for cell in source.cells:
         if cell.cell_type == "code":
             cells.append(nbformat.v4.new_code_cell(cell.source))
+            if cell.source.startswith(SHELL_MAGIC):  # a ```bash block: the reader's own files or machine
+                cells[-1].metadata["tags"] = [SKIP_TAG]
             continue
         for kind, text in _split_markdown(cell.source):
             if kind == "text" and cells and cells[-1].cell_type == "code" and not cells[-1].outputs:
