@@ -33,6 +33,7 @@ match their pages and executes them.
 
 from __future__ import annotations
 
+import configparser
 import copy
 import os
 import re
@@ -50,8 +51,33 @@ from nbformat import NotebookNode
 DOCS = Path(__file__).resolve().parent
 NOTEBOOKS = DOCS / "notebooks"
 
-REPOSITORY = "seqkit-dev/seqkit"
-"""GitHub ``owner/name`` the badges and links point to (a placeholder owner until the project's is known)."""
+SETUP_CFG = DOCS.parent / "setup.cfg"
+GITHUB = "https://github.com/"
+
+
+def github_repository(setup_cfg: Path = SETUP_CFG) -> str:
+    """The GitHub ``owner/name`` of the project's ``url`` in ``setup.cfg``.
+
+    The repository is written once, in the package metadata; the badges, the
+    install cell and the links of every notebook follow it.
+
+    >>> github_repository()
+    'seqkit-dev/seqkit'
+    """
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(setup_cfg, encoding="utf-8")
+    url = parser.get("metadata", "url", fallback="").strip().rstrip("/")
+    repository = url.removeprefix(GITHUB)
+    if not url.startswith(GITHUB) or repository.count("/") != 1 or not all(repository.split("/")):
+        raise SystemExit(
+            f"{setup_cfg}: the notebooks' Colab badges need [metadata] url = {GITHUB}OWNER/NAME; "
+            f"got {url!r}. Set the project's GitHub address there."
+        )
+    return repository
+
+
+REPOSITORY = github_repository()
+"""GitHub ``owner/name`` the badges and links point to: ``setup.cfg``'s ``url``."""
 
 BRANCH = "main"
 COLAB = f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/docs/notebooks/{{name}}.ipynb"
@@ -135,6 +161,7 @@ PAGES: tuple[Page, ...] = (
                 'plot_hidden_states(model, ALPHABET, reset_at=ALPHABET.index("K"))'
             ),
         },
+        slow=True,
     ),
     Page(
         "validation",
@@ -267,13 +294,13 @@ PAGES: tuple[Page, ...] = (
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
 alphabet, then state), held-out evaluation on real text, your own vocabulary, the layouts,
-in-batch training, variable-length windows and export. The first two run in full in the
-test suite (about 15 s each on two CPU cores, kernel start included); the others run in
-full in the slow suite. ``scale`` runs its Python cells; its shell lines (a slow test, a
-corpus of the reader's own) stay Markdown. ``cli``'s terminal session (its ``console``
-blocks) runs as ``!seqkit ...`` cells; its ``bash`` blocks (the reader's own files, shell
-completion) stay Markdown. A page whose full run would be too long even there gets
-``parameters`` and ``quick``. Add a page here and run ``--execute`` to publish another."""
+in-batch training, variable-length windows, export, scale and the command line. The first
+runs in full in the test suite (about 15 s on two CPU cores, kernel start included); the
+others run in full in the slow suite, which CI runs too. A page's ``console`` blocks (a
+terminal session) run as ``!seqkit ...`` cells; its ``bash`` blocks (the reader's own files,
+a checkout, shell completion) become ``%%bash`` cells tagged ``skip-execution``: shown,
+never run. A page whose full run would be too long even there gets ``parameters`` and
+``quick``. Add a page here and run ``--execute`` to publish another."""
 
 
 # Building ---------------------------------------------------------------------------------

@@ -607,6 +607,7 @@ def _saved_epoch(folder: Path) -> int:
     return int(found.group(1)) if found else 0
 
 
+@pytest.mark.slow  # three training processes killed and resumed (20-30 s): the slow suite, which CI runs
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path: Path) -> None:
     folder, out = tmp_path / "run", tmp_path / "final.npz"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -16,6 +16,8 @@ from seqkit.errors import ConfigurationError
 
 ONE_WINDOW_OF_25 = 100 / 25
 ONE_WINDOW_OF_23 = 100 / 23
+SLOW_VARIABLE_LENGTH = pytest.mark.slow
+"""variable-length trains 1000 windows for 500 epochs (20-30 s on two cores): the slow suite, which CI runs."""
 
 
 @pytest.fixture(scope="module")
@@ -86,15 +88,18 @@ def test_stateful_fails_random_single_patterns_from_a_cold_state(results):
     assert results("stateful").random_patterns.accuracy < 0.5
 
 
+@SLOW_VARIABLE_LENGTH
 def test_variable_length_reaches_97_20_percent(results):
     assert results("variable-length").accuracy == pytest.approx(97.20, abs=1.0)
 
 
+@SLOW_VARIABLE_LENGTH
 def test_variable_length_errs_only_on_single_letters_as_the_scaled_inputs_predict(results):
     mistakes = results("variable-length").evaluation.mistakes
     assert {len(window) for window, _, _ in mistakes} == {1}
 
 
+@SLOW_VARIABLE_LENGTH
 def test_variable_length_predicts_from_one_letter_thanks_to_masking(results):
     assert results("variable-length").model.predict_next("A")[0].token == "B"
 

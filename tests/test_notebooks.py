@@ -134,6 +134,32 @@ def test_every_notebook_is_a_tutorial_listed_in_the_index():
 
 
 # The generator ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_links_its_notebook_in_colab(name):
+    page = (DOCS / f"{name}.md").read_text(encoding="utf-8")
+    colab = make_notebooks.COLAB.format(name=name)
+    assert f"*This page as a notebook:* [open in Colab]({colab}) · [`notebooks/{name}.ipynb`](notebooks/{name}.ipynb)" in page
+
+
+def test_the_badges_point_to_the_repository_in_setup_cfg(tmp_path):
+    setup_cfg = tmp_path / "setup.cfg"
+    setup_cfg.write_text("[metadata]\nname = seqkit\nurl = https://github.com/ada/lstm-lab/\n", encoding="utf-8")
+    assert make_notebooks.github_repository(setup_cfg) == "ada/lstm-lab"
+    assert make_notebooks.github_repository() == make_notebooks.REPOSITORY
+    assert make_notebooks.COLAB.startswith(f"https://colab.research.google.com/github/{make_notebooks.REPOSITORY}/")
+
+
+def test_a_setup_cfg_without_a_github_url_stops_the_generator(tmp_path):
+    setup_cfg = tmp_path / "setup.cfg"
+    setup_cfg.write_text("[metadata]\nname = seqkit\nurl = https://example.org/seqkit\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        make_notebooks.github_repository(setup_cfg)
+    assert str(stopped.value) == (
+        f"{setup_cfg}: the notebooks' Colab badges need [metadata] url = https://github.com/OWNER/NAME; "
+        "got 'https://example.org/seqkit'. Set the project's GitHub address there."
+    )
+
+
 def test_a_parameters_cell_is_overridden_and_the_install_cell_skipped(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("raise SystemExit('the install cell ran')", metadata={"tags": ["skip-execution"]}),
