@@ -61,8 +61,9 @@ def github_repository(setup_cfg: Path = SETUP_CFG) -> str:
     The repository is written once, in the package metadata; the badges, the
     install cell and the links of every notebook follow it.
 
-    >>> github_repository()
-    'seqkit-dev/seqkit'
+    >>> owner, name = github_repository().split("/")
+    >>> name
+    'seqkit'
     """
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(setup_cfg, encoding="utf-8")
