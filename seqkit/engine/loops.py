@@ -1,16 +1,16 @@
-"""The compiled loops: every way of running the one train step.
+"""The two ways to call the driver with arrays: windows in epoch-plan order, and parallel streams.
 
-- :class:`TrainingLoop` trains a window model from an :class:`~seqkit.engine.plans.EpochPlan`:
-  one compiled call runs every optimizer step of an epoch (or of several), with XLA where
-  the :mod:`device policy <seqkit.engine.policy>` says so; stateful rows are zeroed and
-  kept in-graph by assignment. Under a distributing ``tf.distribute`` strategy each step
-  runs through ``strategy.run``, replica ``k`` taking its slice of the batch.
+Both are a :class:`~seqkit.engine.driver.Driver` (one compiled loop, one train step);
+what they add is how the samples become a feed:
+
+- :class:`TrainingLoop` takes window samples (arrays, or
+  :class:`~seqkit.engine.plans.WindowedInputs`) and an
+  :class:`~seqkit.engine.plans.EpochPlan` per epoch (a :class:`~seqkit.engine.feeds.PlanFeed`);
+  a stateful network's rows are zeroed and kept by its :class:`~seqkit.engine.state.LayerState`.
 - :class:`StreamLoop` trains truncated BPTT over parallel streams, the LSTM state an input
-  and an output of the network, kept per replica.
-
-Both call :func:`seqkit.engine.step.train_step` for the step itself and
-:func:`seqkit.engine.epochs.run_epochs` for the callbacks, and attach their optimizer to
-the network (``network.optimizer``), as Keras's ``compile`` does.
+  and an output of the network kept per replica (:class:`~seqkit.engine.state.StreamState`),
+  from ``tf.data`` (:class:`~seqkit.engine.feeds.DatasetFeed`) or from ids in memory
+  (:class:`~seqkit.engine.feeds.SegmentFeed`).
 
 >>> import keras
 >>> import numpy as np
@@ -29,95 +29,35 @@ the network (``network.optimizer``), as Keras's ``compile`` does.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 from numpy.typing import ArrayLike
 
 from seqkit.checks import check_float, check_int, check_optional_int
-from seqkit.engine.epochs import EpochLogs, run_epochs
-from seqkit.engine.kernel import stream_forward, supports_kernel
+from seqkit.engine.driver import Driver, Position, is_distributing, logs_of, make_optimizer
+from seqkit.engine.epochs import EpochLogs
+from seqkit.engine.feeds import DatasetFeed, HeldOutFeed, InMemoryStreams, PlanFeed, SegmentFeed
 from seqkit.engine.plans import EpochPlan, StreamSegments, WindowedInputs, shuffled_plan
-from seqkit.engine.step import evaluate_step, gradient_step, train_step
+from seqkit.engine.policy import DevicePolicy
+from seqkit.engine.state import StreamState, stateful_batch_size
 from seqkit.errors import ConfigurationError, DataError, parameter_error
 from seqkit.models import recurrent_layers
 
 __all__ = ["InMemoryStreams", "StreamLoop", "TrainingLoop", "make_optimizer", "stateful_batch_size"]
 
 
-def make_optimizer(network: keras.Model, learning_rate: float, *, loss_scale: bool = False) -> keras.optimizers.Optimizer:
-    """Adam for ``network``, built, attached as ``network.optimizer`` (as ``compile`` does).
-
-    Args:
-        network: the model whose trainable variables it updates.
-        learning_rate: Adam's learning rate.
-        loss_scale: wrap it in a :class:`keras.optimizers.LossScaleOptimizer` (for
-            ``mixed_float16``). Defaults to False.
-    """
-    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
-    if loss_scale:
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    optimizer.build(network.trainable_variables)
-    network.optimizer = optimizer
-    return optimizer
+def _policy(jit_compile: bool, distributed: bool, loss_scale: bool, kernel: bool = False, shards: int = 1) -> DevicePolicy:
+    """The policy of a loop built from flags rather than by :func:`~seqkit.engine.policy.choose_policy`."""
+    return DevicePolicy(
+        "cpu", bool(jit_compile), False, "mixed_float16" if loss_scale else "float32", "given to the loop",
+        kernel=bool(kernel), shards=int(shards), distributed=distributed,
+    )
 
 
-def stateful_batch_size(model: keras.Model) -> int | None:
-    """The fixed batch size of a model's stateful RNN layers, or None if it has none.
-
-    >>> import keras
-    >>> model = keras.Sequential([keras.Input(batch_shape=(4, 1, 1)),
-    ...                           keras.layers.LSTM(2, stateful=True)])
-    >>> stateful_batch_size(model)
-    4
-    """
-    for layer in recurrent_layers(model):
-        if layer.states is not None:
-            return int(layer.states[0].shape[0])
-    return None
-
-
-def _is_distributing(strategy: tf.distribute.Strategy | None) -> bool:
-    """True when steps must go through ``strategy.run`` (a strategy other than the default one)."""
-    if strategy is None:
-        return False
-    return strategy.num_replicas_in_sync > 1 or strategy is not tf.distribute.get_strategy()
-
-
-def _logs(record: Sequence[float]) -> EpochLogs:
-    loss_sum, correct, count = record
-    return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
-
-
-def _distributed_dataset(
-    strategy: tf.distribute.Strategy, replica_dataset: Callable[[int], tf.data.Dataset]
-) -> Any:
-    """A distributed dataset whose replica ``k`` reads ``replica_dataset(k)``.
-
-    Each input pipeline serves its local replicas; consecutive elements of a pipeline go
-    to consecutive local replicas, as ``distribute_datasets_from_function`` deals them.
-    """
-
-    def dataset_fn(context: tf.distribute.InputContext) -> tf.data.Dataset:
-        local = context.num_replicas_in_sync // context.num_input_pipelines
-        first = context.input_pipeline_id * local
-        parts = [replica_dataset(replica) for replica in range(first, first + local)]
-        if local == 1:
-            return parts[0]
-        return tf.data.Dataset.zip(tuple(parts)).flat_map(
-            lambda *batches: tf.data.Dataset.from_tensor_slices(
-                tuple(tf.stack(component) for component in zip(*batches))
-            )
-        )
-
-    return strategy.distribute_datasets_from_function(dataset_fn)
-
-
-class TrainingLoop:
+class TrainingLoop(Driver):
     """Train a Keras classifier with one compiled TensorFlow call per epoch (or per many).
 
     The loop owns a :class:`keras.optimizers.Adam` and minimizes the sparse categorical
@@ -145,6 +85,8 @@ class TrainingLoop:
             device, the compiled loop above).
         loss_scale: scale the loss for ``mixed_float16`` (a ``LossScaleOptimizer``).
             Defaults to False.
+        policy: every device decision at once, instead of ``jit_compile`` and
+            ``loss_scale`` (what the trainers pass). Defaults to None.
 
     >>> import keras
     >>> keras.utils.set_random_seed(0)
@@ -165,6 +107,7 @@ class TrainingLoop:
         jit_compile: bool = True,
         strategy: tf.distribute.Strategy | None = None,
         loss_scale: bool = False,
+        policy: DevicePolicy | None = None,
     ) -> None:
         if not isinstance(model, keras.Model):
             raise parameter_error("TrainingLoop", "model", "a keras.Model", model)
@@ -173,248 +116,30 @@ class TrainingLoop:
                 "TrainingLoop needs a built functional or Sequential model with a known "
                 "input shape; start it with keras.Input(...)."
             )
-        self.learning_rate = check_float("TrainingLoop", "learning_rate", learning_rate, low=0.0, low_inclusive=False)
-        self.model = model
-        self.strategy = strategy
-        self.distributed = _is_distributing(strategy)
-        if self.distributed and jit_compile:
-            raise ConfigurationError(
-                "TrainingLoop cannot compile distributed steps with XLA (jit_compile=True): XLA "
-                "inside strategy.run fails on CPU devices. Pass jit_compile=False."
-            )
-        self.jit_compile = bool(jit_compile)
-        stateful = recurrent_layers(model)
-        if self.distributed and stateful:
+        learning_rate = check_float("TrainingLoop", "learning_rate", learning_rate, low=0.0, low_inclusive=False)
+        if policy is None:
+            policy = _policy(jit_compile, is_distributing(strategy), loss_scale)
+        if policy.distributed and recurrent_layers(model):
             raise ConfigurationError(
                 "TrainingLoop cannot distribute a model with stateful RNN layers: their state "
                 "is one variable, not one per replica. Train long streams with "
                 "seqkit.trainers.StreamTrainer(strategy=...), which gives each replica its own streams."
             )
-        with strategy.scope() if self.distributed else contextlib.nullcontext():
-            self.optimizer = make_optimizer(model, self.learning_rate, loss_scale=loss_scale)
-        self.state_variables: list[Any] = [variable for layer in stateful for variable in layer.states]
-        """The recurrent state variables of the model's stateful layers (checkpoints save them)."""
-        self._traces = 0
-        self._windowing: tuple[int, Callable[[tf.Tensor], tf.Tensor]] | None = None
-        self._compile()
+        super().__init__(model, policy=policy, strategy=strategy, learning_rate=learning_rate, owner="TrainingLoop")
+        self.learning_rate = learning_rate
+        self.jit_compile = policy.jit_compile
+        self.distributed = policy.distributed
 
-    def _compile(self) -> None:
-        self._train = tf.function(self._plan_steps, jit_compile=self.jit_compile)
-        self._evaluate = tf.function(self._evaluate_plan, jit_compile=self.jit_compile)
-        self._distributed_train = tf.function(self._distributed_steps)
-
-    @property
-    def traces(self) -> int:
-        """How many times a compiled function was traced (a retrace costs ~seconds)."""
-        return self._traces
-
-    # ----------------------------------------------------------------- compiled code
-    def _batch(self, data: dict[str, tf.Tensor], rows: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """The inputs and targets of samples ``rows``: gathered, or cut and encoded."""
-        if "sequence" not in data:
-            return tf.gather(data["inputs"], rows), tf.gather(data["targets"], rows)
-        assert self._windowing is not None
-        window_length, encode = self._windowing
-        starts = tf.gather(data["starts"], rows)
-        positions = tf.expand_dims(starts, -1) + tf.range(window_length, dtype=starts.dtype)
-        window_ids = tf.reshape(tf.gather(data["sequence"], positions), [-1, window_length])
-        return encode(window_ids), tf.gather(data["sequence"], starts + window_length)
-
-    def _plan_steps(
-        self, data: dict[str, tf.Tensor], indices: tf.Tensor, reset_rows: tf.Tensor, num_steps: tf.Tensor
-    ) -> tf.Tensor:
-        """The first ``num_steps`` steps of a plan table; per-step records ``(steps, 3)``.
-
-        ``indices`` may hold more rows than ``num_steps`` (padding to a fixed capacity,
-        so every chunk of epochs reuses one compiled function); those rows are not run
-        and their records stay zero.
-        """
-        self._traces += 1
-        records = tf.zeros([tf.shape(indices)[0], 3], tf.float32)
-        for step in tf.range(num_steps):
-            record = self._plan_step(
-                data, indices[step], reset_rows[step],
-                lambda inputs, targets, weights: train_step(self.model, self.optimizer, inputs, targets, weights)[1],
-            )
-            records = tf.tensor_scatter_nd_update(records, tf.reshape(step, [1, 1]), tf.reshape(record, [1, 3]))
-        return records
-
-    def _plan_step(
-        self,
-        data: dict[str, tf.Tensor],
-        slots: tf.Tensor,
-        reset_row: tf.Tensor,
-        run: Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tf.Tensor],
-    ) -> tf.Tensor:
-        """One step of a plan around ``run(inputs, targets, weights) -> record``.
-
-        Zero the stateful rows the plan resets, gather (or cut and encode) the batch, run
-        the step, then give the empty slots (weight 0) their state from before the step.
-        """
-        real = slots >= 0
-        keep = tf.expand_dims(tf.logical_not(reset_row), -1)
-        for state in self.state_variables:
-            state.assign(tf.where(keep, state.value, tf.zeros_like(state.value)))
-        before = [tf.identity(state.value) for state in self.state_variables]
-        batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
-        record = run(batch_inputs, batch_targets, tf.cast(real, tf.float32))
-        for state, old in zip(self.state_variables, before):
-            state.assign(tf.where(tf.expand_dims(real, -1), state.value, old))
-        return record
-
-    def _replica_step(self, data: dict[str, tf.Tensor], slots: tf.Tensor, global_count: tf.Tensor) -> tf.Tensor:
-        """One replica's share of a step: its slice of the batch, loss over the global count."""
-        assert self.strategy is not None
-        batch_inputs, batch_targets = self._batch(data, tf.maximum(slots, 0))
-        _, record = train_step(
-            self.model, self.optimizer, batch_inputs, batch_targets, tf.cast(slots >= 0, tf.float32),
-            denominator=global_count, regularization_scale=1.0 / self.strategy.num_replicas_in_sync,
-        )
-        return record
-
-    def _distributed_steps(self, data: dict[str, tf.Tensor], iterator: Any, num_steps: tf.Tensor) -> tf.Tensor:
-        """An epoch under the strategy: every step through ``strategy.run``; the summed record."""
-        self._traces += 1
-        strategy = self.strategy
-        assert strategy is not None
-        totals = tf.zeros([3], tf.float32)
-        for _ in tf.range(num_steps):
-            slots, global_count = next(iterator)
-            per_replica = strategy.run(self._replica_step, args=(data, slots, global_count))
-            totals += strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-        return totals
-
-    def _distribute_plan(self, plan: EpochPlan) -> Any:
-        """The plan as a distributed dataset: replica ``k`` gets columns ``k*b .. (k+1)*b - 1``.
-
-        The batch is padded with empty slots to a multiple of the replicas, so any batch
-        size splits (Keras ``fit`` under MirroredStrategy refuses uneven batches).
-        """
-        strategy = self.strategy
-        assert strategy is not None
-        replicas = strategy.num_replicas_in_sync
-        per_replica = -(-plan.batch_size // replicas)
-        indices = np.pad(plan.indices, ((0, 0), (0, per_replica * replicas - plan.batch_size)), constant_values=-1)
-        counts = (plan.indices >= 0).sum(axis=1).astype(np.float32)
-        return _distributed_dataset(
-            strategy,
-            lambda replica: tf.data.Dataset.from_tensor_slices(
-                (indices[:, replica * per_replica : (replica + 1) * per_replica], counts)
-            ),
+    def feed(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plans: Callable[[int], EpochPlan] | None = None
+    ) -> PlanFeed:
+        """The samples as a :class:`~seqkit.engine.feeds.PlanFeed` for this network (checked once)."""
+        return PlanFeed(
+            inputs, targets, input_shape=tuple(self.model.inputs[0].shape[1:]), classes=self.model.outputs[0].shape[-1],
+            plans=plans,
         )
 
-    def _evaluate_plan(self, data: dict[str, tf.Tensor], indices: tf.Tensor, reset_rows: tf.Tensor) -> tf.Tensor:
-        """Forward passes over a plan without training; the summed record.
-
-        A stateful model's state goes through the plan as in training (zeroed where the
-        plan says, kept for empty slots) and is put back as it was afterwards, so that
-        evaluating between epochs leaves training exactly where it was.
-        """
-        self._traces += 1
-        saved = [tf.identity(state.value) for state in self.state_variables]
-        totals = tf.zeros([3], tf.float32)
-        for step in tf.range(tf.shape(indices)[0]):
-            totals += self._plan_step(
-                data, indices[step], reset_rows[step],
-                lambda inputs, targets, weights: evaluate_step(self.model, inputs, targets, weights)[1],
-            )
-        for state, value in zip(self.state_variables, saved):
-            state.assign(value)
-        return totals
-
-    # ------------------------------------------------------------------- validation
-    def _prepare(
-        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None
-    ) -> tuple[dict[str, tf.Tensor], int]:
-        """Validate and convert the samples once; returns the tensors and n."""
-        if isinstance(inputs, WindowedInputs):
-            return self._prepare_windowed(inputs, targets)
-        if targets is None:
-            raise DataError(
-                "targets are required with an input array; only WindowedInputs carry their own."
-            )
-        inputs = np.asarray(inputs)
-        targets = np.asarray(targets)
-        expected = tuple(self.model.inputs[0].shape[1:])
-        if inputs.ndim != len(expected) + 1 or any(
-            want is not None and got != want for got, want in zip(inputs.shape[1:], expected)
-        ):
-            raise DataError(
-                f"inputs must have shape (samples, {', '.join(map(str, expected))}) to fit "
-                f"the model's input; got {inputs.shape}. Lay the windows out with the "
-                "layout the model was built for."
-            )
-        if targets.ndim != 1 or not np.issubdtype(targets.dtype, np.integer):
-            raise DataError(
-                f"targets must be a 1-D array of integer class ids; got shape "
-                f"{targets.shape} and dtype {targets.dtype}. Pass ids, not one-hot rows "
-                "(use targets.argmax(-1) on one-hot arrays)."
-            )
-        if inputs.shape[0] != targets.shape[0]:
-            raise DataError(
-                f"inputs and targets must hold the same number of samples; got "
-                f"{inputs.shape[0]} inputs and {targets.shape[0]} targets."
-            )
-        if inputs.shape[0] == 0:
-            raise DataError("inputs and targets are empty; give at least one sample.")
-        self._check_classes("targets", targets)
-        dtype = tf.int32 if np.issubdtype(inputs.dtype, np.integer) else tf.float32
-        data = {"inputs": tf.constant(inputs, dtype=dtype), "targets": tf.constant(targets, dtype=tf.int32)}
-        return data, int(inputs.shape[0])
-
-    def _check_classes(self, what: str, ids: np.ndarray) -> None:
-        classes = self.model.outputs[0].shape[-1]
-        if len(ids) and (int(ids.min()) < 0 or (classes is not None and int(ids.max()) >= classes)):
-            raise DataError(
-                f"{what} must be class ids in [0, {classes}); got values from {int(ids.min())} to "
-                f"{int(ids.max())}. Build the model's output layer with as many units as the "
-                "vocabulary has tokens."
-            )
-
-    def _prepare_windowed(
-        self, inputs: WindowedInputs, targets: ArrayLike | None
-    ) -> tuple[dict[str, tf.Tensor], int]:
-        if targets is not None:
-            raise DataError(
-                "WindowedInputs carry their targets (the id after each window); pass targets=None."
-            )
-        sequence = np.asarray(inputs.sequence)
-        self._check_classes("WindowedInputs.sequence", sequence)
-        windowing = (int(inputs.window_length), inputs.encode)
-        if self._windowing is not None and self._windowing != windowing:
-            self._compile()  # another window length or encoder: trace anew
-        self._windowing = windowing
-        data = {
-            "sequence": tf.constant(sequence, dtype=tf.int32),
-            "starts": tf.constant(np.asarray(inputs.starts), dtype=tf.int32),
-        }
-        return data, len(inputs)
-
-    def _check_plan(self, plan: EpochPlan, num_samples: int) -> None:
-        if not isinstance(plan, EpochPlan):
-            raise DataError(
-                f"a plan must be an EpochPlan; got {type(plan).__name__}. Build it with "
-                "shuffled_plan() or EpochPlan(indices, reset_rows)."
-            )
-        highest = int(plan.indices.max())
-        if highest >= num_samples:
-            raise DataError(
-                f"EpochPlan.indices must be < the number of samples {num_samples}; got "
-                f"{highest}. Build the plan for these inputs."
-            )
-        fixed = self.model.inputs[0].shape[0]
-        if fixed is not None and plan.batch_size != fixed:
-            kind = "stateful " if self.state_variables else ""
-            raise DataError(
-                f"the plan's batch size {plan.batch_size} differs from the {kind}model's "
-                f"fixed batch size {fixed}. Build the plan with batch_size={fixed}, or "
-                f"rebuild the model with keras.Input(batch_shape=({plan.batch_size}, ...))."
-            )
-
-    # ------------------------------------------------------------------ public API
-    def run_epoch(
-        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan
-    ) -> EpochLogs:
+    def run_epoch(self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan) -> EpochLogs:
         """Run every optimizer step of ``plan`` in one compiled call.
 
         Args:
@@ -430,44 +155,11 @@ class TrainingLoop:
             forward passes (like Keras ``fit``'s running metrics: each sample is scored
             before its own update).
         """
-        data, num_samples = self._prepare(inputs, targets)
-        return self._run(data, num_samples, [plan])[0]
+        feed = self.feed(inputs, targets, lambda epoch: plan)
+        table, count = feed.call_table(self, 0, 1, 0, None)
+        return logs_of(self.run(feed, self._data(feed), table, count).sum(axis=0))
 
-    def _run(
-        self, data: dict[str, tf.Tensor], num_samples: int, plans: Sequence[EpochPlan], capacity: int = 0
-    ) -> list[EpochLogs]:
-        """Run ``plans`` back to back in one compiled call; one logs dict per plan.
-
-        The step table is padded to ``capacity`` rows when it is shorter, so chunks of
-        different lengths share one compiled function.
-        """
-        for plan in plans:
-            self._check_plan(plan, num_samples)
-        if self.distributed:
-            return [
-                _logs(
-                    self._distributed_train(
-                        data, iter(self._distribute_plan(plan)), tf.constant(plan.steps, tf.int32)
-                    ).numpy()
-                )
-                for plan in plans
-            ]
-        indices = np.concatenate([plan.indices for plan in plans])
-        reset_rows = np.concatenate([plan.reset_rows for plan in plans])
-        steps = indices.shape[0]
-        if capacity > steps:
-            indices = np.pad(indices, ((0, capacity - steps), (0, 0)), constant_values=-1)
-            reset_rows = np.pad(reset_rows, ((0, capacity - steps), (0, 0)))
-        records = self._train(
-            data, tf.constant(indices), tf.constant(reset_rows), tf.constant(steps, tf.int32)
-        ).numpy()
-        logs, start = [], 0
-        for plan in plans:
-            logs.append(_logs(records[start : start + plan.steps].sum(axis=0, dtype=np.float64)))
-            start += plan.steps
-        return logs
-
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         inputs: ArrayLike | WindowedInputs,
         targets: ArrayLike | None,
@@ -479,6 +171,8 @@ class TrainingLoop:
         verbose: int = 0,
         epochs_per_call: int | None = None,
         validation: tuple[ArrayLike | WindowedInputs, ArrayLike | None, EpochPlan | None] | None = None,
+        start: Position | None = None,
+        every_steps: int | None = None,
     ) -> dict[str, list[float]]:
         """Train epochs ``initial_epoch .. epochs - 1`` with few compiled calls.
 
@@ -499,6 +193,10 @@ class TrainingLoop:
                 (about 512 steps per call when every callback only watches, else 1).
             validation: held-out ``(inputs, targets, plan)`` as :meth:`evaluate` takes
                 them. Defaults to None.
+            start: a position inside an epoch to resume at (a checkpoint's), instead of
+                ``initial_epoch``. Defaults to None.
+            every_steps: split epochs into calls of this many steps (see
+                :meth:`Driver.fit <seqkit.engine.driver.Driver.fit>`). Defaults to None.
 
         Returns:
             The history, ``{"loss": [...], "accuracy": [...], "seconds": [...]}`` (and
@@ -507,29 +205,14 @@ class TrainingLoop:
         check_int("TrainingLoop.fit", "epochs", epochs, minimum=0)
         check_int("TrainingLoop.fit", "initial_epoch", initial_epoch, minimum=0)
         check_optional_int("TrainingLoop.fit", "epochs_per_call", epochs_per_call)
-        data, num_samples = self._prepare(inputs, targets)
-        held_out = None
-        if validation is not None:
-            held_out = (*self._prepare(validation[0], validation[1]), validation[2])
-            epochs_per_call = 1
-        capacity = 0
-
-        def run_call(first: int, count: int) -> list[EpochLogs]:
-            nonlocal capacity
-            chunk = [plans(epoch) for epoch in range(first, first + count)]
-            logs = self._run(data, num_samples, chunk, capacity)
-            capacity = max(capacity, sum(plan.steps for plan in chunk))
-            if held_out is not None:
-                scores = self._evaluate_prepared(*held_out)
-                logs[-1].update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
-            return logs
-
-        return run_epochs(
-            self.model, run_call, epochs=epochs, steps_per_epoch=plans(initial_epoch).steps,
-            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose, epochs_per_call=epochs_per_call,
+        feed = self.feed(inputs, targets, plans)
+        held_out = None if validation is None else self._evaluation_feed(*validation)
+        return super().fit(
+            feed, epochs=epochs, start=start or Position(initial_epoch), callbacks=callbacks, verbose=verbose,
+            epochs_per_call=epochs_per_call, validation=held_out, every_steps=every_steps,
         )
 
-    def evaluate(
+    def evaluate(  # type: ignore[override]
         self,
         inputs: ArrayLike | WindowedInputs,
         targets: ArrayLike | None,
@@ -563,76 +246,47 @@ class TrainingLoop:
         >>> 0.0 <= logs["accuracy"] <= 1.0
         True
         """
-        data, num_samples = self._prepare(inputs, targets)
-        return self._evaluate_prepared(data, num_samples, plan, batch_size)
+        return self.evaluate_feed(self._evaluation_feed(inputs, targets, plan, batch_size))
 
-    def _evaluate_prepared(
-        self, data: dict[str, tf.Tensor], num_samples: int, plan: EpochPlan | None, batch_size: int | None = None
-    ) -> EpochLogs:
+    def _evaluation_feed(
+        self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan | None,
+        batch_size: int | None = None,
+    ) -> PlanFeed:
+        """Held-out samples as a feed: in order for a stateless network, as ``plan`` says from a zero state
+        for a stateful one."""
         batch_size = check_optional_int("TrainingLoop.evaluate", "batch_size", batch_size)
+        feed = self.feed(inputs, targets)
         if plan is None:
-            if self.state_variables:
+            if self.state:
                 raise DataError(
                     "TrainingLoop.evaluate needs a plan for a model with stateful RNN layers: the "
                     "samples as its fixed batch of streams (seqkit.engine.stream_indices)."
                 )
-            plan = shuffled_plan(num_samples, batch_size or min(num_samples, 4096), seed=0, epoch=0, shuffle=False)
-        self._check_plan(plan, num_samples)
-        indices, reset_rows = plan.indices, plan.reset_rows
-        if self.state_variables:  # from a zero state, as a fresh reading
-            reset_rows = reset_rows.copy()
+            plan = shuffled_plan(
+                feed.num_samples, batch_size or min(feed.num_samples, 4096), seed=0, epoch=0, shuffle=False
+            )
+        if self.state:  # from a zero state, as a fresh reading
+            reset_rows = plan.reset_rows.copy()
             reset_rows[0] = True
-        return _logs(self._evaluate(data, tf.constant(indices), tf.constant(reset_rows)).numpy())
+            plan = EpochPlan(plan.indices, reset_rows)
+        feed.plans = lambda epoch: plan
+        return feed
 
 
-def _sum_gradients(parts: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor | tf.IndexedSlices:
-    """The gradient of a batch from its shards' gradients.
-
-    An embedding's gradient stays ``tf.IndexedSlices`` with one row per occurrence of a
-    token, as one program's is: Keras 3's Adam squares those rows before adding the
-    duplicates up (its second moment of an embedding row is the sum of the squared
-    per-occurrence gradients, not the square of their sum), so a dense sum would train
-    differently (measured: 2.38 against 2.21 loss after two epochs of the stream
-    benchmark).
-    """
-    if isinstance(parts[0], tf.IndexedSlices):
-        return tf.IndexedSlices(
-            tf.concat([part.values for part in parts], 0), tf.concat([part.indices for part in parts], 0),
-            parts[0].dense_shape,
-        )
-    return tf.add_n(list(parts))
-
-
-class InMemoryStreams(NamedTuple):
-    """An epoch of stream batches as arrays, for :meth:`StreamLoop.fit` to read in its compiled program.
-
-    Attributes:
-        ids: int32 ``(N,)``: the corpus's ids.
-        starts: int32 ``(steps, B)``: where each stream's segment of each step starts.
-        offsets: int32 ``(T + 1,)``: ``0 .. T``, a segment and the id after it.
-        resets: bool ``(steps, B)``: zero the row's state before the step.
-    """
-
-    ids: np.ndarray
-    starts: np.ndarray
-    offsets: np.ndarray
-    resets: np.ndarray
-
-
-class StreamLoop:
+class StreamLoop(Driver):
     """Truncated BPTT over parallel streams, under any ``tf.distribute`` strategy.
 
     The stream counterpart of :class:`TrainingLoop`: each step reads a segment of ``T``
     ids per stream, predicts the next id at every step (``return_sequences``), and carries
-    the LSTM state to the next segment of the same stream. The model and the Adam
-    optimizer are created under ``strategy.scope()``; each step runs through
+    the LSTM state to the next segment of the same stream. The model, the Adam optimizer
+    and the state are created under ``strategy.scope()``; each step runs through
     ``strategy.run`` on batches from ``strategy.distribute_datasets_from_function``, as
     TensorFlow's custom-training-loop guide does; the loss is the cross-entropy summed
     over a replica's rows divided by the *global* ``B * T``, so the all-reduced gradient
     equals one device's at the same global batch. The state lives in per-replica
     (``ON_READ``) variables of the replica's own rows: each replica owns its streams.
 
-    One compiled call runs one epoch (a ``tf.range`` loop over the distributed iterator).
+    One compiled call runs one epoch (or ``every_steps`` steps of it).
 
     Args:
         build: builds the network (:func:`seqkit.models.build_stream_model`): inputs
@@ -649,11 +303,10 @@ class StreamLoop:
             with the same weights. Defaults to False.
         shards: split each step's streams into this many slices whose gradients are
             computed by separate compiled programs, which TensorFlow runs at once (one
-            per core), then summed and applied once: the same update as one program,
-            up to float rounding (with dropout, each shard draws its own masks from the
-            layers' shared seed generator, so the shards run one after the other).
-            Epochs from memory only (``fit(in_memory=...)``, one replica); the
-            ``tf.data`` path runs one program per step. Defaults to 1.
+            per core), then summed and applied once (:mod:`seqkit.engine.shards`).
+            Defaults to 1.
+        policy: every device decision at once, instead of ``jit_compile``,
+            ``loss_scale``, ``kernel`` and ``shards`` (what the trainers pass). Defaults to None.
 
     Raises:
         ConfigurationError: ``kernel=True`` for a network the kernel cannot compute
@@ -672,163 +325,40 @@ class StreamLoop:
         loss_scale: bool = False,
         kernel: bool = False,
         shards: int = 1,
+        policy: DevicePolicy | None = None,
     ) -> None:
-        self.strategy = strategy or tf.distribute.get_strategy()
-        replicas = self.strategy.num_replicas_in_sync
+        strategy = strategy or tf.distribute.get_strategy()
+        replicas = strategy.num_replicas_in_sync
         if check_int("StreamLoop", "streams", streams) % replicas:
             raise parameter_error(
                 "StreamLoop", "streams", f"an int >= 1 divisible by the {replicas} replicas", streams
             )
-        self.streams = int(streams)
-        self.streams_per_replica = self.streams // replicas
-        if self.streams % check_int("StreamLoop", "shards", shards):
-            raise parameter_error("StreamLoop", "shards", f"an int >= 1 that divides the {self.streams} streams", shards)
-        self.shards = int(shards)
-        distributed = _is_distributing(self.strategy) or tf.distribute.has_strategy()
-        if distributed and jit_compile:
+        if policy is None:
+            policy = _policy(jit_compile, is_distributing(strategy), loss_scale, kernel, shards)
+        if int(streams) % check_int("StreamLoop", "shards", policy.shards):
+            raise parameter_error("StreamLoop", "shards", f"an int >= 1 that divides the {streams} streams", shards)
+        if policy.distributed and policy.jit_compile:
             raise ConfigurationError(
                 "StreamLoop cannot compile distributed steps with XLA (jit_compile=True): XLA "
                 "inside strategy.run fails on CPU devices. Pass jit_compile=False."
             )
-        self.jit_compile = bool(jit_compile)
-        with self.strategy.scope():
-            self.model = build()
-            self.optimizer = make_optimizer(self.model, float(learning_rate), loss_scale=loss_scale)
-            self.states = [
-                tf.Variable(
-                    tf.zeros([self.streams_per_replica, int(size)]),
-                    trainable=False,
-                    synchronization=tf.VariableSynchronization.ON_READ,
-                    aggregation=tf.VariableAggregation.SUM,
-                    name=f"stream_state_{number}",
-                )
-                for number, size in enumerate(state_sizes)
-            ]
-        if kernel and not supports_kernel(self.model):
-            raise ConfigurationError(
-                "StreamLoop cannot train this network with seqkit's LSTM kernel (kernel=True): the kernel "
-                "computes float32 LSTMs with Keras's default activations only. Pass kernel=False."
+        self.streams = int(streams)
+        self.streams_per_replica = self.streams // replicas
+        with strategy.scope():
+            network = build()
+            super().__init__(
+                network, policy=policy, strategy=strategy, learning_rate=float(learning_rate), from_logits=True,
+                state=StreamState(self.streams_per_replica, state_sizes), owner="StreamLoop",
             )
-        self.kernel = bool(kernel)
-        self._forward = (lambda inputs, training: stream_forward(self.model, inputs, training=training)) if kernel else None
-        self._replicas = replicas
-        self._state_sizes = [int(size) for size in state_sizes]
-        self._step_function = tf.function(self._step, jit_compile=True) if self.jit_compile else self._step
-        self._epoch = tf.function(self._epoch_steps)
-        # With shards, the epoch is a plain graph whose steps call the compiled shard programs,
-        # so that the executor can run them at once; XLA would run them one after the other.
-        self._memory_epoch = tf.function(self._memory_epoch_steps, jit_compile=self.jit_compile and self.shards == 1)
-        self._shard_function = tf.function(self._shard_gradients, jit_compile=self.jit_compile)
-        self._apply_function = tf.function(self._apply, jit_compile=self.jit_compile)
-        self._evaluate = tf.function(self._evaluate_segments, jit_compile=self.jit_compile)
+        self.jit_compile = policy.jit_compile
+        self.kernel = policy.kernel
 
-    def _step(self, inputs: tf.Tensor, targets: tf.Tensor, reset: tf.Tensor) -> tf.Tensor:
-        """One replica's step on its streams; returns its record."""
-        keep = tf.expand_dims(tf.cast(tf.logical_not(reset), tf.float32), -1)
-        states = [state.read_value() * keep for state in self.states]
-        global_count = float(self.streams) * tf.cast(tf.shape(targets)[1], tf.float32)
-        outputs, record = train_step(
-            self.model, self.optimizer, [inputs + 1, *states], targets, tf.ones(tf.shape(targets), tf.float32),
-            denominator=global_count, regularization_scale=1.0 / self._replicas, from_logits=True,
-            forward=self._forward,
-        )
-        for state, value in zip(self.states, outputs[1:]):
-            state.assign(tf.cast(value, state.dtype))
-        return record
+    @property
+    def states(self) -> list[tf.Variable]:
+        """The per-replica state variables (one per state input of the network)."""
+        return self.state.state_variables  # type: ignore[union-attr]
 
-    def _epoch_steps(self, iterator: Any, steps: tf.Tensor) -> tf.Tensor:
-        totals = tf.zeros([3], tf.float32)
-        for _ in tf.range(steps):
-            inputs, targets, reset = next(iterator)
-            per_replica = self.strategy.run(self._step_function, args=(inputs, targets, reset))
-            totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-        return totals
-
-    @staticmethod
-    def _memory_batch(
-        ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, states: Sequence[tf.Tensor]
-    ) -> tuple[list[tf.Tensor], tf.Tensor]:
-        """The model's inputs (``ids + 1`` and the states, zeroed where ``resets``) and the targets
-        of the streams starting at ``starts``."""
-        window = tf.gather(ids, tf.expand_dims(starts, -1) + offsets)
-        keep = tf.expand_dims(tf.cast(tf.logical_not(resets), tf.float32), -1)
-        return [window[:, :-1] + 1, *[state * keep for state in states]], window[:, 1:]
-
-    def _shard_gradients(
-        self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, count: tf.Tensor,
-        *states: tf.Tensor,
-    ) -> tuple[list[tf.Tensor], tf.Tensor, list[tf.Tensor]]:
-        """One shard's new states, record and gradients, its loss divided by the step's ``count``."""
-        inputs, targets = self._memory_batch(ids, starts, offsets, resets, states)
-        outputs, record, gradients = gradient_step(
-            self.model, self.optimizer, inputs, targets, tf.ones(tf.shape(targets), tf.float32),
-            denominator=count, regularization_scale=1.0 / self.shards, from_logits=True, forward=self._forward,
-        )
-        return [tf.cast(value, tf.float32) for value in outputs[1:]], record, gradients
-
-    def _apply(self, gradients: list[tf.Tensor]) -> None:
-        self.optimizer.apply(gradients, self.model.trainable_variables)
-
-    def _sharded_step(
-        self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor, states: list[tf.Tensor],
-        count: tf.Tensor,
-    ) -> tuple[list[tf.Tensor], tf.Tensor]:
-        """:func:`~seqkit.engine.step.train_step` over ``shards`` slices of the streams at once; new states, record."""
-        rows = [tf.split(value, self.shards) for value in (starts, resets, *states)]
-        results = [
-            self._shard_function(ids, rows[0][number], offsets, rows[1][number], count, *(part[number] for part in rows[2:]))
-            for number in range(self.shards)
-        ]
-        self._apply_function([_sum_gradients(parts) for parts in zip(*(result[2] for result in results))])
-        new_states = [tf.concat(list(parts), 0) for parts in zip(*(result[0] for result in results))]
-        return new_states, tf.add_n([result[1] for result in results])
-
-    def _memory_epoch_steps(self, ids: tf.Tensor, starts: tf.Tensor, offsets: tf.Tensor, resets: tf.Tensor) -> tf.Tensor:
-        """One epoch from ids in memory, in one compiled program; the summed record.
-
-        Step ``t`` reads ``ids[starts[t, r] + offsets]`` for each stream ``r`` (``offsets`` is
-        ``0 .. T``: the segment and the id after it); the state is carried in the loop and
-        written back to the state variables at the end. With ``shards``, the program is a
-        graph whose steps run the shards' compiled programs.
-        """
-        states = [state.read_value() for state in self.states]
-        segment = tf.shape(offsets)[0] - 1
-        count = float(self.streams) * tf.cast(segment, tf.float32)
-        totals = tf.zeros([3], tf.float32)
-        for step in tf.range(tf.shape(starts)[0]):
-            if self.shards > 1:
-                states, record = self._sharded_step(ids, starts[step], offsets, resets[step], states, count)
-            else:
-                inputs, targets = self._memory_batch(ids, starts[step], offsets, resets[step], states)
-                outputs, record = train_step(
-                    self.model, self.optimizer, inputs, targets, tf.ones(tf.shape(targets), tf.float32),
-                    denominator=count, from_logits=True, forward=self._forward,
-                )
-                states = [tf.cast(value, tf.float32) for value in outputs[1:]]
-            totals += record
-        for variable, value in zip(self.states, states):
-            variable.assign(value)
-        return totals
-
-    def _evaluate_segments(
-        self, inputs: tf.Tensor, targets: tf.Tensor, weights: tf.Tensor, resets: tf.Tensor
-    ) -> tf.Tensor:
-        """Forward passes over ``(steps, B, T)`` segments, the state carried in the loop; the summed record."""
-        streams = tf.shape(inputs)[1]
-        states = [tf.zeros([streams, size]) for size in self._state_sizes]
-        totals = tf.zeros([3], tf.float32)
-        for step in tf.range(tf.shape(inputs)[0]):
-            keep = tf.expand_dims(tf.cast(tf.logical_not(resets[step]), tf.float32), -1)
-            states = [state * keep for state in states]
-            outputs, record = evaluate_step(
-                self.model, [inputs[step] + 1, *states], targets[step], weights[step], from_logits=True,
-                forward=self._forward,
-            )
-            states = [tf.cast(value, tf.float32) for value in outputs[1:]]
-            totals += record
-        return totals
-
-    def evaluate(self, segments: StreamSegments) -> EpochLogs:
+    def evaluate(self, segments: StreamSegments) -> EpochLogs:  # type: ignore[override]
         """Mean cross-entropy and accuracy over every predicted token of ``segments``, no training.
 
         The held-out ids are read as parallel streams of segments, the state carried from
@@ -838,27 +368,17 @@ class StreamLoop:
         scored, since nothing before it in its document predicts it. The training state is
         not touched.
         """
-        return _logs(
-            self._evaluate(
-                tf.constant(segments.inputs), tf.constant(segments.targets), tf.constant(segments.weights),
-                tf.constant(segments.resets),
-            ).numpy()
-        )
+        return self.evaluate_feed(self._held_out(segments))
 
-    def distribute(self, dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset]) -> Any:
-        """A distributed dataset: each replica gets the batches of its own streams.
+    def _held_out(self, segments: StreamSegments) -> HeldOutFeed:
+        """One feed per held-out set, so that its compiled loop is traced once."""
+        cached = getattr(self, "_held_out_feed", None)
+        if cached is None or cached.segments is not segments:
+            cached = HeldOutFeed(segments)
+            self._held_out_feed = cached
+        return cached
 
-        Args:
-            dataset_for_rows: ``rows -> tf.data.Dataset`` of one epoch of ``(inputs,
-                targets, reset)`` batches for those global stream rows.
-        """
-        per_replica = self.streams_per_replica
-        return _distributed_dataset(
-            self.strategy,
-            lambda replica: dataset_for_rows(range(replica * per_replica, (replica + 1) * per_replica)),
-        )
-
-    def fit(
+    def fit(  # type: ignore[override]
         self,
         dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset],
         *,
@@ -868,35 +388,27 @@ class StreamLoop:
         verbose: int = 0,
         validation: StreamSegments | None = None,
         in_memory: InMemoryStreams | None = None,
+        start: Position | None = None,
+        every_steps: int | None = None,
     ) -> dict[str, list[float]]:
-        """Train ``epochs`` epochs of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
+        """Train epochs up to ``epochs`` of ``steps`` steps; returns ``{"loss", "accuracy", "seconds"}``.
 
-        Callbacks are driven as under ``model.fit``, one epoch per compiled call. With
-        ``validation``, each epoch ends with :meth:`evaluate` on it (``val_loss``,
-        ``val_accuracy`` in the logs). With ``in_memory`` (one replica only), the epochs
-        read the ids from memory inside the compiled program instead of from
-        ``dataset_for_rows``: the same batches, without ``tf.data`` beside the training
-        on the CPU and without a dispatch per step.
+        Callbacks are driven as under ``model.fit``, one epoch per compiled call (or one
+        call per ``every_steps`` steps, after each of which callbacks with
+        ``on_steps_end`` may save the position). With ``validation``, each epoch ends
+        with :meth:`evaluate` on it (``val_loss``, ``val_accuracy`` in the logs). With
+        ``in_memory`` (one replica only), the epochs read the ids from memory inside the
+        compiled program instead of from ``dataset_for_rows``: the same batches, without
+        ``tf.data`` beside the training on the CPU and without a dispatch per step.
+        ``start`` resumes at a checkpoint's position.
         """
-        if in_memory is not None and self._replicas == 1 and not _is_distributing(self.strategy):
-            tensors = [tf.constant(value) for value in in_memory]
-
-            def next_epoch() -> tf.Tensor:
-                return self._memory_epoch(*tensors)
+        if in_memory is not None and not self.policy.distributed:
+            feed: SegmentFeed | DatasetFeed = SegmentFeed(in_memory)
         else:
-            iterator = iter(self.distribute(lambda rows: dataset_for_rows(rows).repeat().prefetch(tf.data.AUTOTUNE)))
-
-            def next_epoch() -> tf.Tensor:
-                return self._epoch(iterator, tf.constant(steps, tf.int32))
-
-        def run_call(first: int, count: int) -> list[EpochLogs]:
-            logs = _logs(next_epoch().numpy())
-            if validation is not None:
-                scores = self.evaluate(validation)
-                logs.update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
-            return [logs]
-
-        return run_epochs(
-            self.model, run_call, epochs=epochs, steps_per_epoch=steps, callbacks=callbacks, verbose=verbose,
-            epochs_per_call=1,
+            feed = DatasetFeed(dataset_for_rows, self.streams, int(steps))
+        held_out = None if validation is None else self._held_out(validation)
+        return super().fit(
+            feed, epochs=epochs, start=start, callbacks=callbacks, verbose=verbose, validation=held_out,
+            every_steps=every_steps,
         )
+

@@ -110,6 +110,9 @@ class DevicePolicy:
             compiled program each (:class:`~seqkit.engine.loops.StreamLoop`). Defaults to 1.
         unroll: the LSTMs are built with ``unroll=True`` (short windows under XLA on a CPU,
             :data:`UNROLL_MAX_STEPS`). Defaults to False.
+        distributed: the steps run under a distributing ``tf.distribute`` strategy (several
+            replicas, or a strategy other than the default one): never XLA, never shards.
+            Decided here, once, for the :class:`~seqkit.engine.driver.Driver`. Defaults to False.
     """
 
     device: Device
@@ -120,6 +123,7 @@ class DevicePolicy:
     kernel: bool = False
     shards: int = 1
     unroll: bool = False
+    distributed: bool = False
 
     def __post_init__(self) -> None:
         if self.jit_compile and self.use_cudnn:
@@ -218,6 +222,28 @@ def choose_policy(
     ...
     seqkit.errors.ConfigurationError: Trainer cannot compile distributed steps with XLA (jit_compile=True): XLA inside tf.distribute's strategy.run fails on CPU devices. Leave jit_compile=None or set it to False.
     """
+    policy = _choose(
+        units=units, batch_size=batch_size, device=device, masked=masked, distributed=distributed,
+        jit_compile=jit_compile, precision=precision, owner=owner, kernel=kernel, steps=steps, dropout=dropout,
+    )
+    return replace(policy, distributed=bool(distributed))
+
+
+def _choose(
+    *,
+    units: int,
+    batch_size: int,
+    device: Device | None,
+    masked: bool,
+    distributed: bool,
+    jit_compile: bool | None,
+    precision: str,
+    owner: str,
+    kernel: bool | None,
+    steps: int | None,
+    dropout: bool,
+) -> DevicePolicy:
+    """:func:`choose_policy` before its ``distributed`` is recorded."""
     if jit_compile is not None and not isinstance(jit_compile, bool):
         raise parameter_error(owner, "jit_compile", "None, True or False", jit_compile)
     if precision not in PRECISIONS:

@@ -36,7 +36,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["evaluate_step", "gradient_step", "record_of", "score", "train_step"]
+__all__ = ["evaluate_step", "gradient_step", "loss_and_record", "record_of", "score", "train_step"]
 
 
 def _predictions(outputs: Any) -> tf.Tensor:
@@ -63,6 +63,34 @@ def record_of(loss_sum: tf.Tensor, correct: tf.Tensor, weights: tf.Tensor, count
     return tf.stack([loss_sum, tf.reduce_sum(correct * weights), count])
 
 
+def loss_and_record(
+    model: keras.Model,
+    outputs: Any,
+    targets: tf.Tensor,
+    weights: tf.Tensor,
+    *,
+    denominator: tf.Tensor | None = None,
+    regularization_scale: float = 1.0,
+    from_logits: bool = False,
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """The loss to minimize and the step's record, for training and evaluation alike.
+
+    The loss is the weighted cross-entropy sum over ``denominator`` (default: the sum of
+    ``weights``) plus the model's regularization losses times ``regularization_scale``;
+    the record's loss sum counts the regularization once per real sample, as Keras
+    reports it. Arguments as in :func:`train_step`.
+    """
+    cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
+    count = tf.reduce_sum(weights)
+    loss_sum = tf.reduce_sum(cross_entropy * weights)
+    loss = loss_sum / (count if denominator is None else denominator)
+    if model.losses:
+        regularization = tf.add_n(model.losses)
+        loss = loss + regularization * regularization_scale
+        loss_sum = loss_sum + regularization * count
+    return loss, record_of(loss_sum, correct, weights, count)
+
+
 def gradient_step(
     model: keras.Model,
     optimizer: keras.optimizers.Optimizer,
@@ -87,16 +115,12 @@ def gradient_step(
     variables = model.trainable_variables
     with tf.GradientTape() as tape:
         outputs = (forward or model)(inputs, training=True)
-        cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
-        count = tf.reduce_sum(weights)
-        loss_sum = tf.reduce_sum(cross_entropy * weights)
-        loss = loss_sum / (count if denominator is None else denominator)
-        if model.losses:
-            regularization = tf.add_n(model.losses)
-            loss = loss + regularization * regularization_scale
-            loss_sum = loss_sum + regularization * count
+        loss, record = loss_and_record(
+            model, outputs, targets, weights, denominator=denominator,
+            regularization_scale=regularization_scale, from_logits=from_logits,
+        )
         scaled = optimizer.scale_loss(loss)
-    return outputs, record_of(loss_sum, correct, weights, count), tape.gradient(scaled, variables)
+    return outputs, record, tape.gradient(scaled, variables)
 
 
 def train_step(
@@ -158,9 +182,5 @@ def evaluate_step(
         the stream model) and ``[loss sum, correct, count]``.
     """
     outputs = (forward or model)(inputs, training=False)
-    cross_entropy, correct = score(_predictions(outputs), targets, from_logits=from_logits)
-    count = tf.reduce_sum(weights)
-    loss_sum = tf.reduce_sum(cross_entropy * weights)
-    if model.losses:
-        loss_sum = loss_sum + tf.add_n(model.losses) * count
-    return outputs, record_of(loss_sum, correct, weights, count)
+    _, record = loss_and_record(model, outputs, targets, weights, from_logits=from_logits)
+    return outputs, record

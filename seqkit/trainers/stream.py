@@ -247,10 +247,7 @@ class StreamTrainer(Trainer):
                 streams=layout.streams,
                 strategy=strategy,
                 learning_rate=float(self.learning_rate),
-                jit_compile=policy.jit_compile,
-                loss_scale=policy.precision == "mixed_float16",
-                kernel=policy.kernel,
-                shards=policy.shards,
+                policy=policy,
             )
 
         in_memory = None

@@ -148,10 +148,7 @@ class WindowTrainer(Trainer):
 
         with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
             network = build(self._network_batch_size(windows), policy)
-        loop = TrainingLoop(
-            network, learning_rate=float(self.learning_rate), jit_compile=policy.jit_compile, strategy=strategy,
-            loss_scale=policy.precision == "mixed_float16",
-        )
+        loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy, policy=policy)
         plans = self._plans(windows)
         steps_per_epoch = plans(0).steps
 
