@@ -39,6 +39,7 @@ MODULES = (
     "seqkit.callbacks",
     "seqkit.sequence_model",
     "seqkit.bundle",
+    "seqkit.io.keras_config",
     "seqkit.checkpoint",
     "seqkit.experiments",
     "seqkit.plot",

@@ -23,7 +23,9 @@ the vocabulary, the Keras file (loaded in safe mode: no pickle, no lambda
 layers), and that network, vocabulary and layout agree — and refuses a
 missing, corrupted, foreign or newer file with a
 :class:`~seqkit.errors.ModelFileError` whose one-line message says what is
-wrong and how to fix it. Nothing is unpickled, ever.
+wrong and how to fix it. Nothing is unpickled, ever. The archive is read by
+:mod:`seqkit.io.zipsafe`; the Keras file is vetted, sized and loaded by
+:mod:`seqkit.io.keras_config`.
 
 The LSTM state of a stateful model is not saved: a loaded model starts from
 a zero state, as after :meth:`~seqkit.sequence_model.SequenceModel.reset`.
@@ -50,13 +52,10 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import hashlib
-import io
 import json
 import os
 import re
-import stat
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,8 @@ import keras
 from seqkit.checks import is_int
 from seqkit.errors import LayoutError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, write_bytes_atomic
+from seqkit.io.keras_config import MAX_PARAMETERS, NETWORK_ENTRY_LIMITS, count_parameters, load_keras_archive
+from seqkit.io.zipsafe import ArchiveKind, read_members, zip_bytes
 from seqkit.layouts import Layout, make_layout
 from seqkit.models import recurrent_layers
 from seqkit.version import __version__
@@ -81,22 +82,6 @@ VOCABULARY_MEMBER = "vocabulary.json"
 NETWORK_MEMBER = "model.keras"
 MEMBERS: tuple[str, ...] = (SPEC_MEMBER, VOCABULARY_MEMBER, NETWORK_MEMBER)
 
-MAX_PARAMETERS = 50_000_000
-"""The most values a bundle's network may allocate: 50 million (200 MB as float32).
-
-Counted from ``model.keras``'s ``config.json`` — the weights of every ``Embedding``,
-``Dense`` and recurrent layer (and a stateful layer's state), from their units,
-dimensions and input shapes — before Keras builds anything, so that a tiny file
-declaring ``Dense(units=250_000_000)`` is refused without allocating it."""
-
-NETWORK_ENTRY_LIMITS: dict[str, int] = {
-    "config.json": 16 * 1024 * 1024,
-    "metadata.json": 1024 * 1024,
-    "model.weights.h5": MAX_PARAMETERS * 8 + 16 * 1024 * 1024,
-}
-"""The largest uncompressed size, in bytes, of each entry of ``model.keras`` (itself a zip); any
-other entry may hold at most 16 MiB. Checked from the zip headers, before anything is decompressed."""
-
 MEMBER_LIMITS: dict[str, int] = {
     SPEC_MEMBER: 16 * 1024 * 1024,
     VOCABULARY_MEMBER: 64 * 1024 * 1024,
@@ -104,9 +89,7 @@ MEMBER_LIMITS: dict[str, int] = {
 }
 """The largest uncompressed size, in bytes, accepted for each member (a guard against zip bombs)."""
 
-_OTHER_ENTRY_LIMIT = 16 * 1024 * 1024
 _BUNDLE_FILE = FileKind("Bundle", f"a {SUFFIX} file written by save_bundle", 0, ModelFileError, "")  # for paths
-_CHUNK_BYTES = 1024 * 1024
 
 _RESAVE = "Save the model again with save_bundle."
 _RECORD_FIELDS: tuple[tuple[str, type, str], ...] = (  # the training record's fields that readers use
@@ -116,9 +99,17 @@ _RECORD_FIELDS: tuple[tuple[str, type, str], ...] = (  # the training record's f
     ("layout", dict, "an object"),
     ("policy", dict, "an object"),
 )
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_ZIP_MAGIC = b"PK\x03\x04"
+_BUNDLE_ARCHIVE = ArchiveKind(
+    name="seqkit bundle",
+    plural="bundles",
+    expected=f"a {SUFFIX} file written by save_bundle",
+    create="save a model there with save_bundle(model, path)",
+    give="Give a file written by save_bundle.",
+    foreign="Use only bundles written by save_bundle.",
+    fix=_RESAVE,
+    limits=MEMBER_LIMITS,
+)
 
 
 @dataclass(frozen=True)
@@ -214,15 +205,7 @@ def bundle_bytes(contents: BundleContents) -> bytes:
             f"Cannot save the bundle: the model's spec or history is not JSON-ready ({error}). "
             "Keep only strings, numbers, booleans, lists and dicts in model.spec and model.history."
         ) from None
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        members = ((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data))
-        for name, data in members:
-            info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, data)
-    return buffer.getvalue()
+    return zip_bytes(((SPEC_MEMBER, spec_data), (VOCABULARY_MEMBER, vocabulary_data), (NETWORK_MEMBER, network_data)))
 
 
 def _network_bytes(network: keras.Model) -> bytes:
@@ -271,7 +254,7 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
     vocabulary = Vocabulary.from_json(vocabulary_text, source=f"{source} member {VOCABULARY_MEMBER}")
     layout = _layout(spec, source)
     _check_declared_shapes(spec, vocabulary, layout, source)
-    network = _load_network(members[NETWORK_MEMBER], source)
+    network = load_keras_archive(members[NETWORK_MEMBER], source, NETWORK_MEMBER, _BUNDLE_ARCHIVE)
     _check_network(network, spec, vocabulary, layout, source)
     return BundleContents(
         network,
@@ -303,122 +286,16 @@ def read_bundle_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _read_members(file: Path, source: str) -> dict[str, bytes]:
     """Open the archive, vet every member's name, kind and size, and read the three members."""
-    if file.is_dir():
-        raise ModelFileError(f"{source} is a directory; expected a {SUFFIX} file written by save_bundle.")
-    try:
-        status = file.stat()
-        if not stat.S_ISREG(status.st_mode):
-            raise ModelFileError(f"{source} is not a regular file; expected a {SUFFIX} file written by save_bundle.")
-        size = status.st_size
-        with file.open("rb") as handle:
-            head = handle.read(len(_ZIP_MAGIC))
-    except FileNotFoundError:
-        raise ModelFileError(
-            f"{source} does not exist. Check the path, or save a model there with save_bundle(model, path)."
-        ) from None
-    except ModelFileError:
-        raise
-    except OSError as error:
-        raise ModelFileError(f"{source} cannot be read: {error.strerror or error}. Check its permissions.") from None
-    if size == 0:
-        raise ModelFileError(f"{source} is empty (0 bytes); it is not a seqkit bundle. {_RESAVE}")
-    try:
-        archive = zipfile.ZipFile(file)
-    except Exception as error:  # zipfile raises many kinds on damaged input
-        if head == _ZIP_MAGIC:
-            raise ModelFileError(
-                f"{source} is truncated or corrupted: its zip directory is missing or damaged "
-                f"({one_line(error)}). {_RESAVE}"
-            ) from None
-        raise ModelFileError(
-            f"{source} is not a seqkit bundle: it is not a zip archive. Give a file written by save_bundle."
-        ) from None
-    with archive:
-        infos = archive.infolist()
-        _vet_names(infos, source)
-        members: dict[str, bytes] = {}
-        for info in infos:
-            members[info.filename] = _read_member(archive, info, source)
-    return members
+    return read_members(file, source, _BUNDLE_ARCHIVE, lambda names: _check_members(names, source))
 
 
-def _vet_names(infos: list[zipfile.ZipInfo], source: str) -> None:
-    names = [info.filename for info in infos]
-    for info in infos:
-        if _unsafe_name(info.filename):
-            raise ModelFileError(
-                f"{source} has an unsafe member {info.filename!r} (an absolute path or '..'); refusing to "
-                "read it. Use only bundles written by save_bundle."
-            )
-        if stat.S_ISLNK(info.external_attr >> 16):
-            raise ModelFileError(
-                f"{source} has a member {info.filename!r} that is a symbolic link; refusing to read it. "
-                "Use only bundles written by save_bundle."
-            )
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise ModelFileError(
-            f"{source} holds member {duplicates[0]!r} more than once; refusing an ambiguous archive. {_RESAVE}"
-        )
+def _check_members(names: list[str], source: str) -> None:
+    """A Keras file given for a bundle is named as such (missing and extra members are refused next)."""
     if SPEC_MEMBER not in names and {"config.json", "model.weights.h5"} <= set(names):
         raise ModelFileError(
             f"{source} is a Keras model file, not a seqkit bundle: it has no vocabulary or spec. "
             "Save a fitted SequenceModel with save_bundle."
         )
-    missing = [name for name in MEMBERS if name not in names]
-    if missing:
-        listed = ", ".join(missing)
-        raise ModelFileError(
-            f"{source} is not a complete seqkit bundle: {listed} missing. Give a file written by save_bundle."
-        )
-    extra = [name for name in names if name not in MEMBERS]
-    if extra:
-        raise ModelFileError(
-            f"{source} has unexpected member(s) {', '.join(map(repr, extra))}; a seqkit bundle holds exactly "
-            f"{', '.join(MEMBERS)}. Use only bundles written by save_bundle."
-        )
-
-
-def _unsafe_name(name: str) -> bool:
-    if not name or "\x00" in name or name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name):
-        return True
-    return ".." in re.split(r"[/\\]", name)
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
-    name = info.filename
-    limit = MEMBER_LIMITS[name]
-    if info.file_size > limit:
-        raise ModelFileError(
-            f"{source} member {name} declares {info.file_size} bytes uncompressed, more than the "
-            f"{limit} allowed; refusing it (a corrupted file or a zip bomb). {_RESAVE}"
-        )
-    if info.flag_bits & 0x1:
-        raise ModelFileError(f"{source} member {name} is encrypted; bundles are never encrypted. {_RESAVE}")
-    data = _read_bounded(archive, info, limit, f"{source} is corrupted: member {name}")
-    if data is None:
-        raise ModelFileError(f"{source} member {name} is larger than the {limit} bytes allowed. {_RESAVE}")
-    return data
-
-
-def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, corrupted: str) -> bytes | None:
-    """An entry's bytes, read in chunks; None as soon as more than ``limit`` come out.
-
-    zipfile stops at the declared size and checks the CRC; the chunks bound memory
-    even if the header lies. A damaged entry raises ``ModelFileError("{corrupted} cannot be read (...)")``.
-    """
-    chunks: list[bytes] = []
-    total = 0
-    try:
-        with archive.open(info) as handle:
-            while chunk := handle.read(_CHUNK_BYTES):
-                total += len(chunk)
-                if total > limit:
-                    return None
-                chunks.append(chunk)
-    except Exception as error:  # BadZipFile (CRC), zlib.error, EOFError, NotImplementedError, ...
-        raise ModelFileError(f"{corrupted} cannot be read ({one_line(error)}). {_RESAVE}") from None
-    return b"".join(chunks)
 
 
 def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
@@ -534,249 +411,6 @@ def _check_declared_shapes(spec: dict[str, Any], vocabulary: Vocabulary, layout:
             f"{layout!r} with window_length {spec['window_length']} and {vocabulary.size} tokens implies "
             f"{implied}. {_RESAVE}"
         )
-
-
-def _vet_network_archive(data: bytes, source: str) -> None:
-    """``model.keras`` is a zip too: bound what Keras would unpack, and what it would build, before handing it over."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            infos = inner.infolist()
-            for info in infos:
-                if _unsafe_name(info.filename) or stat.S_ISLNK(info.external_attr >> 16):
-                    raise ModelFileError(
-                        f"{source} has an unsafe entry {info.filename!r} inside its {NETWORK_MEMBER}; refusing to "
-                        "read it. Use only bundles written by save_bundle."
-                    )
-                limit = NETWORK_ENTRY_LIMITS.get(info.filename, _OTHER_ENTRY_LIMIT)
-                if info.file_size > limit:
-                    raise ModelFileError(
-                        f"{source} has a {NETWORK_MEMBER} whose entry {info.filename} declares {info.file_size} bytes "
-                        f"uncompressed, more than the {limit} allowed; refusing it (a corrupted file or a zip bomb). "
-                        f"{_RESAVE}"
-                    )
-            names = [info.filename for info in infos]
-            if "config.json" not in names:
-                raise ModelFileError(f"{source} is corrupted: its {NETWORK_MEMBER} has no config.json. {_RESAVE}")
-            config_limit = NETWORK_ENTRY_LIMITS["config.json"]
-            raw = _read_bounded(
-                inner, inner.getinfo("config.json"), config_limit,
-                f"{source} is corrupted: its {NETWORK_MEMBER} entry config.json",
-            )
-    except ModelFileError:
-        raise
-    except Exception as error:
-        raise ModelFileError(
-            f"{source} is corrupted: its {NETWORK_MEMBER} is not a Keras archive ({one_line(error)}). {_RESAVE}"
-        ) from None
-    if raw is None:
-        raise ModelFileError(
-            f"{source} has a {NETWORK_MEMBER} whose entry config.json is larger than the {config_limit} bytes "
-            f"allowed. {_RESAVE}"
-        )
-    try:
-        config = json.loads(raw.decode("utf-8"))
-        parameters = count_parameters(config)
-    except (UnicodeDecodeError, ValueError, TypeError, RecursionError) as error:  # JSONDecodeError: a ValueError
-        raise ModelFileError(
-            f"{source} is corrupted: its network config cannot be sized ({one_line(error)}). {_RESAVE}"
-        ) from None
-    if parameters > MAX_PARAMETERS:
-        shown = f"{parameters:,}" if parameters < 10**15 else "more than 10^15"
-        raise ModelFileError(
-            f"{source} holds a network of {shown} parameters by its config, more than the {MAX_PARAMETERS:,} "
-            f"seqkit loads; refusing to build it (a corrupted or hostile file). {_RESAVE}"
-        )
-
-
-# Sizing a network from its Keras config, before Keras builds it ----------------------
-_SIZED_LAYERS = ("Embedding", "Dense", "LSTM", "GRU", "SimpleRNN", "LayerNormalization", "BatchNormalization")
-_SHAPE_LAYERS = ("InputLayer", "Reshape", "Flatten", "Lambda")
-_WEIGHTLESS_LAYERS = (
-    "Masking", "Dropout", "SpatialDropout1D", "GaussianNoise", "Activation", "Softmax", "ReLU",
-    # the Keras ops a functional graph records to build masks (Embedding(mask_zero=True)): elementwise
-    "NotEqual", "Equal", "Cast", "LogicalAnd", "LogicalOr", "LogicalNot", "Any", "All",
-)
-_RECURRENT_GATES = {"LSTM": (4, 1), "GRU": (3, 2), "SimpleRNN": (1, 1)}  # gates, biases per gate
-_HUGE = 10**18  # sizes are clamped here: the cap is far below, and the arithmetic stays small
-_MODEL_CLASSES = ("Functional", "Sequential", "Model")
-
-
-def count_parameters(config: Any) -> int:
-    """An upper bound of the values Keras allocates to build the network of a ``config.json``.
-
-    Weights of ``Embedding`` (``input_dim * output_dim``), ``Dense``
-    (``units * (inputs + 1)``), ``LSTM`` / ``GRU`` / ``SimpleRNN``
-    (``gates * units * (inputs + units + biases)``, plus ``batch * units`` per state
-    when stateful) and normalization layers, where ``inputs`` is the widest feature
-    size the layer can receive: the last dimension of its inbound layers' outputs
-    and of its own ``build_config`` (Keras builds a layer from it when loading).
-    Layers that allocate nothing (``Masking``, ``Dropout``, ``Reshape``, the mask ops
-    Keras records such as ``NotEqual``) pass the size on; ``Flatten`` and ``Lambda``
-    may merge time steps into features, so the bound grows by the time steps seen.
-    Any other layer class is refused: it cannot be sized here.
-
-    Args:
-        config: the parsed ``config.json`` of a ``.keras`` archive.
-
-    Returns:
-        The number of values, an upper bound for networks seqkit writes (exact for them).
-
-    Raises:
-        ValueError: the config is not a Functional or Sequential model of the layers above.
-
-    >>> import keras
-    >>> inputs = keras.Input(shape=(3, 1))
-    >>> network = keras.Model(inputs, keras.layers.Dense(26)(keras.layers.LSTM(8)(inputs)))
-    >>> count_parameters(json.loads(network.to_json())), network.count_params()
-    (554, 554)
-    """
-    if not isinstance(config, dict) or config.get("class_name") not in _MODEL_CLASSES:
-        raise ValueError(f"expected a Functional or Sequential model, got {_kind(config)}")
-    body = config.get("config")
-    layers = body.get("layers") if isinstance(body, dict) else None
-    if not isinstance(layers, list) or not layers:
-        raise ValueError("the model lists no layers")
-    outputs: dict[str, int] = {}  # layer name -> widest feature size it outputs
-    steps, batch, total = 1, 1, 0
-    model_build = config.get("build_config") or {}
-    model_shapes = [  # a Sequential model is built from these before its layers are called
-        *_shapes(body.get("build_input_shape")),
-        *(_shapes(model_build.get("input_shape")) if isinstance(model_build, dict) else []),
-    ]
-    previous = max([1, *(shape[-1] for shape in map(_shape, model_shapes) if shape and shape[-1])])
-    for layer in layers:
-        if not isinstance(layer, dict) or not isinstance(layer.get("config"), dict):
-            raise ValueError(f"a layer is {_kind(layer)}, not an object with a 'config'")
-        kind, settings = layer.get("class_name"), layer["config"]
-        if not isinstance(kind, str):
-            raise ValueError(f"a layer's class_name is {_kind(kind)}, not a string")
-        build = layer.get("build_config") or {}
-        if not isinstance(build, dict):
-            raise ValueError(f"a layer's build_config is {_kind(build)}, not an object")
-        shapes = [_shape(shape) for shape in _shapes(build.get("input_shape"))]
-        for key in ("batch_shape", "batch_input_shape"):  # any layer may declare its input (Keras kwargs)
-            if settings.get(key) is not None:
-                shapes.append(_shape(settings[key]))
-        for key in ("input_shape", "shape") if kind == "InputLayer" else ("input_shape",):
-            if settings.get(key) is not None:
-                shapes.append(_shape([None, *_as_list(settings[key], key)]))
-        if kind != "Embedding" and settings.get("input_dim") is not None:
-            shapes.append([None, _positive(settings, "input_dim")])
-        inbound = [outputs[name] for name in _inbound_names(layer.get("inbound_nodes")) if name in outputs]
-        features = max([previous, *inbound, *(shape[-1] for shape in shapes if shape and shape[-1])])
-        for shape in shapes:
-            batch = max(batch, shape[0] or 1) if shape else batch
-            steps = max(steps, _product(shape[1:-1]))
-        if kind in _RECURRENT_GATES:
-            units = _positive(settings, "units")
-            gates, biases = _RECURRENT_GATES[kind]
-            total += gates * units * (features + units + biases)
-            if settings.get("stateful") is True:
-                total += (2 if kind == "LSTM" else 1) * batch * units
-            features = units
-        elif kind == "Dense":
-            units = _positive(settings, "units")
-            total += units * (features + 1)
-            features = units
-        elif kind == "Embedding":
-            total += _positive(settings, "input_dim") * _positive(settings, "output_dim")
-            features = _positive(settings, "output_dim")
-        elif kind in ("LayerNormalization", "BatchNormalization"):
-            total += 4 * features
-        elif kind == "Reshape":
-            target = _shape([None, *_as_list(settings.get("target_shape") or [], "target_shape")])
-            steps = max(steps, _product(target[1:-1]))
-            features = max(features, target[-1] or 1) if len(target) > 1 else features
-        elif kind in ("Flatten", "Lambda"):
-            features *= steps
-        elif kind not in _WEIGHTLESS_LAYERS and kind != "InputLayer":
-            raise ValueError(f"layer class {kind!r} is not one seqkit can size before building it")
-        features, steps, batch = min(features, _HUGE), min(steps, _HUGE), min(batch, _HUGE)
-        outputs[str(layer.get("name", settings.get("name", "")))] = features
-        previous = features
-        if total > _HUGE:
-            break
-    return total
-
-
-def _as_list(value: Any, name: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise ValueError(f"'{name}' must be a list, got {str(value)[:40]!r}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return f"a {type(value).__name__}" if not isinstance(value, dict) else repr(value.get("class_name"))[:40]
-
-
-def _positive(settings: dict[str, Any], name: str) -> int:
-    value = settings.get(name)
-    if not _is_int(value, minimum=1):
-        raise ValueError(f"'{name}' must be an int >= 1, got {str(value)[:40]!r}")
-    return min(int(value), _HUGE)  # type: ignore[arg-type]
-
-
-def _shapes(value: Any) -> list[list[Any]]:
-    """The shapes in a build_config ``input_shape``: one shape, a list of shapes or a dict of them."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [shape for item in value.values() for shape in _shapes(item)]
-    if isinstance(value, list) and value and all(isinstance(item, list | dict) or item is None for item in value) and any(
-        isinstance(item, list | dict) for item in value
-    ):
-        return [shape for item in value for shape in _shapes(item)]
-    if isinstance(value, list):
-        return [value]
-    raise ValueError(f"an input shape is {type(value).__name__}, not a list")
-
-
-def _shape(shape: Any) -> list[int | None]:
-    if not isinstance(shape, list) or not all(item is None or _is_int(item, minimum=0) for item in shape):
-        raise ValueError(f"a shape must be a list of ints >= 0 or nulls, got {str(shape)[:60]}")
-    return shape
-
-
-def _product(sizes: list[int | None]) -> int:
-    result = 1
-    for size in sizes:
-        result *= size or 1
-    return result
-
-
-def _inbound_names(nodes: Any) -> list[str]:
-    """The layer names in ``inbound_nodes`` (every ``keras_history``), as Keras reads them."""
-    found: list[str] = []
-    pending = [nodes]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            history = item.get("keras_history")
-            if isinstance(history, list) and history and isinstance(history[0], str):
-                found.append(history[0])
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return found
-
-
-def _load_network(data: bytes, source: str) -> keras.Model:
-    _vet_network_archive(data, source)
-    try:
-        with tempfile.TemporaryDirectory(prefix="seqkit-bundle-") as folder:
-            file = Path(folder) / NETWORK_MEMBER
-            file.write_bytes(data)
-            network = keras.saving.load_model(file, safe_mode=True, compile=False)
-    except Exception as error:  # Keras raises anything from ValueError to KeyError on a bad file
-        raise ModelFileError(
-            f"{source}: Keras cannot load its {NETWORK_MEMBER} in safe mode ({type(error).__name__}: "
-            f"{one_line(error)}). {_RESAVE}"
-        ) from None
-    if not isinstance(network, keras.Model):
-        raise ModelFileError(
-            f"{source}: its {NETWORK_MEMBER} holds a {type(network).__name__}, not a Keras model. {_RESAVE}"
-        )
-    return network
 
 
 def _check_network(

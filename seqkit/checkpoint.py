@@ -55,15 +55,12 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
-import gc
 import hashlib
 import json
 import os
-import re
-import stat
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -71,12 +68,9 @@ import tensorflow as tf
 from seqkit.checks import check_int
 from seqkit.errors import ConfigurationError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, read_file_bytes, write_text_atomic
+from seqkit.io.lock import LOCK_FILE, FolderLock
+from seqkit.io.pointer import MAX_POINTER_BYTES, POINTER_FILE, checkpoint_files, latest_number, pointer_text
 from seqkit.version import __version__
-
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; folders are not locked there
-    fcntl = None  # type: ignore[assignment]
 
 FORMAT_NAME = "seqkit.checkpoint"
 FORMAT_VERSION = 1
@@ -92,33 +86,14 @@ MAX_TO_KEEP = 2
 _NOT_COMPARED = ("epochs", "checkpoint_dir", "checkpoint_every")
 """Hyperparameters that may change between a run and its resumption."""
 
-POINTER_FILE = "checkpoint"
-"""TensorFlow's state file in the folder: which ``ckpt-N`` is the latest (seqkit reads and writes it itself)."""
-
-LOCK_FILE = "seqkit-checkpoint.lock"
-"""The file a run holds an exclusive ``flock`` on while it uses the folder."""
-
 MAX_FINGERPRINT_BYTES = 1024 * 1024
 """The largest ``seqkit-checkpoint.json`` read: 1 MiB."""
-
-MAX_POINTER_BYTES = 64 * 1024
-"""The largest ``checkpoint`` pointer read: 64 KiB (seqkit writes a few lines)."""
 
 _FINGERPRINT_KIND = FileKind(
     "Checkpoint record", "a seqkit checkpoint record (JSON)", MAX_FINGERPRINT_BYTES, ModelFileError,
     "Delete the folder and train again.",
 )
-_POINTER_KIND = FileKind(
-    "Checkpoint pointer", "TensorFlow's checkpoint state file", MAX_POINTER_BYTES, ModelFileError,
-    "Delete the folder and train again, or give another folder.",
-)
 _FOLDER_KIND = FileKind("Checkpoint folder", "a folder", 0, ModelFileError, "")
-_CHECKPOINT = re.compile(r"ckpt-(\d{1,18})")
-_CHECKPOINT_FILE = re.compile(r"ckpt-(\d{1,18})\.(?:index|data-\d{5}-of-\d{5})")
-_POINTER_LINE = re.compile(r"\s*([A-Za-z_]+)\s*:\s*(.*?)\s*")
-_POINTER_PATHS = ("model_checkpoint_path", "all_model_checkpoint_paths")
-_POINTER_NUMBERS = ("all_model_checkpoint_timestamps", "last_preserved_timestamp")
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 __all__ = [
     "FINGERPRINT_FILE",
@@ -196,97 +171,10 @@ def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
             folder, is missing while ``ckpt-*`` files are there, or the checkpoint is unreadable.
     """
     folder = check_path(directory, _FOLDER_KIND)
-    number = _latest_number(folder, f"Checkpoint folder '{printable(str(folder))}'")
+    number = latest_number(folder, f"Checkpoint folder '{printable(str(folder))}'")
     if number is None:
         return None
     return _epoch_of(folder, number)
-
-
-# The folder: seqkit reads the pointer itself and deletes by exact name -------------------
-def _checkpoint_files(folder: Path) -> dict[int, list[str]]:
-    """The ``ckpt-N`` files in ``folder``'s own listing, by ``N``."""
-    found: dict[int, list[str]] = {}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            match = _CHECKPOINT_FILE.fullmatch(entry.name)
-            if match:
-                found.setdefault(int(match.group(1)), []).append(entry.name)
-    return found
-
-
-def _read_pointer(folder: Path, where: str) -> int | None:
-    """The ``N`` of the ``ckpt-N`` the pointer names as the latest; None without a pointer.
-
-    Every entry must be a ``ckpt-N`` of this folder, written as TensorFlow writes it
-    (``model_checkpoint_path: "ckpt-2"``); timestamps must be numbers; nothing else may be there.
-    """
-    file = folder / POINTER_FILE
-    if not os.path.lexists(file):
-        return None
-    text = read_file_bytes(file, _POINTER_KIND).decode("utf-8", "replace")
-    shown = f"{where}: its pointer file '{printable(str(file))}'"
-    fix = f"Delete the folder '{printable(str(folder))}' and train again, or give another folder."
-    latest: int | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        parsed = _POINTER_LINE.fullmatch(line)
-        key, value = parsed.groups() if parsed else ("", "")
-        if key in _POINTER_PATHS:
-            name = _CHECKPOINT.fullmatch(value[1:-1]) if len(value) > 2 and value[0] == value[-1] == '"' else None
-            if name is None:
-                raise ModelFileError(
-                    f"{shown} names {_shown(value)}, not a checkpoint 'ckpt-N' of "
-                    f"this folder; seqkit reads and deletes nothing outside the folder. {fix}"
-                )
-            if key == "model_checkpoint_path":
-                if latest is not None:
-                    raise ModelFileError(f"{shown} is corrupted: it names the latest checkpoint twice. {fix}")
-                latest = int(name.group(1))
-        elif key not in _POINTER_NUMBERS or not _NUMBER.fullmatch(value):
-            raise ModelFileError(
-                f"{shown} is corrupted (line {number}: {_shown(line)}). {fix}"
-            )
-    if latest is None:
-        raise ModelFileError(f"{shown} is corrupted: it names no latest checkpoint. {fix}")
-    return latest
-
-
-def _latest_number(folder: Path, where: str) -> int | None:
-    """The latest checkpoint's ``N``, checked against the files; None if the folder holds none.
-
-    Raises:
-        ModelFileError: see :func:`latest_epoch`.
-    """
-    fix = f"Delete the folder '{printable(str(folder))}' and train again, or give another folder."
-    try:
-        if not folder.is_dir():
-            return None
-        files = _checkpoint_files(folder)
-        latest = _read_pointer(folder, where)
-    except ModelFileError:
-        raise
-    except OSError as error:
-        raise ModelFileError(f"{where} cannot be read: {error.strerror or one_line(error)}.") from None
-    if latest is None:
-        if files:
-            names = ", ".join(f"ckpt-{number}" for number in sorted(files)[:3])
-            raise ModelFileError(
-                f"{where} holds checkpoint files ({names}{', ...' if len(files) > 3 else ''}) but no '{POINTER_FILE}' "
-                f"pointer naming the latest; it is neither empty nor resumable. {fix}"
-            )
-        return None
-    names = files.get(latest, [])
-    if f"ckpt-{latest}.index" not in names or len(names) < 2:
-        raise ModelFileError(f"{where}: its pointer names checkpoint 'ckpt-{latest}', whose files are missing. {fix}")
-    for name in names:
-        try:
-            regular = stat.S_ISREG(os.lstat(folder / name).st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            raise ModelFileError(f"{where}: its checkpoint file '{name}' is not a regular file. {fix}")
-    return latest
 
 
 def _epoch_of(folder: Path, number: int) -> int:
@@ -298,19 +186,6 @@ def _epoch_of(folder: Path, number: int) -> int:
             f"Checkpoint '{printable(str(prefix))}' cannot be read ({one_line(error)}). Delete the folder "
             f"'{printable(str(folder))}' and train again."
         ) from None
-
-
-def _shown(text: str, limit: int = 80) -> str:
-    """``text`` for a one-line message: control characters escaped, at most ``limit`` characters."""
-    text = printable(text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _pointer_text(latest: int, kept: Sequence[int]) -> str:
-    """The pointer in TensorFlow's format (``tf.train.latest_checkpoint`` reads it), relative names only."""
-    lines = [f'model_checkpoint_path: "ckpt-{latest}"']
-    lines += [f'all_model_checkpoint_paths: "ckpt-{number}"' for number in kept]
-    return "\n".join(lines) + "\n"
 
 
 def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
@@ -370,7 +245,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             fingerprint_sha256=self._sha,
         )
         _ = self._checkpoint.save_counter  # created now, so that every checkpoint holds it (restore matches all)
-        self._lock: IO[bytes] | None = None
+        self._lock: FolderLock | None = None
         self._begun = False
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
         self._saved_epoch = 0
@@ -432,7 +307,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return self.initial_epoch
 
     def _start(self, where: str, *, resume: bool) -> int:
-        latest = _latest_number(self.directory, where)
+        latest = latest_number(self.directory, where)
         if latest is None:
             document = self._fingerprint_document()
             self._write(where, lambda: write_text_atomic(self.fingerprint_path, document, follow_symlinks=False))
@@ -462,48 +337,17 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return self._completed
 
     def _acquire_lock(self, where: str) -> None:
-        """Hold an exclusive ``flock`` on the folder's lock file, or refuse at once."""
-        if fcntl is None:
-            return
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK
-        try:
-            handle = open(os.open(self.lock_path, flags, 0o644), "r+b", buffering=0)  # noqa: SIM115 (held until close)
-        except OSError as error:
-            raise ModelFileError(
-                f"{where} cannot be locked ({LOCK_FILE}: {error.strerror or one_line(error)}). Give a writable folder."
-            ) from None
-        try:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                raise ModelFileError(f"{where}: its {LOCK_FILE} is not a regular file. Delete it, or give another folder.")
-            if not _try_flock(handle):
-                gc.collect()  # a run of this process that ended by an exception may hold it until collected
-                if not _try_flock(handle):
-                    owner = handle.read(32).decode("ascii", "replace").strip()
-                    by = f" (process {owner})" if owner.isdigit() else ""
-                    raise ModelFileError(
-                        f"{where} is in use by another training run{by}. Wait for it to finish, or give another folder."
-                    )
-            handle.truncate(0)
-            handle.write(f"{os.getpid()}\n".encode("ascii"))
-        except BaseException as error:
-            handle.close()
-            if isinstance(error, OSError) and not isinstance(error, ModelFileError):
-                raise ModelFileError(
-                    f"{where} cannot be locked ({LOCK_FILE}: {error.strerror or one_line(error)})."
-                ) from None
-            raise
-        self._lock = handle
+        """Hold an exclusive ``flock`` on the folder's lock file, or refuse at once (a :class:`FolderLock`)."""
+        lock = FolderLock(self.lock_path)
+        lock.acquire(where)
+        self._lock = lock
 
     def close(self) -> None:
         """Release the folder's lock (idempotent); no more saves. Training calls it at its end."""
         self._begun = False
-        handle, self._lock = self._lock, None
-        if handle is not None:
-            try:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            finally:
-                handle.close()
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def __enter__(self) -> TrainingCheckpoint:
         return self
@@ -599,9 +443,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
         def write() -> None:
             self._checkpoint.write(prefix)
-            files = _checkpoint_files(self.directory)
+            files = checkpoint_files(self.directory)
             kept = [*sorted(n for n in files if n < number)[-(MAX_TO_KEEP - 1):], number]
-            write_text_atomic(self.directory / POINTER_FILE, _pointer_text(number, kept), follow_symlinks=False)
+            write_text_atomic(self.directory / POINTER_FILE, pointer_text(number, kept), follow_symlinks=False)
             for other, names in files.items():
                 if other not in kept:
                     for name in names:
@@ -641,14 +485,6 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 self.save()
         finally:
             self.close()
-
-
-def _try_flock(handle: IO[bytes]) -> bool:
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
 
 
 def checkpoint_for(
