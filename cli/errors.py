@@ -6,7 +6,7 @@ turns what the library raises on purpose (:class:`seqkit.errors.SeqkitError`), a
 :class:`click.ClickException` — ``Error: <message>`` on standard error, exit
 status 1, no traceback — and Ctrl-C or ``SIGTERM`` into :class:`Interrupted`
 (exit 130 or 143). Anything else is a bug and keeps its traceback. Messages are
-made one line and :func:`~cli.render.printable`, so text from a file cannot
+made one line and :func:`~cli.render.terminal_safe`, so text from a file cannot
 drive the terminal.
 
 Exit statuses follow click: 0 success, 1 a failure about the data or a file,
@@ -25,7 +25,7 @@ from typing import Any
 
 import click
 
-from .render import printable
+from .render import terminal_safe
 
 INTERRUPTED_EXIT_CODE = 130
 """128 + SIGINT, as shells report a process stopped by Ctrl-C."""
@@ -126,17 +126,17 @@ def sigterm_as_interrupt() -> Iterator[None]:
 def as_click_exception(error: BaseException) -> click.ClickException | None:
     """The CLI error for a library, file-system or TensorFlow error; None for anything else (a bug).
 
-    The message is made one line and printable.
+    The message is made one line and terminal-safe (:func:`terminal_line`).
     """
     errors = sys.modules.get("seqkit.errors")  # not imported yet: cannot be seqkit's error
     if errors is not None and isinstance(error, errors.SeqkitError):
-        return click.ClickException(one_line(str(error)))
+        return click.ClickException(terminal_line(str(error)))
     if isinstance(error, OSError):
-        return click.ClickException(one_line(describe_os_error(error)))
+        return click.ClickException(terminal_line(describe_os_error(error)))
     tensorflow = sys.modules.get("tensorflow")  # not imported yet: cannot be TensorFlow's error
     op_error = getattr(getattr(tensorflow, "errors", None), "OpError", None)
     if op_error is not None and isinstance(error, op_error):
-        return click.ClickException(one_line(f"TensorFlow could not complete the operation: {error.message}"))
+        return click.ClickException(terminal_line(f"TensorFlow could not complete the operation: {error.message}"))
     return None
 
 
@@ -154,13 +154,13 @@ def describe_os_error(error: OSError) -> str:
     return f"Cannot use '{error.filename}': {reason}."
 
 
-def one_line(message: str) -> str:
+def terminal_line(message: str) -> str:
     """``message`` on one line, with control characters escaped.
 
-    >>> one_line("two\\n   lines")
+    >>> terminal_line("two\\n   lines")
     'two lines'
     """
-    return printable(" ".join(message.split()))
+    return terminal_safe(" ".join(message.split()))
 
 
 class SeqkitCommand(click.Command):

@@ -11,7 +11,7 @@ from rich.text import Text
 from .errors import SeqkitCommand
 from .options import PathType, bundle_argument, output_options
 from .paths import Input, Output, check_outputs
-from .render import UI, printable
+from .render import UI, terminal_safe
 
 FORMAT_NAMES = ("saved_model", "keras", "tflite")
 """``seqkit.export.FORMATS``, spelled out so that ``--help`` does not import TensorFlow (a test keeps them equal)."""
@@ -42,10 +42,10 @@ def export(bundle: str, export_format: str, out: Path, force: bool, ui: UI) -> N
     """
     if export_format == "keras" and out.suffix != ".keras":
         raise click.BadParameter(
-            f"a Keras export is a file whose name ends in .keras; got '{printable(str(out))}'.", param_hint="'--out'"
+            f"a Keras export is a file whose name ends in .keras; got '{terminal_safe(str(out))}'.", param_hint="'--out'"
         )
     if os.path.lexists(out) and not force:
-        raise click.BadParameter(f"'{printable(str(out))}' already exists; give --force to replace it.",
+        raise click.BadParameter(f"'{terminal_safe(str(out))}' already exists; give --force to replace it.",
                                  param_hint="'--out'")
     targets = check_outputs([Output("--out", out, folder=export_format == "saved_model")], [Input("BUNDLE", Path(bundle))])
     from seqkit.export import export_model, state_names
@@ -57,7 +57,7 @@ def export(bundle: str, export_format: str, out: Path, force: bool, ui: UI) -> N
     states = state_names(model)
     reads = f"{model.window_length} token{'s' if model.window_length != 1 else ''} per {'step' if states else 'window'}"
     returns = "probabilities, token, unknown" + (" and the new state" if states else "")
-    ui.result(Text(f"Exported {printable(bundle)} as {export_format} to {printable(str(out))}: reads {reads}"
+    ui.result(Text(f"Exported {terminal_safe(bundle)} as {export_format} to {terminal_safe(str(out))}: reads {reads}"
                    f"{' and the LSTM state' if states else ''}, returns {returns}."))
     ui.emit_json({
         "bundle": bundle,

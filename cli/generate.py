@@ -17,7 +17,7 @@ from .options import (
     output_options,
     split_context,
 )
-from .render import UI, join_tokens, printable
+from .render import UI, join_tokens, terminal_safe
 
 
 @click.command(cls=SeqkitCommand, short_help="Generate tokens after a prime.")
@@ -62,8 +62,8 @@ def generate(
         raise click.UsageError(f"--top-k {top_k} is more than the model's {model.vocabulary.size} tokens.")
     generated = model.generate(tokens, steps, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
     separator = "" if level == "char" else " "
-    text = Text(printable(join_tokens(tokens, level), keep_layout=True), style="bold")
-    text.append(printable(separator + join_tokens(generated, level), keep_layout=True), style="green")
+    text = Text(terminal_safe(join_tokens(tokens, level), keep_layout=True), style="bold")
+    text.append(terminal_safe(separator + join_tokens(generated, level), keep_layout=True), style="green")
     ui.result(text)
     ui.emit_json({
         "prime": tokens,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .paths import Input, check_path_text
-from .render import UI, Consoles, printable
+from .render import UI, Consoles, terminal_safe
 
 if TYPE_CHECKING:
     from seqkit.datasets import Corpus
@@ -98,7 +98,7 @@ MIN_TEMPERATURE = 1e-3
 def _png_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     if value is not None and value.suffix.lower() != ".png":
         raise click.BadParameter(
-            f"the figure is written as PNG: give a file name ending in .png; got '{printable(str(value))}'."
+            f"the figure is written as PNG: give a file name ending in .png; got '{terminal_safe(str(value))}'."
         )
     return value
 
@@ -245,11 +245,11 @@ def folder_documents(folder: Path) -> list[Path]:
     try:
         entries = sorted(folder.iterdir())
     except OSError as error:
-        raise DataError(f"Folder '{printable(str(folder))}' cannot be listed: {error.strerror}.") from None
+        raise DataError(f"Folder '{terminal_safe(str(folder))}' cannot be listed: {error.strerror}.") from None
     files = [entry for entry in entries if not entry.name.startswith(".") and entry.is_file()]
     if not files:
         raise DataError(
-            f"Folder '{printable(str(folder))}' holds no text files; put one document per file in it, "
+            f"Folder '{terminal_safe(str(folder))}' holds no text files; put one document per file in it, "
             "or give a file."
         )
     return files

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from .render import printable
+from .render import terminal_safe
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Input:
 
 
 def _shown(path: Path | str) -> str:
-    return printable(str(path))
+    return terminal_safe(str(path))
 
 
 def _kind(mode: int) -> str:

@@ -9,7 +9,7 @@ hides progress and notes. The consoles are injected: tests pass
 and read exactly what a user would see.
 
 Text that comes from the user's data (tokens, file names, generated text) goes
-through :func:`printable` before it is shown, so a token holding ``ESC]0;...``
+through :func:`terminal_safe` before it is shown, so a token holding ``ESC]0;...``
 cannot retitle or clear the terminal: control characters are shown escaped.
 
 Progress: on a terminal, a live rich bar that keeps the epoch count and ETA at
@@ -51,7 +51,7 @@ NARROW = 110
 
 
 # Text from the user's data ------------------------------------------------------------
-def printable(text: str, *, keep_layout: bool = False) -> str:
+def terminal_safe(text: str, *, keep_layout: bool = False) -> str:
     r"""``text`` with every non-printable character escaped, as Python writes it.
 
     Control characters (ESC, BEL, CR, DEL, the C1 controls), bidirectional
@@ -59,11 +59,11 @@ def printable(text: str, *, keep_layout: bool = False) -> str:
     ordinary text, spaces and non-ASCII letters are kept. With ``keep_layout``,
     newlines and tabs are kept too (generated text). A backslash is kept as is.
 
-    >>> print(printable("A" + chr(27) + "]0;pwned" + chr(7) + "B"))
+    >>> print(terminal_safe("A" + chr(27) + "]0;pwned" + chr(7) + "B"))
     A\x1b]0;pwned\x07B
-    >>> print(printable("one\ttwo"), printable("C\u202eD"), printable("café ♪"))
+    >>> print(terminal_safe("one\ttwo"), terminal_safe("C\u202eD"), terminal_safe("café ♪"))
     one\ttwo C\u202eD café ♪
-    >>> printable("one\ttwo\n", keep_layout=True) == "one\ttwo\n"
+    >>> terminal_safe("one\ttwo\n", keep_layout=True) == "one\ttwo\n"
     True
     """
     if text.isprintable():
@@ -83,23 +83,23 @@ def _escape_character(ch: str, keep_layout: bool) -> str:
 
 
 # JSON ---------------------------------------------------------------------------------
-def jsonable(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """``value`` with every NaN or infinite float replaced by None, and NumPy scalars as Python's.
 
-    >>> jsonable({"loss": float("nan"), "history": (0.5, float("inf")), "n": 3})
+    >>> json_ready({"loss": float("nan"), "history": (0.5, float("inf")), "n": 3})
     {'loss': None, 'history': [0.5, None], 'n': 3}
     """
     if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
+        return {str(key): json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
+        return [json_ready(item) for item in value]
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     item = getattr(value, "item", None)  # a NumPy scalar
     if callable(item):
-        return jsonable(item())
+        return json_ready(item())
     return value
 
 
@@ -119,7 +119,7 @@ def to_json(document: Any) -> str:
       "loss": null
     }
     """
-    text = json.dumps(jsonable(document), ensure_ascii=False, indent=2, allow_nan=False)
+    text = json.dumps(json_ready(document), ensure_ascii=False, indent=2, allow_nan=False)
     return _INVISIBLE_IN_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
 
 
@@ -166,7 +166,7 @@ class UI:
     def note(self, message: str) -> None:
         """A hint or status line on standard error, hidden by ``--quiet`` and ``--json``."""
         if self.chatty:
-            self.err.print(printable(message), style="dim", highlight=False, markup=False)
+            self.err.print(terminal_safe(message), style="dim", highlight=False, markup=False)
 
     def emit_json(self, document: Any) -> None:
         """Write ``document`` as the one JSON document of this invocation (``--json`` only)."""
@@ -353,7 +353,7 @@ class EpochProgress:
     def track(self, description: str, epochs: int) -> Callable[[int, dict[str, float]], None]:
         self.completed = 0
         if self.display is not None:
-            self.display.start(printable(description), epochs)
+            self.display.start(terminal_safe(description), epochs)
 
         def on_epoch_end(epoch: int, logs: dict[str, float]) -> None:
             self.completed = epoch + 1
@@ -409,12 +409,12 @@ def clock_time(seconds: float) -> str:
 
 
 def cell(text: str) -> str:
-    r"""Text from the user's data for a table cell or title: :func:`printable`, rich markup escaped.
+    r"""Text from the user's data for a table cell or title: :func:`terminal_safe`, rich markup escaped.
 
     >>> print(cell("[red]" + chr(27) + "[2J"))
     \[red]\x1b[2J
     """
-    return escape(printable(text))
+    return escape(terminal_safe(text))
 
 
 def join_tokens(tokens: Sequence[str], level: str) -> str:

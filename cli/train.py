@@ -29,7 +29,7 @@ from .options import (
     output_options,
 )
 from .paths import Output, check_outputs
-from .render import UI, duration, key_value_table, percent, printable
+from .render import UI, duration, key_value_table, percent, terminal_safe
 
 WHY_NOT = {
     ("stateless", "reset"): ": only stateful and stream training carry a state to reset.",
@@ -257,7 +257,7 @@ def train(
         prime = list(corpus.sequences[0][: 1 if trainer_name in ("stateful", "stream") else int(trainer.window)])
         callbacks.append(SampleText(
             sample_every, prime, steps=60, separator=" " if corpus.level == "word" else "",
-            function=lambda epoch, text: ui.note(f"epoch {epoch + 1} sample: {printable(text)}"),
+            function=lambda epoch, text: ui.note(f"epoch {epoch + 1} sample: {terminal_safe(text)}"),
             log_dir=targets.get("--tensorboard"),
         ))
     documents = f", {len(corpus.sequences)} documents" if len(corpus.sequences) > 1 else ""
@@ -327,7 +327,7 @@ def interrupted_message(completed: int, epochs: int, out_path: Path | None, chec
             kept += f"; the last checkpoint holds epoch {saved}: continue with --checkpoint {checkpoint_dir} --resume"
         else:
             kept += f"; no checkpoint was written yet: start again with --checkpoint {checkpoint_dir} --resume"
-    return printable(f"Interrupted: training stopped at epoch {completed} of {epochs}; {kept}.")
+    return terminal_safe(f"Interrupted: training stopped at epoch {completed} of {epochs}; {kept}.")
 
 
 def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:
@@ -341,7 +341,7 @@ def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:
     try:
         wait_for_peers(cluster, timeout)
     except PeersUnreachable as error:
-        raise click.ClickException(printable(str(error))) from None
+        raise click.ClickException(terminal_safe(str(error))) from None
 
 
 def summary(

@@ -25,7 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
@@ -82,6 +82,145 @@ def _predict(network: keras.Model, inputs: tf.Tensor) -> tf.Tensor:
     return network(inputs, training=False)
 
 
+# How a model reads ------------------------------------------------------------------
+class _Reading(Protocol):
+    """What differs between a stateful and a stateless :class:`SequenceModel`.
+
+    A stateless model reads the last window of the text, each prediction on its own;
+    a stateful one feeds every id through its batch-1 network once, the LSTM state
+    carrying the rest. :class:`SequenceModel` picks one in ``__init__`` and delegates.
+    """
+
+    stateful: bool
+    name: str
+
+    def input_shape(self, network: keras.Model) -> list[int | None]:
+        """The shape of the compiled prediction's input."""
+
+    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
+        """The next-token distribution after reading ``tokens`` (``ids``, their encoding, not empty)."""
+
+    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
+        """The next-token distribution after ``ids[-1]``, one token just generated, joins ``ids``."""
+
+    def prime(self, model: SequenceModel, tokens: Any) -> None:
+        """Warm the state on ``tokens``."""
+
+    def reset(self, model: SequenceModel) -> None:
+        """Zero the state."""
+
+    def stride(self, window_length: int) -> int:
+        """The stride of evaluation windows when the training record names none."""
+
+    def check_generate(self, model: SequenceModel) -> None:
+        """Refuse to generate (a step or more) from a model that cannot."""
+
+    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
+        """The most likely next id of every window, in order."""
+
+
+class _StatelessReading:
+    """Reads the last ``L`` ids of the text, front-padded if the model is masked; no state."""
+
+    stateful = False
+    name = "stateless"
+
+    def input_shape(self, network: keras.Model) -> list[int | None]:
+        return [None, *list(network.input_shape)[1:]]  # any batch size
+
+    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
+        if len(ids) < model.window_length and not model.masked:
+            raise DataError(
+                f"This model reads windows of {model.window_length} tokens; got {len(ids)} "
+                f"({' '.join(map(str, tokens))}). Give at least {model.window_length} tokens."
+            )
+        return model._probabilities(model._window_of(ids))[0]
+
+    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
+        return model._probabilities(model._window_of(ids[-model.window_length :]))[0]
+
+    def prime(self, model: SequenceModel, tokens: Any) -> None:
+        pass
+
+    def reset(self, model: SequenceModel) -> None:
+        pass
+
+    def stride(self, window_length: int) -> int:
+        return 1
+
+    def check_generate(self, model: SequenceModel) -> None:
+        pass
+
+    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
+        """All windows independently, a few thousand at a time."""
+        predicted = np.empty(len(windows), dtype=np.int32)
+        for start in range(0, len(windows), _EVALUATION_CHUNK):
+            rows = slice(start, start + _EVALUATION_CHUNK)
+            chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
+            predicted[rows] = np.argmax(model._probabilities(chunk), axis=-1)
+        return predicted
+
+
+class _StatefulReading:
+    """Feeds every id once, ``L`` at a time, through the batch-1 network; its state holds the rest."""
+
+    stateful = True
+    name = "stateful"
+
+    def input_shape(self, network: keras.Model) -> list[int | None]:
+        return list(network.input_shape)  # the batch of 1 a stateful layer was built for
+
+    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
+        return self._feed(model, ids)
+
+    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
+        return self._feed(model, ids[-1:])
+
+    def prime(self, model: SequenceModel, tokens: Any) -> None:
+        model.next_distribution(tokens)
+
+    def reset(self, model: SequenceModel) -> None:
+        reset_states(model.network)
+
+    def stride(self, window_length: int) -> int:
+        return window_length  # windows back to back
+
+    def check_generate(self, model: SequenceModel) -> None:
+        if model.window_length != 1:
+            raise ConfigurationError(
+                f"generate needs a stateful model that reads one token per step; this one reads "
+                f"windows of {model.window_length}, and feeding back overlapping windows would read "
+                "each token into the state several times. Train it with window=1 (the stateful "
+                "default), or use predict_next on whole windows."
+            )
+
+    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
+        """From a reset state, in order, the state reset wherever the corpus sequence changes."""
+        model.reset()
+        predicted = np.empty(len(windows), dtype=np.int64)
+        previous = None
+        for row in range(len(windows)):
+            if previous is not None and windows.sequence_ids[row] != previous:
+                model.reset()
+            previous = windows.sequence_ids[row]
+            window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
+            predicted[row] = int(np.argmax(model._probabilities(window)[0]))
+        model.reset()
+        return predicted
+
+    @staticmethod
+    def _feed(model: SequenceModel, ids: list[int]) -> np.ndarray:
+        """Feed ids one window at a time (non-overlapping) through the batch-1 twin."""
+        if len(ids) % model.window_length:
+            raise DataError(
+                f"A stateful model reads {model.window_length} tokens per step; got {len(ids)} tokens, "
+                f"which is not a multiple of {model.window_length}."
+            )
+        for start in range(0, len(ids), model.window_length):
+            probabilities = model._probabilities(np.asarray([ids[start : start + model.window_length]]))
+        return probabilities[0]
+
+
 class SequenceModel:
     """A fitted next-token model: vocabulary + layout + Keras network + training spec.
 
@@ -112,7 +251,7 @@ class SequenceModel:
         self.window_length = check_int("SequenceModel", "window_length", window_length)
         self.spec: dict[str, Any] = dict(spec or {})
         self.history: dict[str, list[float]] = {key: list(values) for key, values in (history or {}).items()}
-        self.stateful = bool(recurrent_layers(network))
+        self._reading: _Reading = _StatefulReading() if recurrent_layers(network) else _StatelessReading()
         self.masked = self.spec.get("model", {}).get("masked", False)
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
             if isinstance(layer, keras.layers.LSTM):
@@ -120,16 +259,17 @@ class SequenceModel:
         # One trace per model, for every batch size. TensorFlow counts traces per Python code
         # object: a lambda here would share its count with every other SequenceModel, and
         # after five models TensorFlow warns of "retracing"; a partial is this model's own.
-        shape = list(network.input_shape)
-        if not self.stateful:
-            shape[0] = None
-        self._input_spec = tf.TensorSpec(shape, network.inputs[0].dtype)
+        self._input_spec = tf.TensorSpec(self._reading.input_shape(network), network.inputs[0].dtype)
         self._predict = tf.function(functools.partial(_predict, network), input_signature=[self._input_spec])
 
+    @property
+    def stateful(self) -> bool:
+        """Whether the network carries LSTM state from one call to the next (read-only)."""
+        return self._reading.stateful
+
     def __repr__(self) -> str:
-        kind = "stateful" if self.stateful else "stateless"
         return (
-            f"SequenceModel({kind}, layout={self.layout!r}, window_length={self.window_length}, "
+            f"SequenceModel({self._reading.name}, layout={self.layout!r}, window_length={self.window_length}, "
             f"vocabulary_size={self.vocabulary.size})"
         )
 
@@ -191,18 +331,6 @@ class SequenceModel:
         return export_model(self, path, format, overwrite=overwrite)
 
     # Inputs -------------------------------------------------------------------------
-    def _window_ids(self, tokens: Any) -> np.ndarray:
-        """The last ``L`` ids of ``tokens`` as one window, front-padded if allowed."""
-        ids = self.vocabulary.encode(tokens)
-        if not ids:
-            raise DataError("Give at least one token to predict from; got none.")
-        if len(ids) < self.window_length and not self.masked:
-            raise DataError(
-                f"This model reads windows of {self.window_length} tokens; got {len(ids)} "
-                f"({' '.join(map(str, tokens))}). Give at least {self.window_length} tokens."
-            )
-        return self._window_of(ids)
-
     def _window_of(self, ids: Sequence[int]) -> np.ndarray:
         """The last ``L`` of ``ids`` as one window, front-padded with ``PADDING_ID`` when shorter."""
         if len(ids) >= self.window_length:
@@ -220,17 +348,6 @@ class SequenceModel:
         inputs = self.layout.transform(id_windows, self.vocabulary.size)
         return np.asarray(self._predict(tf.convert_to_tensor(inputs, dtype=self._input_spec.dtype)))
 
-    def _step_stateful(self, ids: list[int]) -> np.ndarray:
-        """Feed ids one window at a time (non-overlapping) through the batch-1 twin."""
-        if len(ids) % self.window_length:
-            raise DataError(
-                f"A stateful model reads {self.window_length} tokens per step; got {len(ids)} tokens, "
-                f"which is not a multiple of {self.window_length}."
-            )
-        for start in range(0, len(ids), self.window_length):
-            probabilities = self._probabilities(np.asarray([ids[start : start + self.window_length]]))
-        return probabilities[0]
-
     # Prediction ---------------------------------------------------------------------
     def next_distribution(self, tokens: Any) -> np.ndarray:
         """Probabilities of every vocabulary token coming next after ``tokens``.
@@ -238,12 +355,10 @@ class SequenceModel:
         Stateless models read the last ``L`` tokens. Stateful models feed every
         token through the network, advancing its state, as :meth:`prime` does.
         """
-        if self.stateful:
-            ids = self.vocabulary.encode(tokens)
-            if not ids:
-                raise DataError("Give at least one token to predict from; got none.")
-            return self._step_stateful(ids)
-        return self._probabilities(self._window_ids(tokens))[0]
+        ids = self.vocabulary.encode(tokens)
+        if not ids:
+            raise DataError("Give at least one token to predict from; got none.")
+        return self._reading.read(self, tokens, ids)
 
     def predict_next(self, tokens: Any, top_k: int = 1) -> list[Prediction]:
         """The ``top_k`` most likely next tokens, most likely first.
@@ -259,12 +374,11 @@ class SequenceModel:
 
     def prime(self, tokens: Any) -> None:
         """Warm a stateful model's state by reading ``tokens`` (no-op for stateless ones)."""
-        if self.stateful:
-            self.next_distribution(tokens)
+        self._reading.prime(self, tokens)
 
     def reset(self) -> None:
         """Zero the state of a stateful model (no-op for stateless ones)."""
-        reset_states(self.network)
+        self._reading.reset(self)
 
     def generate(
         self,
@@ -312,30 +426,22 @@ class SequenceModel:
             top_k = check_int(owner, "top_k", top_k, maximum=self.vocabulary.size)
         if top_p is not None:
             top_p = check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
-        if self.stateful and self.window_length != 1 and steps:
-            raise ConfigurationError(
-                f"generate needs a stateful model that reads one token per step; this one reads "
-                f"windows of {self.window_length}, and feeding back overlapping windows would read "
-                "each token into the state several times. Train it with window=1 (the stateful "
-                "default), or use predict_next on whole windows."
-            )
         if not steps:
             return []
-        ids = self.vocabulary.encode(list(prime))
+        self._reading.check_generate(self)
+        tokens = list(prime)
+        ids = self.vocabulary.encode(tokens)
         if not ids:
             raise DataError("Give at least one token to predict from; got none.")
         generator = np.random.default_rng(seed)
-        distribution = self._step_stateful(ids) if self.stateful else self._probabilities(self._window_ids(list(prime)))[0]
+        distribution = self._reading.read(self, tokens, ids)
         generated: list[str] = []
         for step in range(steps):
             token_id = sample_next(distribution, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
             generated.append(self.vocabulary.id_to_token(token_id))
             ids.append(token_id)
             if step + 1 < steps:
-                if self.stateful:
-                    distribution = self._step_stateful([token_id])
-                else:
-                    distribution = self._probabilities(self._window_of(ids[-self.window_length :]))[0]
+                distribution = self._reading.step(self, ids)
         return generated
 
     # Evaluation ---------------------------------------------------------------------
@@ -346,7 +452,7 @@ class SequenceModel:
         stride = (self.spec.get("hyperparameters") or {}).get("stride")
         if isinstance(stride, int) and not isinstance(stride, bool) and stride >= 1:
             return stride
-        return self.window_length if self.stateful else 1
+        return self._reading.stride(self.window_length)
 
     def windows(self, sequences: Sequence[Sequence[int]]) -> Windows:
         """The windows this model reads from id ``sequences``, cut as in training.
@@ -372,15 +478,7 @@ class SequenceModel:
                 f"This model reads windows of {self.window_length} tokens; the evaluation windows "
                 f"have {windows.window_length}. Cut them with the same window length."
             )
-        if self.stateful:
-            predicted = self._stream_predictions(windows)
-        else:
-            predicted = np.empty(len(windows), dtype=np.int32)
-            for start in range(0, len(windows), _EVALUATION_CHUNK):
-                rows = slice(start, start + _EVALUATION_CHUNK)
-                chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
-                predicted[rows] = np.argmax(self._probabilities(chunk), axis=-1)
-        return self._score(windows, predicted)
+        return self._score(windows, self._reading.predictions(self, windows))
 
     def evaluate_random_patterns(self, windows: Windows, count: int = 20, seed: int = 7) -> Evaluation:
         """Accuracy on ``count`` windows drawn at random, each predicted from a cold state.
@@ -397,19 +495,6 @@ class SequenceModel:
             predicted.append(int(np.argmax(self._probabilities(chosen.inputs[row : row + 1])[0])))
         self.reset()
         return self._score(chosen, np.asarray(predicted))
-
-    def _stream_predictions(self, windows: Windows | WindowIndex) -> np.ndarray:
-        self.reset()
-        predicted = np.empty(len(windows), dtype=np.int64)
-        previous = None
-        for row in range(len(windows)):
-            if previous is not None and windows.sequence_ids[row] != previous:
-                self.reset()
-            previous = windows.sequence_ids[row]
-            window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
-            predicted[row] = int(np.argmax(self._probabilities(window)[0]))
-        self.reset()
-        return predicted
 
     def _score(self, windows: Windows | WindowIndex, predicted: np.ndarray) -> Evaluation:
         targets = windows.targets

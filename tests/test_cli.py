@@ -603,12 +603,12 @@ def test_tokens_are_shown_with_control_characters_escaped(runner, evil, args):
         assert "\\x1b" in result.stdout
 
 
-def test_printable_escapes_controls_and_keeps_text():
-    from seqkit.cli.render import printable
+def test_terminal_safe_escapes_controls_and_keeps_text():
+    from seqkit.cli.render import terminal_safe
 
-    assert printable("a\x1b[2Jb\x07\x7f\x9b\u202e") == "a\\x1b[2Jb\\x07\\x7f\\x9b\\u202e"
-    assert printable("naïve ♪ text") == "naïve ♪ text"
-    assert printable("two\nlines\tand\r", keep_layout=True) == "two\nlines\tand\\r"
+    assert terminal_safe("a\x1b[2Jb\x07\x7f\x9b\u202e") == "a\\x1b[2Jb\\x07\\x7f\\x9b\\u202e"
+    assert terminal_safe("naïve ♪ text") == "naïve ♪ text"
+    assert terminal_safe("two\nlines\tand\r", keep_layout=True) == "two\nlines\tand\\r"
 
 
 # evaluate ------------------------------------------------------------------------------

@@ -1,58 +1,39 @@
 """seqkit's own LSTM kernel for training: the recurrence in one loop, its backward by hand.
 
-Keras's ``LSTM`` layer, traced into a training step, runs ``T`` steps of a generic
-``while`` loop, each with the input projection ``x_t @ W`` beside the recurrent matmul
-``h @ U``, and lets autodiff build the backward loop from the forward one. This kernel
-does what a hand-tuned RNN library does instead:
+Where the device policy (:mod:`seqkit.engine.policy`) chooses it, stream training
+(:class:`~seqkit.engine.loops.StreamLoop`) computes the stream network's LSTM layers with
+this kernel rather than through Keras's ``LSTM`` layer, which, traced into a training step,
+runs a generic ``while`` loop with the input projection ``x_t @ W`` beside the recurrent
+matmul ``h @ U`` in every step, and lets autodiff build the backward loop from the forward
+one, storing every intermediate of every step. The kernel instead:
 
-- the input projection for all ``T`` steps is *hoisted* out of the recurrence into one
-  matmul;
-- the recurrence is one ``tf.while_loop`` whose body is the recurrent matmul and the
+- *hoists* the input projection for all ``T`` steps out of the recurrence into one
+  matmul (:func:`lstm_sequence`);
+- runs the recurrence as one ``tf.while_loop`` whose body is the recurrent matmul and the
   gate arithmetic only, the three sigmoid gates one contiguous block (one ``sigmoid``
-  over ``3H`` columns and one ``tanh`` over ``H``, not four activations over four
-  splits: XLA's CPU code for the split form took 2.4x as long), and it keeps only ``h``
-  and ``c`` of each step;
-- its backward is written by hand (:func:`lstm_recurrence`'s custom gradient): the
-  gate activations kept by the forward loop are turned into per-step factors for all
-  steps at once, so that the reverse loop is the recurrent matmul (by a transpose of
-  ``U`` taken once, not in every step: 10% of the whole training step) and a few
-  multiplications; the recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` is *one*
-  matmul over all steps after the loop instead of one per step.
-
-Autodiff of Keras's layer instead stores every intermediate of every step and runs a
-matmul per step for the kernel's gradient. On this project's 2-core AVX-512 CPU a whole
-training step of the stream benchmark's model (Embedding 16, LSTM 64, 32 streams x 64
-steps, Adam) took 4.1 ms instead of 8.2 ms under XLA (``benchmarks/RESULTS.md``).
+  over ``3H`` columns and one ``tanh`` over ``H``; :data:`GATE_ORDER`), and keeps ``h``,
+  ``c`` and the gate activations of each step (:func:`lstm_recurrence`);
+- computes its backward by hand (:func:`lstm_recurrence`'s custom gradient): the kept
+  gate activations become per-step factors for all steps at once, so that the reverse
+  loop is the recurrent matmul (by a transpose of ``U`` taken once) and a few
+  multiplications, and the recurrent kernel's gradient ``sum_t h_{t-1}^T dz_t`` is *one*
+  matmul over all steps after the loop.
 
 The kernel spreads over the cores from outside: :class:`~seqkit.engine.loops.StreamLoop`
 with ``shards=n`` computes the gradients of ``n`` slices of the streams as ``n``
 independent compiled programs, which TensorFlow's executor runs at once, one per core,
-and applies their sum once (3.6 ms instead of 4.8 ms per step on 2 cores; at LSTM 256 x
-128 streams 97 ms instead of 140). Keeping the gate activations in the forward loop
-rather than recomputing them in the backward (one more matmul over every step) was 16%
-faster at 256 units and 3% at 64 with two shards (in a single program it had been slower
-at 64 units).
+and applies their sum once. The window trainers (1-5 steps per window) do not use the
+kernel: at so few steps Keras's layer with ``unroll=True`` is faster, and the policy
+unrolls them instead.
 
-The window trainers (1-5 steps per window) do not use the kernel: at 1 and 3 steps Keras's
-layer with ``unroll=True`` took 3.3-47.8 µs per training step against the kernel's
-5.6-102.3 (``benchmarks/RESULTS.md``), so the policy unrolls them instead.
-
-Other variants measured and dropped: accumulating ``dU`` inside the reverse loop
-(slower), the four gates as four splits with four activations (2.4x slower forward loop
-under XLA), two halves of the streams in two independent loops inside *one* compiled
-program (XLA runs them one after the other: slower), four shards on two cores (slower
-than two), the first
-layer's projection gathered from a ``(V + 1, 4H)`` table with a custom gradient that keeps
-Keras's sparse embedding update (no faster under XLA), XLA's CPU flags (thunk runtime off,
-fast math, single-threaded Eigen: no change), bfloat16 operands for the matmuls (AMX makes
-oneDNN's bfloat16 matmuls 2-5x faster in a plain graph, but the graph's unfused gate
-arithmetic made the step slower than Keras's float32 layer there; XLA's bfloat16 matmuls
-are slower than its float32 ones).
+The measurements behind these choices, and the variants tried and dropped, are in
+``benchmarks/RESULTS.md`` ("LSTM kernel: variants tried").
 
 The weights are Keras's, in Keras's layout (``kernel (D, 4H)``, ``recurrent_kernel (H,
 4H)``, ``bias (4H,)``, gates ordered input, forget, cell, output, sigmoid and tanh), read
 from the model's own ``keras.layers.LSTM`` layers: a network trained through the kernel is
-an ordinary Keras model, saved, bundled and predicted from as before.
+an ordinary Keras model, saved, bundled and predicted from as before. The dropout after
+each LSTM layer draws the mask Keras's ``Dropout`` draws, element for element (``_dropout``).
 ``tests/test_kernel.py`` pins the kernel to ``keras.layers.LSTM``: outputs, final states
 and every gradient.
 
@@ -244,11 +225,16 @@ def stream_forward(model: keras.Model, inputs: Sequence[tf.Tensor], *, training:
 def _dropout(layer: keras.layers.Dropout, inputs: tf.Tensor, *, training: bool) -> tf.Tensor:
     """``layer(inputs, training=training)``, its mask drawn with the Philox generator.
 
-    Keras's dropout draws with TensorFlow's default generator (``"auto_select"``), whose
-    XLA code on a CPU took 5.5 ms for the stream benchmark's ``32 x 64 x 64`` mask, and the
-    whole layer 22.8 ms per step, against 0.8 ms for Philox (``benchmarks/RESULTS.md``). The
-    seeds come from the layer's own seed generator, so a seeded run repeats; the masks are
-    not the ones Keras would draw.
+    Keras's dropout (``tf.nn.experimental.stateless_dropout``) draws with TensorFlow's
+    default generator (``"auto_select"``), whose XLA code on a CPU is several times slower
+    than Philox's (``benchmarks/RESULTS.md``, "Dropout in stream training"). The mask is
+    the one Keras draws, element for element: the same test (``uniform >= rate``) on the
+    same seed, taken from the layer's own seed generator, and on a CPU ``"auto_select"``
+    draws the bits Philox draws, eagerly and under XLA (measured by
+    ``benchmarks/dropout_masks.py``; under XLA both masks differ from the eager ones of
+    the same seed, alike). So a seeded run repeats and trains as through Keras's layer.
+    The kept values are divided by ``1 - rate`` where Keras multiplies by its inverse:
+    equal to float rounding (1.2e-7 relative at most).
     """
     if not training or not layer.rate or layer.noise_shape is not None:
         return layer(inputs, training=training)
