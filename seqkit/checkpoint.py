@@ -1,8 +1,9 @@
 """Checkpoints: a training run that survives being killed, and resumes where it was.
 
 A trainer given ``checkpoint_dir=`` saves its whole training state into that folder
-every ``checkpoint_every`` epochs (and at the end) as a :class:`tf.train.Checkpoint`
-``ckpt-N`` (``N`` the epochs completed): TensorFlow writes its files to a temporary
+every ``checkpoint_every`` epochs (and at the end), and with ``checkpoint_steps=`` every
+that many steps inside an epoch too, as a :class:`tf.train.Checkpoint` ``ckpt-N`` (the
+run's ``N``-th save): TensorFlow writes its files to a temporary
 folder and renames them, then seqkit atomically replaces the folder's ``checkpoint``
 pointer (TensorFlow's state file, same format) and deletes the older ``ckpt-*`` files
 but one, so a crash at any moment leaves the previous checkpoint valid. A checkpoint holds:
@@ -11,14 +12,17 @@ but one, so a crash at any moment leaves the previous checkpoint valid. A checkp
   Keras ``SeedGenerator`` s that drive dropout);
 - every variable of the Adam optimizer (its step count ``iterations``, learning rate,
   and both moment slots of every weight);
-- the recurrent state variables of a stateful network (``layer.states``), listed
-  explicitly so that a ``reset="never"`` run carries its state across the restart;
-- the number of epochs completed and the history (loss and accuracy) so far;
+- the recurrent state the driver carries (:attr:`~seqkit.engine.driver.Driver.state_variables`:
+  a stateful network's ``layer.states``, or every replica's own stream state), so that a
+  run resumed mid-stream (or with ``reset="never"``) carries its state across the restart;
+- the position: the epochs completed, the steps done of the epoch under way and their
+  summed record (loss sum, correct, count), and the history (loss and accuracy) so far;
 - the SHA-256 of the run's fingerprint.
 
-Shuffle plans are a pure function of ``(seed, epoch)`` and a stateful trainer's plan
-does not depend on the epoch, so the epoch number is all that is needed to continue
-the data order. Together these make a resumed run finish exactly as the uninterrupted
+Shuffle plans are a pure function of ``(seed, epoch)``, a stateful trainer's plan does
+not depend on the epoch and stream segments are the same every epoch, so the epoch and
+the step are all that is needed to continue the data order (a ``tf.data`` stream skips
+the steps done). Together these make a resumed run finish exactly as the uninterrupted
 one would: with the same seed on the same machine, bit-identical final weights.
 
 Beside the checkpoints, ``seqkit-checkpoint.json`` records the run's *fingerprint*:
@@ -63,9 +67,12 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from seqkit.checks import check_int
+from seqkit.engine.driver import Position
+from seqkit.streams import TokenFile
 from seqkit.errors import ConfigurationError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, read_file_bytes, write_text_atomic
 from seqkit.io.lock import LOCK_FILE, FolderLock
@@ -73,7 +80,7 @@ from seqkit.io.pointer import MAX_POINTER_BYTES, POINTER_FILE, checkpoint_files,
 from seqkit.version import __version__
 
 FORMAT_NAME = "seqkit.checkpoint"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FINGERPRINT_FILE = "seqkit-checkpoint.json"
 """The JSON file beside the checkpoints that says which run they belong to."""
 
@@ -160,6 +167,16 @@ def fingerprint(
     }
 
 
+def token_file_fingerprint(tokens: TokenFile) -> dict[str, Any]:
+    """The corpus part of a fingerprint for a token file: its level, length, and a digest of its ids
+    and document starts (read in 16 MiB pieces, never whole)."""
+    digest = hashlib.sha256()
+    digest.update(np.asarray(tokens.document_starts, dtype="<i8").tobytes())
+    for start in range(0, tokens.length, 4 * 2**20):
+        digest.update(np.ascontiguousarray(tokens.read(start, min(tokens.length, start + 4 * 2**20)), dtype="<i4").tobytes())
+    return {"level": tokens.level, "tokens": tokens.length, "sha256": digest.hexdigest()}
+
+
 def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
     """Epochs completed by the latest checkpoint in ``directory``, or None if it has none.
 
@@ -233,14 +250,18 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.fingerprint = fingerprint
         self._fingerprint_sha = _digest(fingerprint)
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self._record = tf.Variable(tf.zeros([3], tf.float64), trainable=False, name="record")
         self._history = tf.Variable("", dtype=tf.string, trainable=False, name="history")
         self._sha = tf.Variable("", dtype=tf.string, trainable=False, name="fingerprint_sha256")
         states = list(loop.state_variables)
         self._checkpoint = tf.train.Checkpoint(
             network=[variable.value for variable in loop.model.variables],
             optimizer=[variable.value for variable in loop.optimizer.variables],
-            states=[state.value for state in states],
+            states=states,
             epoch=self._epoch,
+            step=self._step,
+            record=self._record,
             history=self._history,
             fingerprint_sha256=self._sha,
         )
@@ -248,10 +269,11 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._lock: FolderLock | None = None
         self._begun = False
         self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
-        self._saved_epoch = 0
-        self._completed = 0
-        self.initial_epoch = 0
-        """Epochs the restored checkpoint had completed (training continues there); 0 for a new run."""
+        self._number = 0
+        self._saved: tuple[int, int] = (0, 0)
+        self.position = Position()
+        """Where the restored checkpoint was (training continues there): the epochs completed, and the
+        steps and summed record of the epoch under way; the start of epoch 0 for a new run."""
 
     @property
     def fingerprint_path(self) -> Path:
@@ -264,9 +286,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         return self.directory / LOCK_FILE
 
     @property
+    def initial_epoch(self) -> int:
+        """Epochs the restored checkpoint had completed (training continues in the next); 0 for a new run."""
+        return self.position.epoch
+
+    @property
     def resumed(self) -> bool:
-        """Whether :meth:`begin` restored a checkpoint (training continues at :attr:`initial_epoch`)."""
-        return self.initial_epoch > 0
+        """Whether :meth:`begin` restored a checkpoint (training continues at :attr:`position`)."""
+        return self.position.epoch > 0 or self.position.step > 0
 
     # Starting ----------------------------------------------------------------------
     def begin(self, *, resume: bool) -> int:
@@ -299,19 +326,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             raise ModelFileError(f"{where} cannot be created: {error.strerror or error}.") from None
         self._acquire_lock(where)
         try:
-            self.initial_epoch = self._start(where, resume=resume)
+            self.position = self._start(where, resume=resume)
         except BaseException:
             self.close()
             raise
         self._begun = True
         return self.initial_epoch
 
-    def _start(self, where: str, *, resume: bool) -> int:
+    def _start(self, where: str, *, resume: bool) -> Position:
         latest = latest_number(self.directory, where)
         if latest is None:
             document = self._fingerprint_document()
             self._write(where, lambda: write_text_atomic(self.fingerprint_path, document, follow_symlinks=False))
-            return 0
+            return Position()
         completed = _epoch_of(self.directory, latest)
         if not resume:
             raise ConfigurationError(
@@ -333,8 +360,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"differs). Delete the folder '{printable(str(self.directory))}' and train again."
             )
         self.history = self._restored_history(prefix)
-        self._saved_epoch = self._completed = int(self._epoch.numpy())
-        return self._completed
+        position = Position(int(self._epoch.numpy()), int(self._step.numpy()), self._record.numpy().astype("float64"))
+        if position.step < 0 or position.epoch < 0:
+            raise ModelFileError(
+                f"Checkpoint '{printable(prefix)}' holds a corrupted position (epoch {position.epoch}, step "
+                f"{position.step}). Delete the folder '{printable(str(self.directory))}' and train again."
+            )
+        self._number = latest
+        self._saved = (position.epoch, position.step)
+        return position
 
     def _acquire_lock(self, where: str) -> None:
         """Hold an exclusive ``flock`` on the folder's lock file, or refuse at once (a :class:`FolderLock`)."""
@@ -427,17 +461,21 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
         The files are written first (TensorFlow: a temporary folder, then a rename), then
         the pointer is replaced atomically, then the older ``ckpt-*`` files but
-        ``MAX_TO_KEEP - 1`` are deleted by name.
+        ``MAX_TO_KEEP - 1`` are deleted by name. Checkpoint ``ckpt-N`` is the run's
+        ``N``-th save (a resumed run goes on counting).
 
         Raises:
             ModelFileError: the folder is read-only, full or gone (the lock is released).
         """
         if not self._begun:
             raise ConfigurationError("TrainingCheckpoint.save needs begin() first (and no close() since).")
-        self._epoch.assign(self._completed)
+        position = self.position
+        self._epoch.assign(position.epoch)
+        self._step.assign(position.step)
+        self._record.assign(np.asarray(position.record, dtype=np.float64))
         self._history.assign(json.dumps(self.history))
         self._sha.assign(self._fingerprint_sha)
-        number = self._completed
+        number = self._number + 1
         prefix = os.fspath(self.directory / f"ckpt-{number}")
         where = f"Checkpoint folder '{printable(str(self.directory))}'"
 
@@ -452,7 +490,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                         os.unlink(self.directory / name)
 
         self._write(where, write)
-        self._saved_epoch = number
+        self._number = number
+        self._saved = (position.epoch, position.step)
         return prefix
 
     def _write(self, where: str, action: Any) -> None:
@@ -475,13 +514,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 # a figure that starts after a resume (validation added) is NaN for the epochs before it
                 values = self.history.setdefault(key, [float("nan")] * done)
                 values.append(float(logs.get(key, float("nan"))))
-        self._completed = epoch + 1
-        if self._completed % self.every == 0:
+        self.position = Position(epoch + 1)
+        if (epoch + 1) % self.every == 0:
             self.save()
+
+    def on_steps_end(self, position: Position) -> None:
+        """Save inside an epoch (the driver calls it every ``every_steps`` steps): where the epoch is,
+        and its summed record so far."""
+        self.position = position
+        self.save()
 
     def on_train_end(self, logs: dict[str, float] | None = None) -> None:
         try:
-            if self._begun and self._completed != self._saved_epoch:
+            if self._begun and (self.position.epoch, self.position.step) != self._saved:
                 self.save()
         finally:
             self.close()
@@ -523,9 +568,13 @@ def checkpoint_for(
         ConfigurationError: the checkpoint is further along than the ``epochs`` asked.
         ModelFileError: see :meth:`TrainingCheckpoint.begin`.
     """
-    record = fingerprint(
-        trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, corpus.sequences, corpus.level
-    )
+    if isinstance(corpus, TokenFile):
+        record = fingerprint(trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, [], corpus.level)
+        record["corpus"] = token_file_fingerprint(corpus)
+    else:
+        record = fingerprint(
+            trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, corpus.sequences, corpus.level
+        )
     checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every))
     checkpoint.begin(resume=resume)
     if checkpoint.initial_epoch > int(epochs):

@@ -108,7 +108,7 @@ def test_folder_holds_two_checkpoints_and_the_fingerprint(finished: Path) -> Non
     )
     assert tf.train.latest_checkpoint(str(finished)) == str(finished / "ckpt-2")  # TensorFlow reads it too
     record = json.loads((finished / FINGERPRINT_FILE).read_text(encoding="utf-8"))
-    assert record["format"] == "seqkit.checkpoint" and record["version"] == 1
+    assert record["format"] == "seqkit.checkpoint" and record["version"] == 2
     assert record["fingerprint"]["trainer"] == "StatelessTrainer"
     assert "epochs" not in record["fingerprint"]["hyperparameters"]
     assert record["fingerprint"]["hyperparameters"]["units"] == 4

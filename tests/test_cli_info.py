@@ -158,17 +158,18 @@ def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) ->
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
             "reason": "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step", "kernel": False, "shards": 1,
-            "unroll": True,
+            "unroll": True, "distributed": False,
         }
     assert policies[MODELS[3][0]] == {
         "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
         "reason": "CPU: XLA-compiled steps", "kernel": False, "shards": 1, "unroll": False,
+        "distributed": False,
     }
     for model, streams in [("stream LSTM 64 x 32 streams", 32), ("stream LSTM 256 x 128 streams", 128)]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
             "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at once",
-            "kernel": True, "shards": 2, "unroll": False,
+            "kernel": True, "shards": 2, "unroll": False, "distributed": False,
         }
 
 

@@ -40,7 +40,7 @@ pytestmark = [
     pytest.mark.skipif(not GPUS, reason="TensorFlow sees no GPU here"),
 ]
 
-POLICY_KEYS = {"device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll"}
+POLICY_KEYS = {"device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll", "distributed"}
 
 
 def bfloat16_card() -> bool:

@@ -33,7 +33,7 @@ state as it was.
 >>> driver = Driver(model, policy=choose_policy(units=4, batch_size=2, device="cpu", jit_compile=False))
 >>> feed = PlanFeed(np.zeros((3, 1, 1), "float32"), np.array([1, 2, 0]), input_shape=(1, 1), classes=3,
 ...                 plans=lambda epoch: shuffled_plan(3, 2, seed=1, epoch=epoch))
->>> history = driver.fit(feed, epochs=2)
+>>> history = driver.train(feed, epochs=2)
 >>> len(history["loss"]), int(driver.optimizer.iterations.numpy())
 (2, 4)
 """
@@ -210,7 +210,8 @@ class Driver:
             per_replica = strategy.run(step, args=(data, feed.element(table, index)))
             record = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
             records = tf.tensor_scatter_nd_update(records, tf.reshape(index, [1, 1]), tf.reshape(record, [1, 3]))
-        state.restore(saved)
+        if not training:
+            state.restore(saved)
         return records
 
     def _compiled(self, feed: Feed, training: bool) -> Callable[..., tf.Tensor]:
@@ -256,7 +257,7 @@ class Driver:
             object.__setattr__(feed, "_driver_data", feed.data())
         return feed._driver_data  # type: ignore[attr-defined]
 
-    def fit(
+    def train(
         self,
         feed: Feed,
         *,

@@ -159,7 +159,7 @@ class TrainingLoop(Driver):
         table, count = feed.call_table(self, 0, 1, 0, None)
         return logs_of(self.run(feed, self._data(feed), table, count).sum(axis=0))
 
-    def fit(  # type: ignore[override]
+    def fit(
         self,
         inputs: ArrayLike | WindowedInputs,
         targets: ArrayLike | None,
@@ -206,8 +206,8 @@ class TrainingLoop(Driver):
         check_int("TrainingLoop.fit", "initial_epoch", initial_epoch, minimum=0)
         check_optional_int("TrainingLoop.fit", "epochs_per_call", epochs_per_call)
         feed = self.feed(inputs, targets, plans)
-        held_out = None if validation is None else self._evaluation_feed(*validation)
-        return super().fit(
+        held_out = None if validation is None else self.evaluation_feed(*validation)
+        return self.train(
             feed, epochs=epochs, start=start or Position(initial_epoch), callbacks=callbacks, verbose=verbose,
             epochs_per_call=epochs_per_call, validation=held_out, every_steps=every_steps,
         )
@@ -246,14 +246,14 @@ class TrainingLoop(Driver):
         >>> 0.0 <= logs["accuracy"] <= 1.0
         True
         """
-        return self.evaluate_feed(self._evaluation_feed(inputs, targets, plan, batch_size))
+        return self.evaluate_feed(self.evaluation_feed(inputs, targets, plan, batch_size))
 
-    def _evaluation_feed(
+    def evaluation_feed(
         self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None, plan: EpochPlan | None,
         batch_size: int | None = None,
     ) -> PlanFeed:
-        """Held-out samples as a feed: in order for a stateless network, as ``plan`` says from a zero state
-        for a stateful one."""
+        """Held-out samples as a feed (see :meth:`evaluate`), for ``Driver.train(validation=...)``:
+        in order for a stateless network, as ``plan`` says from a zero state for a stateful one."""
         batch_size = check_optional_int("TrainingLoop.evaluate", "batch_size", batch_size)
         feed = self.feed(inputs, targets)
         if plan is None:
@@ -368,17 +368,17 @@ class StreamLoop(Driver):
         scored, since nothing before it in its document predicts it. The training state is
         not touched.
         """
-        return self.evaluate_feed(self._held_out(segments))
+        return self.evaluate_feed(self.held_out(segments))
 
-    def _held_out(self, segments: StreamSegments) -> HeldOutFeed:
-        """One feed per held-out set, so that its compiled loop is traced once."""
+    def held_out(self, segments: StreamSegments) -> HeldOutFeed:
+        """Held-out segments as a feed (one per set, so that its compiled loop is traced once)."""
         cached = getattr(self, "_held_out_feed", None)
         if cached is None or cached.segments is not segments:
             cached = HeldOutFeed(segments)
             self._held_out_feed = cached
         return cached
 
-    def fit(  # type: ignore[override]
+    def fit(
         self,
         dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset],
         *,
@@ -406,8 +406,8 @@ class StreamLoop(Driver):
             feed: SegmentFeed | DatasetFeed = SegmentFeed(in_memory)
         else:
             feed = DatasetFeed(dataset_for_rows, self.streams, int(steps))
-        held_out = None if validation is None else self._held_out(validation)
-        return super().fit(
+        held_out = None if validation is None else self.held_out(validation)
+        return self.train(
             feed, epochs=epochs, start=start, callbacks=callbacks, verbose=verbose, validation=held_out,
             every_steps=every_steps,
         )

@@ -65,9 +65,9 @@ class LayerState:
         self.layer_variables: list[Any] = [variable for layer in recurrent_layers(network) for variable in layer.states]
 
     @property
-    def variables(self) -> list[Any]:
-        """The state variables, for checkpoints."""
-        return self.layer_variables
+    def variables(self) -> list[tf.Variable]:
+        """The state variables (TensorFlow's, under Keras's), for checkpoints."""
+        return [variable.value for variable in self.layer_variables]
 
     def __bool__(self) -> bool:
         return bool(self.layer_variables)
@@ -125,7 +125,7 @@ class StreamState:
         ]
 
     @property
-    def variables(self) -> list[Any]:
+    def variables(self) -> list[tf.Variable]:
         """Every replica's own state variables, for checkpoints (each replica's rows saved as they are)."""
         strategy = tf.distribute.get_strategy()
         return [local for variable in self.state_variables for local in strategy.experimental_local_results(variable)]
@@ -149,6 +149,7 @@ class StreamState:
 
     def restore(self, values: Sequence[tf.Tensor]) -> None:
         """Nothing to put back (see :meth:`snapshot`)."""
+        del values
 
     def for_rows(self, rows: int) -> StreamState:
         """A state of the same sizes for ``rows`` streams (evaluation's own, outside any strategy)."""

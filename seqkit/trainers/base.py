@@ -22,7 +22,6 @@ quiet_import()
 import abc
 import contextlib
 import inspect
-import math
 import random
 import os
 import time
@@ -34,7 +33,10 @@ import keras
 import numpy as np
 
 from seqkit.checkpoint import checkpoint_for
-from seqkit.checks import check_bool, check_float, check_int
+from seqkit.engine.driver import Driver, Position
+from seqkit.engine.feeds import Feed
+from seqkit.history import History
+from seqkit.checks import check_bool, check_float, check_int, check_optional_int
 from seqkit.datasets import Corpus
 from seqkit.engine.policy import DevicePolicy
 from seqkit.errors import ConfigurationError, DataError, parameter_error
@@ -61,127 +63,6 @@ class RandomWindows:
     count: int = 1000
     max_length: int = 5
     seed: int = 7
-
-
-@dataclass
-class History:
-    """What training did, epoch by epoch.
-
-    Attributes:
-        loss: mean training cross-entropy of each epoch (nats per token).
-        accuracy: training accuracy of each epoch (from the training passes).
-        seconds: wall-clock time of the training loop.
-        steps: optimizer steps taken.
-        val_loss: mean cross-entropy on the held-out data after each epoch (empty
-            without validation).
-        val_accuracy: accuracy on the held-out data after each epoch.
-    """
-
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    steps: int = 0
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-
-    @property
-    def epochs(self) -> int:
-        """Epochs completed (fewer than asked if a callback stopped training)."""
-        return len(self.loss)
-
-    def __repr__(self) -> str:
-        """One line: the epochs, the last epoch's loss and accuracy, the steps and the time.
-
-        >>> History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0], seconds=2.5, steps=75)
-        <History: 3 epochs, loss 0.4000, accuracy 100.00%, 75 steps in 2.5 s>
-        """
-        parts = [f"{self.epochs} epoch{'' if self.epochs == 1 else 's'}"]
-        for name, values in self._columns()[1:]:
-            if values:
-                parts.append(f"{name.replace('_', ' ')} {self._format(name, values[-1])}")
-        parts.append(f"{self.steps} steps in {self.seconds:.1f} s")
-        return f"<History: {', '.join(parts)}>"
-
-    def to_table(self, max_rows: int | None = 10) -> str:
-        """The history as a text table, one row per epoch (the middle elided past ``max_rows``).
-
-        Args:
-            max_rows: the most epochs shown: the first and the last ones, with
-                ``...`` between. Defaults to 10; None shows every epoch.
-
-        Returns:
-            The table, one line per row, columns aligned.
-
-        >>> print(History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0]).to_table())
-        epoch    loss  accuracy
-            1  3.2000     4.00%
-            2  1.5000    50.00%
-            3  0.4000   100.00%
-        >>> print(History(loss=[3.2, 1.5, 0.4], accuracy=[0.04, 0.5, 1.0]).to_table(max_rows=2))
-        epoch    loss  accuracy
-            1  3.2000     4.00%
-          ...     ...       ...
-            3  0.4000   100.00%
-        """
-        header, rows = self._rows(max_rows)
-        cells = [header, *[row or ["..."] * len(header) for row in rows]]
-        widths = [max(len(row[column]) for row in cells) for column in range(len(header))]
-        return "\n".join("  ".join(cell.rjust(width) for cell, width in zip(row, widths)) for row in cells)
-
-    def _repr_html_(self) -> str:
-        """The table of :meth:`to_table` as HTML, for Jupyter, with the one-line summary as caption."""
-        header, rows = self._rows(10)
-        escape = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
-        caption = "".join(escape.get(char, char) for char in repr(self))
-        head = "".join(f"<th>{name}</th>" for name in header)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{cell}</td>" for cell in (row or ["&hellip;"] * len(header))) + "</tr>"
-            for row in rows
-        )
-        return f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    def _columns(self) -> list[tuple[str, list[float] | list[int]]]:
-        """``(name, per-epoch values)`` of the columns that have values, epoch first."""
-        columns = [("loss", self.loss), ("accuracy", self.accuracy),
-                   ("val_loss", self.val_loss), ("val_accuracy", self.val_accuracy)]
-        return [("epoch", list(range(1, self.epochs + 1)))] + [(name, values) for name, values in columns if values]
-
-    @staticmethod
-    def _format(name: str, value: float) -> str:
-        if name == "epoch":
-            return str(value)
-        return f"{100.0 * value:.2f}%" if name.endswith("accuracy") else f"{value:.4f}"
-
-    def _rows(self, max_rows: int | None) -> tuple[list[str], list[list[str] | None]]:
-        """The header and the rows (None where epochs are elided)."""
-        columns = self._columns()
-        if max_rows is not None:
-            check_int("History.to_table", "max_rows", max_rows, minimum=2)
-        shown: list[int | None] = list(range(self.epochs))
-        if max_rows is not None and self.epochs > max_rows:
-            first = max_rows // 2
-            shown = [*range(first), None, *range(self.epochs - (max_rows - first), self.epochs)]
-        rows = [
-            None if epoch is None else
-            [self._format(name, values[epoch]) if epoch < len(values) else "" for name, values in columns]
-            for epoch in shown
-        ]
-        return [name for name, _ in columns], rows
-
-    @property
-    def bits_per_token(self) -> list[float]:
-        """Training cross-entropy in bits per token (``loss / ln 2``) of each epoch."""
-        return [value / math.log(2) for value in self.loss]
-
-    @property
-    def val_bits_per_token(self) -> list[float]:
-        """Held-out cross-entropy in bits per token of each epoch (bits per character for a char model)."""
-        return [value / math.log(2) for value in self.val_loss]
-
-    @property
-    def val_perplexity(self) -> list[float]:
-        """Held-out perplexity (``exp(val_loss)``) of each epoch."""
-        return [math.exp(min(value, 700.0)) for value in self.val_loss]
 
 
 class FitResult(NamedTuple):
@@ -226,15 +107,15 @@ def jsonable(value: Any) -> Any:
 
 @dataclass
 class Run:
-    """What the prepare stage hands the train and finish stages.
+    """What the prepare stage hands the train and finish stages: plain data, no code.
 
     Attributes:
         network: the Keras network being trained.
-        loop: the engine loop that trains it (``.model``, ``.optimizer``).
-        fit: ``fit(callbacks, initial_epoch, verbose) -> history dict`` over the epochs asked.
+        driver: the :class:`~seqkit.engine.driver.Driver` that trains it (``.model``,
+            ``.optimizer``, ``.state_variables``: what a checkpoint saves).
+        feed: what the training steps read (:mod:`seqkit.engine.feeds`).
+        validation: what is scored after every epoch, or None.
         steps_per_epoch: optimizer steps per epoch.
-        predictor: the network that predicts after training (the trained weights in it).
-        snapshot: a prediction network with the current weights, during training.
         vocabulary: the id mapping.
         layout: the prediction layout.
         spec: the network's hyperparameters.
@@ -242,16 +123,15 @@ class Run:
         samples: training samples (windows, or tokens per epoch for streams).
         corpus: ``{"name", "level", "tokens"}`` of the training data.
         policy: the device policy the network trains under.
-        corpus_data: the corpus itself where a checkpoint fingerprints it, else None.
+        corpus_data: the corpus (or token file) a checkpoint fingerprints.
         record: more entries for the training record.
     """
 
     network: keras.Model
-    loop: Any
-    fit: Callable[[Sequence[keras.callbacks.Callback], int, int], dict[str, list[float]]]
+    driver: Driver
+    feed: Feed
+    validation: Feed | None
     steps_per_epoch: int
-    predictor: Callable[[], keras.Model]
-    snapshot: Callable[[], keras.Model]
     vocabulary: Vocabulary
     layout: Layout
     spec: ModelSpec
@@ -259,7 +139,7 @@ class Run:
     samples: int
     corpus: dict[str, Any]
     policy: DevicePolicy
-    corpus_data: Corpus | None = None
+    corpus_data: Any = None
     record: dict[str, Any] = field(default_factory=dict)
 
 
@@ -272,8 +152,12 @@ class Trainer(abc.ABC):
     """
 
     stateful: ClassVar[bool] = False
+    """The trainer carries a state from batch to batch (its model primes before it predicts)."""
+    inapplicable: ClassVar[dict[str, str]] = {}
+    """Why a parameter another trainer has means nothing for this one, where a reason helps:
+    the end of the sentence "``name`` does not apply to this trainer..." (see :meth:`why_not`)."""
     _not_recorded: ClassVar[tuple[str, ...]] = (
-        "callbacks", "checkpoint_dir", "checkpoint_every", "strategy", "jit_compile",
+        "callbacks", "checkpoint_dir", "checkpoint_every", "checkpoint_steps", "strategy", "jit_compile",
     )
     """Parameters that say how or where a run trains, not what model it makes."""
 
@@ -283,6 +167,19 @@ class Trainer(abc.ABC):
         signature = inspect.signature(cls.__init__)
         return [name for name, parameter in signature.parameters.items()
                 if name != "self" and parameter.kind is inspect.Parameter.KEYWORD_ONLY]
+
+    @classmethod
+    def why_not(cls, name: str) -> str | None:
+        """None when ``name`` is a parameter of this trainer, else the end of the sentence saying why
+        it does not apply (``"."`` where no reason is declared).
+
+        >>> from seqkit.trainers import InBatchTrainer
+        >>> InBatchTrainer.why_not("units") is None, InBatchTrainer.why_not("batch_size")
+        (True, ': it trains on the whole dataset as one batch.')
+        """
+        if name in cls._param_names():
+            return None
+        return cls.inapplicable.get(name, ".")
 
     def _store(self, arguments: dict[str, Any]) -> None:
         """Store ``__init__``'s arguments under their own names, and nothing else (scikit-learn's rule)."""
@@ -350,6 +247,7 @@ class Trainer(abc.ABC):
             raise parameter_error(owner, "checkpoint_dir", "None or a folder path", self.checkpoint_dir)
         if self.jit_compile is not None:
             check_bool(owner, "jit_compile", self.jit_compile)
+        check_optional_int(owner, "checkpoint_steps", self.checkpoint_steps)
 
     # The stages ---------------------------------------------------------------------
     @abc.abstractmethod
@@ -393,29 +291,37 @@ class Trainer(abc.ABC):
             type(self).__name__ + ".fit", "validation", "None, a fraction in (0, 1) or a corpus", validation
         )
 
+    @abc.abstractmethod
+    def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
+        """The network that predicts: after training (the trained weights in it), or a copy
+        with the current weights for callbacks that generate during training."""
+
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
     ) -> dict[str, list[float]]:
-        """Stage 2: train the epochs asked, with the callbacks and any checkpoint."""
+        """Stage 2: train the epochs asked, with the callbacks and any checkpoint (every trainer the same way)."""
         all_callbacks = [*self.callbacks, *callbacks]
         for callback in all_callbacks:  # callbacks that generate need the model as trained so far
             if hasattr(callback, "bind"):
                 callback.bind(lambda: SequenceModel(
-                    run.snapshot(), run.vocabulary, run.layout, window_length=run.window_length,
-                    spec={"model": run.spec.get_config()},
+                    self._predictor(run, during_training=True), run.vocabulary, run.layout,
+                    window_length=run.window_length, spec={"model": run.spec.get_config()},
                 ))
         self.initial_epoch_ = 0
+        settings = {"epochs": int(self.epochs), "verbose": verbose, "validation": run.validation}
         if self.checkpoint_dir is None:
-            return run.fit(all_callbacks, 0, verbose)
-        assert run.corpus_data is not None
+            return run.driver.train(run.feed, callbacks=all_callbacks, **settings)
         checkpoint = checkpoint_for(
             trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
-            every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.loop, corpus=run.corpus_data,
+            every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.corpus_data,
             vocabulary=run.vocabulary, resume=resume,
         )
         self.initial_epoch_ = checkpoint.initial_epoch
         with checkpoint:  # the folder's lock is released however training ends
-            run.fit([*all_callbacks, checkpoint], checkpoint.initial_epoch, verbose)
+            run.driver.train(
+                run.feed, callbacks=[*all_callbacks, checkpoint], start=checkpoint.position,
+                every_steps=self.checkpoint_steps, **settings,
+            )
         return checkpoint.history  # the epochs before the restart too
 
     def _finish(self, run: Run, logs: dict[str, list[float]], seconds: float) -> FitResult:
@@ -443,7 +349,7 @@ class Trainer(abc.ABC):
         if history.val_loss:
             recorded.update(val_loss=history.val_loss, val_accuracy=history.val_accuracy)
         model = SequenceModel(
-            run.predictor(), run.vocabulary, run.layout, window_length=run.window_length, spec=record,
+            self._predictor(run), run.vocabulary, run.layout, window_length=run.window_length, spec=record,
             history=recorded,
         )
         self.model_, self.history_, self.network_ = model, history, run.network

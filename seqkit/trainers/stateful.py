@@ -47,6 +47,11 @@ class StatefulTrainer(WindowTrainer):
     (True, 50)
     """
 
+    inapplicable = {
+        "strategy": " (one state for all replicas); use --trainer stream, which gives each replica its own streams.",
+        "kernel": ": seqkit's LSTM kernel trains stream models only (--trainer stream).",
+    }
+
     stateful = True
 
     def __init__(
@@ -70,6 +75,7 @@ class StatefulTrainer(WindowTrainer):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
         checkpoint_every: int = 1,
+        checkpoint_steps: int | None = None,
     ) -> None:
         self._store(locals())
 

@@ -59,6 +59,9 @@ class StatelessTrainer(WindowTrainer):
             (see :mod:`seqkit.checkpoint`). Defaults to None: no checkpoints.
         checkpoint_every: save a checkpoint every this many epochs (and after the last).
             Defaults to 1.
+        checkpoint_steps: also save every this many optimizer steps inside an epoch (for
+            long epochs: a resumed run continues from that step). Defaults to None: at
+            epoch ends only.
 
     >>> from seqkit import alphabet
     >>> trainer = StatelessTrainer(window=3, units=8, epochs=2)
@@ -66,6 +69,11 @@ class StatelessTrainer(WindowTrainer):
     >>> history.epochs, len(model.predict_next("ABC", top_k=3))
     (2, 3)
     """
+
+    inapplicable = {
+        "reset": ": only stateful and stream training carry a state to reset.",
+        "kernel": ": seqkit's LSTM kernel trains stream models only (--trainer stream).",
+    }
 
     def __init__(
         self,
@@ -89,6 +97,7 @@ class StatelessTrainer(WindowTrainer):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
         checkpoint_every: int = 1,
+        checkpoint_steps: int | None = None,
     ) -> None:
         self._store(locals())
 
@@ -130,6 +139,12 @@ class InBatchTrainer(WindowTrainer):
     seqkit.errors.ConfigurationError: InBatchTrainer trains on the whole dataset as one unshuffled batch, so 'batch_size' means nothing for it; leave it out, or use StatelessTrainer.
     """
 
+    inapplicable = {
+        "reset": ": only stateful and stream training carry a state to reset.",
+        "batch_size": ": it trains on the whole dataset as one batch.",
+        "kernel": ": seqkit's LSTM kernel trains stream models only (--trainer stream).",
+    }
+
     def __init__(
         self,
         *,
@@ -150,6 +165,7 @@ class InBatchTrainer(WindowTrainer):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
         checkpoint_every: int = 1,
+        checkpoint_steps: int | None = None,
         **meaningless: Any,
     ) -> None:
         _refuse_meaningless(type(self).__name__, meaningless)

@@ -7,6 +7,7 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import contextlib
+import functools
 import math
 import tempfile
 from collections.abc import Sequence
@@ -19,7 +20,8 @@ import numpy as np
 from seqkit.checks import check_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
 from seqkit.datasets import Corpus
-from seqkit.engine.loops import InMemoryStreams, StreamLoop
+from seqkit.engine.feeds import DatasetFeed, InMemoryStreams, SegmentFeed
+from seqkit.engine.loops import StreamLoop
 from seqkit.engine.plans import StreamSegments, stream_segments
 from seqkit.engine.policy import choose_policy
 from seqkit.errors import ConfigurationError, DataError, NotFittedError, parameter_error
@@ -90,8 +92,15 @@ class StreamTrainer(Trainer):
             Defaults to None: the device policy decides (the kernel in float32 unless cuDNN
             or a plain graph is chosen). False trains through Keras's layers.
         callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
-        checkpoint_dir: must be None: stream training writes no checkpoints yet.
-        checkpoint_every: unused while ``checkpoint_dir`` is None. Defaults to 1.
+        checkpoint_dir: a folder to save the training state in (weights, optimizer, every
+            stream's LSTM state, the position in the epoch), so that ``fit(..., resume=True)``
+            continues an interrupted run exactly (see :mod:`seqkit.checkpoint`). Defaults to
+            None: no checkpoints.
+        checkpoint_every: save a checkpoint every this many epochs (and after the last).
+            Defaults to 1.
+        checkpoint_steps: also save every this many optimizer steps inside an epoch (for
+            long epochs: a resumed run continues from that step). Defaults to None: at
+            epoch ends only.
 
     >>> from seqkit.corpora import sample_text
     >>> trainer = StreamTrainer(window=16, batch_size=4, units=16, embedding_dim=8, epochs=2)
@@ -101,6 +110,12 @@ class StreamTrainer(Trainer):
     >>> model.reset(); len(model.generate("def ", steps=5))
     5
     """
+
+    inapplicable = {
+        "stride": ": its segments follow each other.",
+        "layout": ": a segment is T time steps of token ids.",
+        "encoding": ": it reads token ids through an embedding.",
+    }
 
     stateful = True
 
@@ -124,6 +139,7 @@ class StreamTrainer(Trainer):
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
         checkpoint_every: int = 1,
+        checkpoint_steps: int | None = None,
     ) -> None:
         self._store(locals())
 
@@ -134,10 +150,6 @@ class StreamTrainer(Trainer):
         check_int(owner, "batch_size", self.batch_size)
         if self.reset not in STREAM_RESET_POLICIES:
             raise parameter_error(owner, "reset", "'boundary' or 'epoch'", self.reset)
-        if self.checkpoint_dir is not None:
-            raise ConfigurationError(
-                "StreamTrainer does not write checkpoints yet; leave checkpoint_dir=None."
-            )
         check_strategy(owner, self.strategy)
 
     def training_windows(self, corpus: Any, vocabulary: Vocabulary) -> WindowIndex:
@@ -186,8 +198,6 @@ class StreamTrainer(Trainer):
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
     ) -> dict[str, list[float]]:
-        if resume:
-            raise ConfigurationError("StreamTrainer cannot resume: it writes no checkpoints yet.")
         logs = super()._train(run, callbacks, resume=resume, verbose=verbose)
         self.epoch_seconds_ = list(logs.get("seconds", []))
         return logs
@@ -212,6 +222,7 @@ class StreamTrainer(Trainer):
             tokens = data
             vocabulary = data.vocabulary
             corpus_record = {"name": data.name, "level": data.level, "tokens": data.length}
+            corpus_data: Corpus | TokenFile = data
             if isinstance(validation, float | int) and not isinstance(validation, bool):
                 raise ConfigurationError(
                     "StreamTrainer holds out a fraction of an in-memory corpus only; with a TokenFile, "
@@ -225,6 +236,7 @@ class StreamTrainer(Trainer):
             folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
             tokens = encode_corpus(corpus, vocabulary, Path(folder) / "corpus.ids")
             corpus_record = {"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}
+            corpus_data = corpus
         segments = None if held_out is None else self._segments(held_out, vocabulary)
         layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
         resets = stream_resets(layout, tokens.document_starts, str(self.reset))
@@ -250,33 +262,21 @@ class StreamTrainer(Trainer):
                 policy=policy,
             )
 
-        in_memory = None
         if not distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
-            in_memory = InMemoryStreams(
+            feed: SegmentFeed | DatasetFeed = SegmentFeed(InMemoryStreams(
                 np.asarray(tokens.read(), dtype=np.int32), layout.segment_starts().astype(np.int32),
                 np.arange(layout.segment_length + 1, dtype=np.int32), resets,
+            ))
+        else:
+            feed = DatasetFeed(
+                functools.partial(stream_dataset, tokens, layout, resets), layout.streams, layout.steps
             )
-
-        def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
-            return loop.fit(
-                lambda rows: stream_dataset(tokens, layout, resets, rows),
-                steps=layout.steps, epochs=int(self.epochs), callbacks=callbacks, verbose=verbose,
-                validation=segments, in_memory=in_memory,
-            )
-
         self.loop_ = loop
-
-        def predictor() -> keras.Model:
-            twin = build_model(
-                spec, TimeSteps("embedding"), window_length=1, vocabulary_size=vocabulary.size,
-                batch_size=1, stateful=True,
-            )
-            return copy_weights(loop.model, twin)
-
         return Run(
-            network=loop.model, loop=loop, fit=fit, steps_per_epoch=layout.steps, predictor=predictor, snapshot=predictor,
+            network=loop.model, driver=loop, feed=feed,
+            validation=None if segments is None else loop.held_out(segments), steps_per_epoch=layout.steps,
             vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
-            samples=layout.tokens_per_epoch, corpus=corpus_record, policy=policy,
+            samples=layout.tokens_per_epoch, corpus=corpus_record, policy=policy, corpus_data=corpus_data,
             record={
                 "streams": {
                     "streams": layout.streams, "segment_length": layout.segment_length,
@@ -285,3 +285,12 @@ class StreamTrainer(Trainer):
                 },
             },
         )
+
+    def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
+        """A batch-1 stateful twin with the trained weights: the stream network takes its state as
+        inputs, the twin keeps it in its layers, one token per call."""
+        twin = build_model(
+            run.spec, TimeSteps("embedding"), window_length=1, vocabulary_size=run.vocabulary.size,
+            batch_size=1, stateful=True,
+        )
+        return copy_weights(run.network, twin)

@@ -17,7 +17,7 @@ quiet_import()
 import abc
 import contextlib
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -27,7 +27,7 @@ from seqkit.checks import check_int, check_optional_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy
 from seqkit.engine.loops import TrainingLoop
 from seqkit.engine.plans import EpochPlan, WindowedInputs
-from seqkit.engine.policy import DevicePolicy, choose_policy, prediction_use_cudnn
+from seqkit.engine.policy import choose_policy, prediction_use_cudnn
 from seqkit.errors import parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
 from seqkit.models import ModelSpec, build_model
@@ -136,47 +136,37 @@ class WindowTrainer(Trainer):
             owner=type(self).__name__, steps=layout.input_shape(windows.window_length, vocabulary.size)[0],
         )
 
-        def build(batch_size: int | None, policy: DevicePolicy | None = None) -> keras.Model:
-            if policy is None:  # the prediction twin: float32, Keras's kernel choice unless masked
-                settings = {"use_cudnn": prediction_use_cudnn(spec.masked)}
-            else:
-                settings = {"use_cudnn": policy.use_cudnn, "precision": policy.precision, "unroll": policy.unroll}
-            return build_model(
-                spec, layout, window_length=windows.window_length, vocabulary_size=vocabulary.size,
-                batch_size=batch_size, stateful=self.stateful, **settings,
-            )
-
         with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
-            network = build(self._network_batch_size(windows), policy)
+            network = build_model(
+                spec, layout, window_length=windows.window_length, vocabulary_size=vocabulary.size,
+                batch_size=self._network_batch_size(windows), stateful=self.stateful, use_cudnn=policy.use_cudnn,
+                precision=policy.precision, unroll=policy.unroll,
+            )
         loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy, policy=policy)
         plans = self._plans(windows)
-        steps_per_epoch = plans(0).steps
-
-        def fit(callbacks: Sequence[keras.callbacks.Callback], initial_epoch: int, verbose: int) -> dict[str, list[float]]:
-            return loop.fit(
-                inputs, targets, plans, epochs=int(self.epochs), initial_epoch=initial_epoch,
-                callbacks=callbacks, verbose=verbose, validation=validation_set,
-            )
-
-        def predictor() -> keras.Model:
-            # Prediction runs outside XLA, in float32; SequenceModel gives its LSTMs Keras's own
-            # kernel choice (cuDNN on a GPU unless masked). The trained network serves when only
-            # that differs, else a copy: at batch 1 for stateful networks, outside any strategy.
-            if not self.stateful and strategy is None and policy.precision == "float32":
-                return network
-            return snapshot()
-
-        def snapshot() -> keras.Model:
-            twin = build(1 if self.stateful else None)
-            twin.set_weights(network.get_weights())
-            return twin
-
         return Run(
-            network=network, loop=loop, fit=fit, steps_per_epoch=steps_per_epoch, predictor=predictor, snapshot=snapshot,
-            vocabulary=vocabulary, layout=layout, spec=spec, window_length=windows.window_length,
-            samples=len(windows), corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)},
-            policy=policy, corpus_data=corpus,
+            network=network, driver=loop, feed=loop.feed(inputs, targets, plans),
+            validation=None if validation_set is None else loop.evaluation_feed(*validation_set),
+            steps_per_epoch=plans(0).steps, vocabulary=vocabulary, layout=layout, spec=spec,
+            window_length=windows.window_length, samples=len(windows),
+            corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}, policy=policy,
+            corpus_data=corpus,
         )
+
+    def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
+        """Prediction runs outside XLA, in float32, the LSTMs with Keras's own kernel choice (cuDNN on a
+        GPU unless masked): the trained network serves when only that differs, else a copy (at batch 1
+        for stateful networks, outside any strategy)."""
+        policy = run.policy
+        if not during_training and not self.stateful and not policy.distributed and policy.precision == "float32":
+            return run.network
+        twin = build_model(
+            run.spec, run.layout, window_length=run.window_length, vocabulary_size=run.vocabulary.size,
+            batch_size=1 if self.stateful else None, stateful=self.stateful,
+            use_cudnn=prediction_use_cudnn(run.spec.masked),
+        )
+        twin.set_weights(run.network.get_weights())
+        return twin
 
 
 def _samples(
