@@ -31,20 +31,6 @@ from .options import (
 from .paths import Output, check_outputs
 from .render import UI, duration, key_value_table, percent, terminal_safe
 
-WHY_NOT = {
-    ("stateless", "reset"): ": only stateful and stream training carry a state to reset.",
-    ("in-batch", "reset"): ": only stateful and stream training carry a state to reset.",
-    ("in-batch", "batch_size"): ": it trains on the whole dataset as one batch.",
-    ("stateful", "strategy"): " (one state for all replicas); use --trainer stream, which gives each replica its own streams.",
-    ("stream", "checkpoint_dir"): " yet: stream training writes no checkpoints.",
-    ("stream", "stride"): ": its segments follow each other.",
-    ("stream", "layout"): ": a segment is T time steps of token ids.",
-    ("stream", "encoding"): ": it reads token ids through an embedding.",
-    **{(name, "kernel"): ": seqkit's LSTM kernel trains stream models only (--trainer stream)."
-       for name in ("stateless", "in-batch", "stateful")},
-}
-"""Why an option means nothing for a trainer, where a reason helps (else just that it does not apply)."""
-
 if TYPE_CHECKING:
     import keras
 
@@ -115,6 +101,9 @@ if TYPE_CHECKING:
               metavar="DIR", help="Save the training state to this folder after every epoch (see --resume).")
 @click.option("--checkpoint-every", type=POSITIVE, default=None, metavar="K",
               help="With --checkpoint: save every K epochs (and after the last). [default: 1]")
+@click.option("--checkpoint-steps", type=POSITIVE, default=None, metavar="N",
+              help="With --checkpoint: also save every N optimizer steps inside an epoch (for long epochs; "
+                   "--resume continues from that step).")
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in --checkpoint DIR (same settings and data; --epochs may grow).")
 @figure_options
@@ -148,6 +137,7 @@ def train(
     out_path: Path | None,
     checkpoint_dir: Path | None,
     checkpoint_every: int | None,
+    checkpoint_steps: int | None,
     resume: bool,
     plot_path: Path | None,
     tensorboard_dir: Path | None,
@@ -177,12 +167,13 @@ def train(
       cat notes.txt | seqkit train --text - --level word --window 2 --out notes.seqkit
       seqkit train --window 3 --plot curves.png --tensorboard logs/
       seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
+      seqkit train --trainer stream --text book.txt --checkpoint run/ --checkpoint-steps 500 --resume
       seqkit train --text songs/ --level word --trainer stateful --reset boundary --out songs.seqkit
     """
     if reset is not None and trainer_name == "stream" and reset not in ("epoch", "boundary"):
         raise click.UsageError(f"--trainer stream resets at 'epoch' or 'boundary' only; got --reset {reset}.")
-    if checkpoint_dir is None and (resume or checkpoint_every is not None):
-        given = "--resume" if resume else "--checkpoint-every"
+    if checkpoint_dir is None and (resume or checkpoint_every is not None or checkpoint_steps is not None):
+        given = "--resume" if resume else "--checkpoint-every" if checkpoint_every is not None else "--checkpoint-steps"
         raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
     if validation_split is not None and validation_path is not None:
         raise click.UsageError("Give one of --validation-split and --validation-text, not both.")
@@ -201,17 +192,17 @@ def train(
             window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
             dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
             seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
-            checkpoint_every=checkpoint_every, jit_compile={"auto": None, "on": True, "off": False}[jit],
+            checkpoint_every=checkpoint_every, checkpoint_steps=checkpoint_steps, jit_compile={"auto": None, "on": True, "off": False}[jit],
             kernel={"auto": None, "on": True, "off": False}[kernel],
         ).items()
         if value is not None
     }
     trainer_class = TRAINERS[trainer_name]
-    accepted = trainer_class().get_params()
     for name in settings:
-        if name not in accepted or (trainer_name == "stream" and name == "checkpoint_dir"):
+        reason = trainer_class.why_not(name)  # what a trainer accepts is declared on the trainer
+        if reason is not None:
             option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
-            raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{WHY_NOT.get((trainer_name, name), '.')}")
+            raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{reason}")
     outputs = [
         Output(option, path, folder)
         for option, path, folder in (("--out", out_path, False), ("--plot", plot_path, False),
@@ -254,7 +245,7 @@ def train(
     if sample_every is not None:
         from seqkit.callbacks import SampleText
 
-        prime = list(corpus.sequences[0][: 1 if trainer_name in ("stateful", "stream") else int(trainer.window)])
+        prime = list(corpus.sequences[0][: 1 if trainer_class.stateful else int(trainer.window)])
         callbacks.append(SampleText(
             sample_every, prime, steps=60, separator=" " if corpus.level == "word" else "",
             function=lambda epoch, text: ui.note(f"epoch {epoch + 1} sample: {terminal_safe(text)}"),

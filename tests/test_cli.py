@@ -468,8 +468,12 @@ def test_train_passes_the_options_given_over_the_trainers_defaults(runner):
     [
         (["--trainer", "stream", "--reset", "every:2"],
          "Error: --trainer stream resets at 'epoch' or 'boundary' only; got --reset every:2."),
-        (["--trainer", "stream", "--checkpoint", "run"],
-         "Error: --checkpoint does not apply to --trainer stream yet: stream training writes no checkpoints."),
+        (["--trainer", "stream", "--stride", "2"],
+         "Error: --stride does not apply to --trainer stream: its segments follow each other."),
+        (["--trainer", "in-batch", "--batch-size", "2"],
+         "Error: --batch-size does not apply to --trainer in-batch: it trains on the whole dataset as one batch."),
+        (["--checkpoint-steps", "5"],
+         "Error: --checkpoint-steps needs --checkpoint DIR: the folder the training state is saved in."),
     ],
 )
 def test_stream_training_options_that_do_not_apply_are_usage_errors(runner, args, message):
@@ -750,6 +754,20 @@ def test_an_interruption_reports_the_epoch_the_checkpoint_holds(runner, tmp_path
     resumed = invoke(runner, ["train", *TINY, "--epochs", "4", "--checkpoint", str(run), "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert f"Resuming from the checkpoint in {run} at epoch 3." in " ".join(resumed.stderr.split())
+
+
+def test_stream_training_checkpoints_inside_epochs_and_resumes(runner, tmp_path):
+    run = tmp_path / "run"
+    stream = ["--trainer", "stream", "--window", "4", "--batch-size", "2", "--units", "8"]
+    first = invoke(runner, ["train", *stream, "--epochs", "2", "--checkpoint", str(run), "--checkpoint-steps", "2", "-q"])
+    assert first.exit_code == 0, first.output
+    resumed = invoke(runner, ["train", *stream, "--epochs", "3", "--checkpoint", str(run), "--checkpoint-steps", "2",
+                              "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Resuming from the checkpoint in {run} at epoch 2." in " ".join(resumed.stderr.split())
+    from seqkit.checkpoint import latest_epoch
+
+    assert latest_epoch(run) == 3
 
 
 # Multi-worker start-up ------------------------------------------------------------------
