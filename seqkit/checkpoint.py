@@ -76,7 +76,14 @@ from seqkit.streams import TokenFile
 from seqkit.errors import ConfigurationError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, read_file_bytes, write_text_atomic
 from seqkit.io.lock import LOCK_FILE, FolderLock
-from seqkit.io.pointer import MAX_POINTER_BYTES, POINTER_FILE, checkpoint_files, latest_number, pointer_text
+from seqkit.io.pointer import (
+    MAX_POINTER_BYTES,
+    POINTER_FILE,
+    checkpoint_files,
+    latest_number,
+    pointer_text,
+    remove_interrupted_saves,
+)
 from seqkit.version import __version__
 
 FORMAT_NAME = "seqkit.checkpoint"
@@ -335,6 +342,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def _start(self, where: str, *, resume: bool) -> Position:
         latest = latest_number(self.directory, where)
+        self._write(where, lambda: remove_interrupted_saves(self.directory))
         if latest is None:
             document = self._fingerprint_document()
             self._write(where, lambda: write_text_atomic(self.fingerprint_path, document, follow_symlinks=False))

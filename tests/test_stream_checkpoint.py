@@ -177,3 +177,20 @@ def test_stream_training_killed_at_random_moments_resumes_to_the_same_weights(tm
             np.testing.assert_array_equal(resumed[name], uninterrupted[name], err_msg=name)
     print(f"{mode}: killed after saves {kills}")
 
+
+
+def test_what_a_save_killed_half_way_left_is_deleted_when_the_run_resumes(tmp_path: Path) -> None:
+    from seqkit.trainers import StatelessTrainer
+    import seqkit
+
+    StatelessTrainer(window=3, units=4, epochs=1, checkpoint_dir=tmp_path).fit(seqkit.alphabet())
+    left = tmp_path / "ckpt-2_temp"
+    left.mkdir()
+    (left / "part-00000-of-00001.data-00000-of-00001.tempstate1079936535264316147").write_bytes(b"")
+    (left / "part-00000-of-00001.index").write_bytes(b"half")
+    foreign = tmp_path / "ckpt-3_temp"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    StatelessTrainer(window=3, units=4, epochs=2, checkpoint_dir=tmp_path).fit(seqkit.alphabet(), resume=True)
+    assert not left.exists()
+    assert (foreign / "notes.txt").read_text() == "mine"  # not TensorFlow's: left as it is

@@ -113,6 +113,7 @@ class StreamState:
     def __init__(self, rows: int, sizes: Sequence[int], *, name: str = "stream_state") -> None:
         self.sizes = [int(size) for size in sizes]
         self.rows = int(rows)
+        self.strategy = tf.distribute.get_strategy()  # the one whose scope creates the variables
         self.state_variables = [
             tf.Variable(
                 tf.zeros([self.rows, size]),
@@ -127,8 +128,9 @@ class StreamState:
     @property
     def variables(self) -> list[tf.Variable]:
         """Every replica's own state variables, for checkpoints (each replica's rows saved as they are)."""
-        strategy = tf.distribute.get_strategy()
-        return [local for variable in self.state_variables for local in strategy.experimental_local_results(variable)]
+        return [
+            local for variable in self.state_variables for local in self.strategy.experimental_local_results(variable)
+        ]
 
     def __bool__(self) -> bool:
         return True
@@ -152,5 +154,6 @@ class StreamState:
         del values
 
     def for_rows(self, rows: int) -> StreamState:
-        """A state of the same sizes for ``rows`` streams (evaluation's own, outside any strategy)."""
-        return StreamState(rows, self.sizes, name="evaluation_state")
+        """A state of the same sizes for ``rows`` streams (evaluation's own, on one device)."""
+        with tf.distribute.get_strategy().scope():
+            return StreamState(rows, self.sizes, name="evaluation_state")

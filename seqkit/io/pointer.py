@@ -152,3 +152,35 @@ __all__ = [
     "pointer_text",
     "read_pointer",
 ]
+
+
+_TEMPORARY_FOLDER = re.compile(r"ckpt-\d{1,18}_temp")
+_TEMPORARY_FILE = re.compile(r"part-\d{5}-of-\d{5}\.(?:index|data-\d{5}-of-\d{5})(?:\.tempstate\d{1,24})?")
+
+
+def remove_interrupted_saves(folder: Path) -> list[str]:
+    """Delete what a save killed half-way left: TensorFlow's ``ckpt-N_temp`` folders of shard files
+    (``part-00000-of-00001.index``, ``.data-00000-of-00001``, and their ``.tempstate...`` files).
+
+    Only real folders (not links) of that exact name are touched, only TensorFlow's shard
+    files in them are deleted by name, and a folder holding anything else is left as it is.
+    The pointer never names them, so nothing a resume needs is lost.
+
+    Returns:
+        The names of the folders removed.
+    """
+    removed = []
+    with os.scandir(folder) as entries:
+        temporaries = [entry.name for entry in entries
+                       if _TEMPORARY_FOLDER.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
+    for name in temporaries:
+        path = folder / name
+        with os.scandir(path) as entries:
+            names = [(entry.name, entry.is_file(follow_symlinks=False)) for entry in entries]
+        if not all(regular and _TEMPORARY_FILE.fullmatch(file) for file, regular in names):
+            continue
+        for file, _ in names:
+            os.unlink(path / file)
+        os.rmdir(path)
+        removed.append(name)
+    return removed
