@@ -30,15 +30,10 @@ the trainer, its hyperparameters (all but ``epochs`` — a run may be resumed to
 longer — and the checkpoint settings), the vocabulary and a digest of the corpus.
 Resuming with anything else is refused with a message naming what differs.
 
-The folder is trusted no further than needed. The ``checkpoint`` pointer is read by
-seqkit, never by TensorFlow: it may name only ``ckpt-N`` checkpoints of the folder
-itself (an absolute path, a glob or an escape is refused), and old checkpoints are
-deleted by exact name from the folder's own listing, so nothing outside the folder is
-ever read or deleted. ``ckpt-*`` files without a pointer are refused, not taken for an
-empty folder. While a run uses the folder it holds an exclusive lock
-(``fcntl.flock`` on ``seqkit-checkpoint.lock``), so a second run on the same folder is
-refused at once. Every ``OSError`` and TensorFlow I/O error becomes a one-line
-:class:`~seqkit.errors.ModelFileError`.
+The folder is trusted no further than needed: seqkit reads and writes the ``checkpoint``
+pointer itself (:mod:`seqkit.io.pointer`: only ``ckpt-N`` of the folder, deleted by exact
+name) and holds an exclusive lock while a run uses it (:mod:`seqkit.io.lock`). Every
+``OSError`` and TensorFlow I/O error becomes a one-line :class:`~seqkit.errors.ModelFileError`.
 
 >>> import pathlib, tempfile
 >>> from seqkit import alphabet
@@ -59,10 +54,8 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
-import hashlib
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +64,8 @@ import numpy as np
 import tensorflow as tf
 
 from seqkit.checks import check_int
+from seqkit.fingerprint import differences, digest, fingerprint, run_fingerprint
 from seqkit.engine.driver import Position
-from seqkit.streams import TokenFile
 from seqkit.errors import ConfigurationError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, read_file_bytes, write_text_atomic
 from seqkit.io.lock import LOCK_FILE, FolderLock
@@ -97,9 +90,6 @@ HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 MAX_TO_KEEP = 2
 """Checkpoints kept in the folder: the latest, and the one before it."""
 
-_NOT_COMPARED = ("epochs", "checkpoint_dir", "checkpoint_every")
-"""Hyperparameters that may change between a run and its resumption."""
-
 MAX_FINGERPRINT_BYTES = 1024 * 1024
 """The largest ``seqkit-checkpoint.json`` read: 1 MiB."""
 
@@ -123,65 +113,6 @@ __all__ = [
     "fingerprint",
     "latest_epoch",
 ]
-
-
-def _digest(document: Any) -> str:
-    text = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def fingerprint(
-    trainer: str,
-    hyperparameters: dict[str, Any],
-    vocabulary_tokens: Sequence[str],
-    unknown_token: str | None,
-    sequences: Sequence[Sequence[str]],
-    level: str,
-) -> dict[str, Any]:
-    """What a checkpoint must agree with to be resumed: configuration, vocabulary, corpus.
-
-    Args:
-        trainer: the trainer's class name.
-        hyperparameters: JSON-ready hyperparameters; ``epochs`` and the checkpoint
-            settings are left out.
-        vocabulary_tokens: the vocabulary's tokens in id order.
-        unknown_token: the vocabulary's unknown token, or None.
-        sequences: the corpus's token sequences.
-        level: the corpus's level, ``"char"`` or ``"word"``.
-
-    Returns:
-        A JSON-ready dict; two runs may share a checkpoint only if theirs are equal.
-
-    >>> a = fingerprint("StatelessTrainer", {"units": 8, "epochs": 5}, ["A", "B"], None, [["A", "B"]], "char")
-    >>> b = fingerprint("StatelessTrainer", {"units": 8, "epochs": 9}, ["A", "B"], None, [["A", "B"]], "char")
-    >>> a == b, sorted(a)
-    (True, ['corpus', 'hyperparameters', 'trainer', 'vocabulary'])
-    """
-    return {
-        "trainer": trainer,
-        "hyperparameters": {
-            name: value for name, value in sorted(hyperparameters.items()) if name not in _NOT_COMPARED
-        },
-        "vocabulary": {
-            "size": len(vocabulary_tokens),
-            "sha256": _digest([list(vocabulary_tokens), unknown_token]),
-        },
-        "corpus": {
-            "level": level,
-            "tokens": sum(len(sequence) for sequence in sequences),
-            "sha256": _digest([list(sequence) for sequence in sequences]),
-        },
-    }
-
-
-def token_file_fingerprint(tokens: TokenFile) -> dict[str, Any]:
-    """The corpus part of a fingerprint for a token file: its level, length, and a digest of its ids
-    and document starts (read in 16 MiB pieces, never whole)."""
-    digest = hashlib.sha256()
-    digest.update(np.asarray(tokens.document_starts, dtype="<i8").tobytes())
-    for start in range(0, tokens.length, 4 * 2**20):
-        digest.update(np.ascontiguousarray(tokens.read(start, min(tokens.length, start + 4 * 2**20)), dtype="<i4").tobytes())
-    return {"level": tokens.level, "tokens": tokens.length, "sha256": digest.hexdigest()}
 
 
 def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
@@ -212,26 +143,6 @@ def _epoch_of(folder: Path, number: int) -> int:
         ) from None
 
 
-def _differences(saved: Any, current: Any, prefix: str = "") -> list[str]:
-    """Human-readable differences between two fingerprints, e.g. ``'units' is 8 there and 16 here``."""
-    if isinstance(saved, dict) and isinstance(current, dict):
-        found: list[str] = []
-        for key in sorted(set(saved) | set(current), key=str):
-            label = f"{prefix}.{key}" if prefix and prefix != "hyperparameters" else str(key)
-            if key not in saved:
-                found.append(f"'{label}' is not set there and is {current[key]!r} here")
-            elif key not in current:
-                found.append(f"'{label}' is {saved[key]!r} there and not set here")
-            else:
-                found.extend(_differences(saved[key], current[key], label))
-        return found
-    if saved != current:
-        if prefix.endswith("sha256"):
-            return [f"the {prefix.split('.')[0]} differs"]
-        return [f"'{prefix}' is {saved!r} there and {current!r} here"]
-    return []
-
-
 class TrainingCheckpoint(keras.callbacks.Callback):
     """Save a training loop's whole state every ``every`` epochs; restore it to resume.
 
@@ -255,7 +166,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.every = check_int("TrainingCheckpoint", "every", every)
         self.fingerprint = fingerprint
-        self._fingerprint_sha = _digest(fingerprint)
+        self._fingerprint_sha = digest(fingerprint)
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self._record = tf.Variable(tf.zeros([3], tf.float64), trainable=False, name="record")
@@ -437,9 +348,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
                 f"{where} was written with checkpoint format version {version!r}; this seqkit reads version "
                 f"{FORMAT_VERSION}. Resume it with the seqkit that wrote it, or train again in an empty folder."
             )
-        differences = _differences(document["fingerprint"], self.fingerprint)
-        if differences:
-            shown = "; ".join(differences[:3]) + (f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
+        found = differences(document["fingerprint"], self.fingerprint)
+        if found:
+            shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
             raise ModelFileError(
                 f"{where} was written by another training run: {shown}. Resume with the settings and data it "
                 "was written with, or give another folder."
@@ -576,13 +487,7 @@ def checkpoint_for(
         ConfigurationError: the checkpoint is further along than the ``epochs`` asked.
         ModelFileError: see :meth:`TrainingCheckpoint.begin`.
     """
-    if isinstance(corpus, TokenFile):
-        record = fingerprint(trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, [], corpus.level)
-        record["corpus"] = token_file_fingerprint(corpus)
-    else:
-        record = fingerprint(
-            trainer, hyperparameters, vocabulary.tokens, vocabulary.unknown_token, corpus.sequences, corpus.level
-        )
+    record = run_fingerprint(trainer, hyperparameters, vocabulary, corpus)
     checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every))
     checkpoint.begin(resume=resume)
     if checkpoint.initial_epoch > int(epochs):

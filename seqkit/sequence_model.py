@@ -25,7 +25,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import keras
 import numpy as np
@@ -34,17 +34,17 @@ import tensorflow as tf
 from seqkit.bundle import BundleContents, read_bundle, write_bundle
 from seqkit.checks import check_float, check_int
 from seqkit.engine.policy import prediction_use_cudnn
-from seqkit.errors import ConfigurationError, DataError
+from seqkit.errors import DataError
 from seqkit.export import export_model
 from seqkit.layouts import Layout
-from seqkit.models import recurrent_layers, reset_states
+from seqkit.models import recurrent_layers
+from seqkit.reading import Reading, StatefulReading, StatelessReading
 from seqkit.sampling import sample_next
 from seqkit.vocab import Vocabulary
 from seqkit.windows import PADDING_ID, WindowIndex, Windows, sliding_windows
 
 MAX_MISTAKES = 10_000
 """Evaluation keeps the first this many mistakes; its accuracy counts all of them."""
-_EVALUATION_CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -82,145 +82,6 @@ def _predict(network: keras.Model, inputs: tf.Tensor) -> tf.Tensor:
     return network(inputs, training=False)
 
 
-# How a model reads ------------------------------------------------------------------
-class _Reading(Protocol):
-    """What differs between a stateful and a stateless :class:`SequenceModel`.
-
-    A stateless model reads the last window of the text, each prediction on its own;
-    a stateful one feeds every id through its batch-1 network once, the LSTM state
-    carrying the rest. :class:`SequenceModel` picks one in ``__init__`` and delegates.
-    """
-
-    stateful: bool
-    name: str
-
-    def input_shape(self, network: keras.Model) -> list[int | None]:
-        """The shape of the compiled prediction's input."""
-
-    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
-        """The next-token distribution after reading ``tokens`` (``ids``, their encoding, not empty)."""
-
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        """The next-token distribution after ``ids[-1]``, one token just generated, joins ``ids``."""
-
-    def prime(self, model: SequenceModel, tokens: Any) -> None:
-        """Warm the state on ``tokens``."""
-
-    def reset(self, model: SequenceModel) -> None:
-        """Zero the state."""
-
-    def stride(self, window_length: int) -> int:
-        """The stride of evaluation windows when the training record names none."""
-
-    def check_generate(self, model: SequenceModel) -> None:
-        """Refuse to generate (a step or more) from a model that cannot."""
-
-    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
-        """The most likely next id of every window, in order."""
-
-
-class _StatelessReading:
-    """Reads the last ``L`` ids of the text, front-padded if the model is masked; no state."""
-
-    stateful = False
-    name = "stateless"
-
-    def input_shape(self, network: keras.Model) -> list[int | None]:
-        return [None, *list(network.input_shape)[1:]]  # any batch size
-
-    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
-        if len(ids) < model.window_length and not model.masked:
-            raise DataError(
-                f"This model reads windows of {model.window_length} tokens; got {len(ids)} "
-                f"({' '.join(map(str, tokens))}). Give at least {model.window_length} tokens."
-            )
-        return model._probabilities(model._window_of(ids))[0]
-
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        return model._probabilities(model._window_of(ids[-model.window_length :]))[0]
-
-    def prime(self, model: SequenceModel, tokens: Any) -> None:
-        pass
-
-    def reset(self, model: SequenceModel) -> None:
-        pass
-
-    def stride(self, window_length: int) -> int:
-        return 1
-
-    def check_generate(self, model: SequenceModel) -> None:
-        pass
-
-    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
-        """All windows independently, a few thousand at a time."""
-        predicted = np.empty(len(windows), dtype=np.int32)
-        for start in range(0, len(windows), _EVALUATION_CHUNK):
-            rows = slice(start, start + _EVALUATION_CHUNK)
-            chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
-            predicted[rows] = np.argmax(model._probabilities(chunk), axis=-1)
-        return predicted
-
-
-class _StatefulReading:
-    """Feeds every id once, ``L`` at a time, through the batch-1 network; its state holds the rest."""
-
-    stateful = True
-    name = "stateful"
-
-    def input_shape(self, network: keras.Model) -> list[int | None]:
-        return list(network.input_shape)  # the batch of 1 a stateful layer was built for
-
-    def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
-        return self._feed(model, ids)
-
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        return self._feed(model, ids[-1:])
-
-    def prime(self, model: SequenceModel, tokens: Any) -> None:
-        model.next_distribution(tokens)
-
-    def reset(self, model: SequenceModel) -> None:
-        reset_states(model.network)
-
-    def stride(self, window_length: int) -> int:
-        return window_length  # windows back to back
-
-    def check_generate(self, model: SequenceModel) -> None:
-        if model.window_length != 1:
-            raise ConfigurationError(
-                f"generate needs a stateful model that reads one token per step; this one reads "
-                f"windows of {model.window_length}, and feeding back overlapping windows would read "
-                "each token into the state several times. Train it with window=1 (the stateful "
-                "default), or use predict_next on whole windows."
-            )
-
-    def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
-        """From a reset state, in order, the state reset wherever the corpus sequence changes."""
-        model.reset()
-        predicted = np.empty(len(windows), dtype=np.int64)
-        previous = None
-        for row in range(len(windows)):
-            if previous is not None and windows.sequence_ids[row] != previous:
-                model.reset()
-            previous = windows.sequence_ids[row]
-            window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
-            predicted[row] = int(np.argmax(model._probabilities(window)[0]))
-        model.reset()
-        return predicted
-
-    @staticmethod
-    def _feed(model: SequenceModel, ids: list[int]) -> np.ndarray:
-        """Feed ids one window at a time (non-overlapping) through the batch-1 twin."""
-        if len(ids) % model.window_length:
-            raise DataError(
-                f"A stateful model reads {model.window_length} tokens per step; got {len(ids)} tokens, "
-                f"which is not a multiple of {model.window_length}."
-            )
-        for start in range(0, len(ids), model.window_length):
-            probabilities = model._probabilities(np.asarray([ids[start : start + model.window_length]]))
-        return probabilities[0]
-
-
 class SequenceModel:
     """A fitted next-token model: vocabulary + layout + Keras network + training spec.
 
@@ -251,7 +112,7 @@ class SequenceModel:
         self.window_length = check_int("SequenceModel", "window_length", window_length)
         self.spec: dict[str, Any] = dict(spec or {})
         self.history: dict[str, list[float]] = {key: list(values) for key, values in (history or {}).items()}
-        self._reading: _Reading = _StatefulReading() if recurrent_layers(network) else _StatelessReading()
+        self._reading: Reading = StatefulReading() if recurrent_layers(network) else StatelessReading()
         self.masked = self.spec.get("model", {}).get("masked", False)
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
             if isinstance(layer, keras.layers.LSTM):
@@ -331,7 +192,7 @@ class SequenceModel:
         return export_model(self, path, format, overwrite=overwrite)
 
     # Inputs -------------------------------------------------------------------------
-    def _window_of(self, ids: Sequence[int]) -> np.ndarray:
+    def last_window(self, ids: Sequence[int]) -> np.ndarray:
         """The last ``L`` of ``ids`` as one window, front-padded with ``PADDING_ID`` when shorter."""
         if len(ids) >= self.window_length:
             return np.asarray([ids[-self.window_length :]], dtype=np.int32)
@@ -344,7 +205,8 @@ class SequenceModel:
         window[0, self.window_length - len(ids) :] = ids
         return window
 
-    def _probabilities(self, id_windows: np.ndarray) -> np.ndarray:
+    def probabilities(self, id_windows: np.ndarray) -> np.ndarray:
+        """The next-token distribution after each window of ids ``(n, L)``, ``(n, V)``."""
         inputs = self.layout.transform(id_windows, self.vocabulary.size)
         return np.asarray(self._predict(tf.convert_to_tensor(inputs, dtype=self._input_spec.dtype)))
 
@@ -492,7 +354,7 @@ class SequenceModel:
         predicted = []
         for row in range(len(chosen)):
             self.reset()
-            predicted.append(int(np.argmax(self._probabilities(chosen.inputs[row : row + 1])[0])))
+            predicted.append(int(np.argmax(self.probabilities(chosen.inputs[row : row + 1])[0])))
         self.reset()
         return self._score(chosen, np.asarray(predicted))
 

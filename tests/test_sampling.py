@@ -106,7 +106,7 @@ def test_generate_is_linear_in_its_steps(tiny_model, monkeypatch):
     """
     fed: list[np.ndarray] = []
     encoded: list[int] = []
-    probabilities, encode = tiny_model._probabilities, seqkit.Vocabulary.encode
+    probabilities, encode = tiny_model.probabilities, seqkit.Vocabulary.encode
 
     def counting_probabilities(id_windows):
         fed.append(np.array(id_windows))
@@ -117,7 +117,7 @@ def test_generate_is_linear_in_its_steps(tiny_model, monkeypatch):
         encoded.append(len(tokens))
         return encode(vocabulary, tokens)
 
-    monkeypatch.setattr(tiny_model, "_probabilities", counting_probabilities)
+    monkeypatch.setattr(tiny_model, "probabilities", counting_probabilities)
     monkeypatch.setattr(seqkit.Vocabulary, "encode", counting_encode)
     length = tiny_model.window_length
     for steps in (50, 500):

@@ -30,7 +30,6 @@ what they add is how the samples become a feed:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import keras
 import tensorflow as tf

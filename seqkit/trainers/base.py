@@ -25,7 +25,7 @@ import inspect
 import random
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -33,7 +33,7 @@ import keras
 import numpy as np
 
 from seqkit.checkpoint import checkpoint_for
-from seqkit.engine.driver import Driver, Position
+from seqkit.engine.driver import Driver
 from seqkit.engine.feeds import Feed
 from seqkit.history import History
 from seqkit.checks import check_bool, check_float, check_int, check_optional_int
