@@ -13,7 +13,6 @@ import fcntl
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import seqkit
 from seqkit.checkpoint import FINGERPRINT_FILE, LOCK_FILE, checkpoint_for, latest_epoch
 from seqkit.datasets import Corpus
 from seqkit.errors import ConfigurationError, ModelFileError
+from seqkit.io.pointer import read_pointer
 from seqkit.trainers import StatefulTrainer, StatelessTrainer
 
 TINY = dict(window=3, units=4, batch_size=4)
@@ -599,12 +599,8 @@ write_bytes_atomic(out, buffer.getvalue())
 
 
 def _saved_epoch(folder: Path) -> int:
-    try:
-        text = (folder / "checkpoint").read_text()
-    except FileNotFoundError:
-        return 0
-    found = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', text, re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    """The number of the checkpoint the folder's pointer names (the run's saves so far), 0 before any."""
+    return read_pointer(folder, "the run's folder") or 0
 
 
 @pytest.mark.slow  # three training processes killed and resumed (20-30 s): the slow suite, which CI runs

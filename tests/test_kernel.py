@@ -100,7 +100,7 @@ def test_the_stream_loop_refuses_a_network_the_kernel_cannot_compute():
     with pytest.raises(ConfigurationError) as error:
         StreamLoop(
             lambda: build_stream_model(ModelSpec(units=4, embedding_dim=2), vocabulary_size=3, precision="mixed_bfloat16"),
-            state_sizes=[4, 4], streams=2, kernel=True,
+            streams=2, kernel=True,
         )
     assert str(error.value) == (
         "StreamLoop cannot train this network with seqkit's LSTM kernel (kernel=True): the kernel "
@@ -187,7 +187,7 @@ def _one_step(kernel):
     keras.utils.set_random_seed(1)
     loop = StreamLoop(
         lambda: build_stream_model(ModelSpec(units=16, embedding_dim=8), vocabulary_size=30),
-        state_sizes=[16, 16], streams=4, kernel=kernel,
+        streams=4, kernel=kernel,
     )
     ids = np.random.default_rng(0).integers(0, 30, size=(4, 17)).astype(np.int32)
     one_step = InMemoryStreams(  # each of the 4 streams one segment of 16 ids and the id after it
@@ -232,7 +232,7 @@ def _sharded_epoch(shards):
     keras.utils.set_random_seed(1)
     loop = StreamLoop(
         lambda: build_stream_model(ModelSpec(units=16, embedding_dim=8), vocabulary_size=30),
-        state_sizes=[16, 16], streams=4, kernel=True, shards=shards,
+        streams=4, kernel=True, shards=shards,
     )
     rng = np.random.default_rng(0)
     resets = np.zeros((3, 4), bool)
@@ -257,7 +257,7 @@ def test_an_epoch_in_two_shards_trains_as_one_program():
 
 def test_the_stream_loop_refuses_shards_that_do_not_divide_the_streams():
     with pytest.raises(ValueError) as error:
-        StreamLoop(lambda: None, state_sizes=[4], streams=6, shards=4)  # type: ignore[arg-type]
+        StreamLoop(lambda: None, streams=6, shards=4)  # type: ignore[arg-type]
     assert str(error.value) == "The 'shards' parameter of StreamLoop must be an int >= 1 that divides the 6 streams. Got 4 instead."
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 from seqkit.checkpoint import latest_epoch
 from seqkit.corpora import sample_text
 from seqkit.errors import ModelFileError
+from seqkit.io.pointer import read_pointer
 from seqkit.streams import encode_corpus
 from seqkit.trainers import StreamTrainer
 
@@ -105,12 +105,8 @@ write_bytes_atomic(out, buffer.getvalue())
 
 
 def _saves(folder: Path) -> int:
-    try:
-        text = (folder / "checkpoint").read_text()
-    except FileNotFoundError:
-        return 0
-    found = re.search(r'^model_checkpoint_path: "ckpt-(\d+)"', text, re.MULTILINE)
-    return int(found.group(1)) if found else 0
+    """The number of the checkpoint the folder's pointer names (the run's saves so far), 0 before any."""
+    return read_pointer(folder, "the run's folder") or 0
 
 
 def _saving(folder: Path) -> bool:
@@ -194,3 +190,4 @@ def test_what_a_save_killed_half_way_left_is_deleted_when_the_run_resumes(tmp_pa
     StatelessTrainer(window=3, units=4, epochs=2, checkpoint_dir=tmp_path).fit(seqkit.alphabet(), resume=True)
     assert not left.exists()
     assert (foreign / "notes.txt").read_text() == "mine"  # not TensorFlow's: left as it is
+

@@ -248,7 +248,7 @@ def test_stream_trainer_refuses_streams_that_do_not_split_over_replicas():
         class TwoReplicas:
             num_replicas_in_sync = 2
 
-        StreamLoop(lambda: None, state_sizes=[1], streams=3, strategy=TwoReplicas())  # type: ignore[arg-type]
+        StreamLoop(lambda: None, streams=3, strategy=TwoReplicas())  # type: ignore[arg-type]
 
 
 @pytest.mark.slow

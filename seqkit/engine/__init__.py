@@ -1,4 +1,4 @@
-"""The training core: one train step, and the compiled loops that run it.
+"""The training core: one train step, and the one compiled driver that runs it.
 
 Keras ``fit`` called once per epoch spends almost all of its time on per-call and
 per-step overhead when the model is as tiny as seqkit's. The engine runs every optimizer
@@ -9,17 +9,23 @@ machinery is paid once per epoch instead of once per step. One concept per modul
   state rows reset), :func:`shuffled_plan`, :func:`stream_indices`, :class:`WindowedInputs`;
 - :mod:`seqkit.engine.step` — :func:`train_step`, the one train step (loss, gradients,
   update, metric record), written once;
-- :mod:`seqkit.engine.loops` — the wrappers that run it: :class:`TrainingLoop` (many steps
-  per XLA call, ``strategy.run``), :class:`StreamLoop` (state as input and output);
+- :mod:`seqkit.engine.driver` — :class:`Driver`: owns the network, optimizer, carried state
+  and strategy; one compiled loop for every trainer, every step through ``strategy.run``;
+- :mod:`seqkit.engine.feeds` — what each step reads (plan rows, stream segments from memory
+  or ``tf.data``, held-out segments); :mod:`seqkit.engine.state` — the state carried
+  between steps; :mod:`seqkit.engine.shards` — a step's streams over a CPU's cores;
+- :mod:`seqkit.engine.loops` — :class:`TrainingLoop` (window samples and epoch plans) and
+  :class:`StreamLoop` (parallel streams): the driver called with arrays;
 - :mod:`seqkit.engine.epochs` — :func:`run_epochs`, Keras callbacks around compiled calls;
-- :mod:`seqkit.engine.policy` — :func:`choose_policy`: XLA, cuDNN and precision per model
-  and device.
+- :mod:`seqkit.engine.policy` — :func:`choose_policy`: XLA, cuDNN, precision, the kernel,
+  shards and distribution per model and device.
 """
 
 from seqkit._quiet import quiet_import
 
 quiet_import()
 
+from seqkit.engine.driver import Driver, Position  # noqa: E402
 from seqkit.engine.epochs import observers_only, run_epochs  # noqa: E402
 from seqkit.engine.loops import StreamLoop, TrainingLoop, make_optimizer, stateful_batch_size  # noqa: E402
 from seqkit.engine.plans import (  # noqa: E402
@@ -34,7 +40,9 @@ from seqkit.engine.step import train_step  # noqa: E402
 
 __all__ = [
     "DevicePolicy",
+    "Driver",
     "EpochPlan",
+    "Position",
     "StreamLoop",
     "TrainingLoop",
     "WindowedInputs",

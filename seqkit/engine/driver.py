@@ -175,6 +175,8 @@ class Driver:
     # ------------------------------------------------------------------ compiled code
     def _replica_step(self, feed: Feed, training: bool, state: Any, data: dict[str, tf.Tensor], element: Any) -> tf.Tensor:
         """One replica's step: its batch, its state's rows zeroed, the step, the new state kept; its record."""
+        if training and self.shards is not None:  # each slice's batch and state made in its own program
+            return self.shards.step(feed, state, data, element)
         batch = feed.batch(data, element)
         state_inputs, before = state.begin(batch.resets)
         inputs = [batch.inputs, *state_inputs] if state.inputs else batch.inputs
@@ -182,8 +184,6 @@ class Driver:
             outputs, record = evaluate_step(
                 self.model, inputs, batch.targets, batch.weights, from_logits=self.from_logits, forward=self.forward
             )
-        elif self.shards is not None:
-            outputs, record = self.shards.step(inputs, batch.targets, batch.weights, batch.count)
         else:
             outputs, record = train_step(
                 self.model, self.optimizer, inputs, batch.targets, batch.weights, denominator=batch.count,
@@ -204,12 +204,16 @@ class Driver:
         self.traces += 1
         strategy = self.strategy if training else tf.distribute.get_strategy()
         saved = state.snapshot() if not training else []
-        rows = tf.shape(next(iter(table.values())))[0] if isinstance(table, dict) else count
-        records = tf.zeros([rows, 3], tf.float32)
-        for index in tf.range(count):
+
+        def body(index: tf.Tensor, records: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
             per_replica = strategy.run(step, args=(data, feed.element(table, index)))
             record = strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-            records = tf.tensor_scatter_nd_update(records, tf.reshape(index, [1, 1]), tf.reshape(record, [1, 3]))
+            return index + 1, tf.tensor_scatter_nd_update(records, tf.reshape(index, [1, 1]), tf.reshape(record, [1, 3]))
+
+        rows = tf.shape(next(iter(table.values())))[0] if isinstance(table, dict) else count
+        _, records = tf.while_loop(
+            lambda index, _: index < count, body, (tf.constant(0, tf.int32), tf.zeros([rows, 3], tf.float32))
+        )
         if not training:
             state.restore(saved)
         return records
@@ -223,8 +227,9 @@ class Driver:
             whole = jit and feed.in_graph and (self.shards is None or not training)
             step: Callable[..., tf.Tensor] = functools.partial(self._replica_step, feed, training, state)
             if jit and not whole and (self.shards is None or not training):
-                step = tf.function(step, jit_compile=True)  # each step one XLA program, the loop a graph
-            loop = tf.function(functools.partial(self._loop, feed, training, state, step), jit_compile=whole)
+                step = tf.function(step, jit_compile=True, autograph=False)  # each step one XLA program, the loop a graph
+            # No autograph: the loop is an explicit tf.while_loop and nothing inside branches on a tensor.
+            loop = tf.function(functools.partial(self._loop, feed, training, state, step), jit_compile=whole, autograph=False)
             self._functions[key] = (feed, loop)  # the feed is kept so that its id stays its own
         return self._functions[key][1]
 

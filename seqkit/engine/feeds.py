@@ -358,8 +358,8 @@ class SegmentFeed(Feed):
         """The segments starting at the step's starts, and the ids one step later."""
         window = tf.gather(data["ids"], tf.expand_dims(element["starts"], -1) + data["offsets"])
         targets = window[:, 1:]
-        segment = tf.shape(data["offsets"])[0] - 1
-        count = tf.cast(tf.shape(element["starts"])[0], tf.float32) * tf.cast(segment, tf.float32)
+        streams, segment = self.streams.starts.shape[1], self.streams.offsets.shape[0] - 1
+        count = tf.constant(float(streams * segment), tf.float32)  # every stream's, for a slice of them too
         return Batch(window[:, :-1] + 1, targets, tf.ones(tf.shape(targets), tf.float32), element["resets"], count)
 
 

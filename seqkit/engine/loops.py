@@ -289,8 +289,8 @@ class StreamLoop(Driver):
 
     Args:
         build: builds the network (:func:`seqkit.models.build_stream_model`): inputs
-            ``[ids + 1, *states]``, outputs ``[logits, *states]``.
-        state_sizes: the width of each state input, in order.
+            ``[ids + 1, *states]``, outputs ``[logits, *states]``; the width of each
+            state is read from the network's state inputs.
         streams: ``B``, the global number of streams; a multiple of the replicas.
         strategy: a ``tf.distribute.Strategy``. Defaults to the default strategy.
         learning_rate: Adam's learning rate. Defaults to 0.001.
@@ -316,7 +316,6 @@ class StreamLoop(Driver):
         self,
         build: Callable[[], keras.Model],
         *,
-        state_sizes: Sequence[int],
         streams: int,
         strategy: tf.distribute.Strategy | None = None,
         learning_rate: float = 0.001,
@@ -336,18 +335,14 @@ class StreamLoop(Driver):
             policy = _policy(jit_compile, is_distributing(strategy), loss_scale, kernel, shards)
         if int(streams) % check_int("StreamLoop", "shards", policy.shards):
             raise parameter_error("StreamLoop", "shards", f"an int >= 1 that divides the {streams} streams", shards)
-        if policy.distributed and policy.jit_compile:
-            raise ConfigurationError(
-                "StreamLoop cannot compile distributed steps with XLA (jit_compile=True): XLA "
-                "inside strategy.run fails on CPU devices. Pass jit_compile=False."
-            )
         self.streams = int(streams)
         self.streams_per_replica = self.streams // replicas
         with strategy.scope():
             network = build()
+            sizes = [int(state.shape[-1]) for state in network.inputs[1:]]
             super().__init__(
                 network, policy=policy, strategy=strategy, learning_rate=float(learning_rate), from_logits=True,
-                state=StreamState(self.streams_per_replica, state_sizes), owner="StreamLoop",
+                state=StreamState(self.streams_per_replica, sizes), owner="StreamLoop",
             )
         self.jit_compile = policy.jit_compile
         self.kernel = policy.kernel

@@ -15,6 +15,7 @@ rounding (:func:`~seqkit.engine.policy.cpu_shards` decides how many).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -45,7 +46,11 @@ def sum_gradients(parts: Sequence[tf.Tensor | tf.IndexedSlices]) -> tf.Tensor | 
 
 
 class Shards:
-    """A train step over ``count`` slices of the batch's rows, one compiled program per slice.
+    """A train step over ``count`` slices of the streams, one compiled program per slice.
+
+    Each slice's program cuts its rows of the step's element, makes their batch (the feed's)
+    and their state inputs (zeroed where they reset), and computes their gradients; the
+    gradients are summed and applied by one more program, and the new state stored.
 
     Args:
         network: the network being trained.
@@ -61,32 +66,43 @@ class Shards:
         from_logits: bool, forward: Callable[..., Any] | None,
     ) -> None:
         self.network, self.optimizer, self.count = network, optimizer, int(count)
-        self.from_logits, self.forward = from_logits, forward
-        self._gradients = tf.function(self._slice_gradients, jit_compile=jit_compile)
-        self._apply = tf.function(self._apply_gradients, jit_compile=jit_compile)
+        self.from_logits, self.forward, self.jit_compile = from_logits, forward, bool(jit_compile)
+        self._programs: dict[tuple[int, int], Callable[..., Any]] = {}
+        self._apply = tf.function(self._apply_gradients, jit_compile=jit_compile, autograph=False)
 
     def _slice_gradients(
-        self, inputs: list[tf.Tensor], targets: tf.Tensor, weights: tf.Tensor, count: tf.Tensor
+        self, feed: Any, state: Any, number: int, data: dict[str, tf.Tensor], element: Any
     ) -> tuple[list[tf.Tensor], tf.Tensor, list[tf.Tensor]]:
-        """One slice's new states, record and gradients, its loss divided by the step's ``count``."""
+        """Slice ``number``'s batch (its rows of the step's element), its state rows zeroed where they
+        reset, and its new states, record and gradients, its loss divided by the whole step's count."""
+        rows = int(tf.nest.flatten(element)[0].shape[0]) // self.count
+        part = tf.nest.map_structure(lambda value: value[number * rows : (number + 1) * rows], element)
+        batch = feed.batch(data, part)
+        state_inputs, _ = state.begin(batch.resets, rows=slice(number * rows, (number + 1) * rows))
         outputs, record, gradients = gradient_step(
-            self.network, self.optimizer, inputs, targets, weights, denominator=count,
-            regularization_scale=1.0 / self.count, from_logits=self.from_logits, forward=self.forward,
+            self.network, self.optimizer, [batch.inputs, *state_inputs], batch.targets, batch.weights,
+            denominator=batch.count, regularization_scale=1.0 / self.count, from_logits=self.from_logits,
+            forward=self.forward,
         )
         return [tf.cast(value, tf.float32) for value in outputs[1:]], record, gradients
+
+    def _program(self, feed: Any, state: Any, number: int) -> Callable[..., Any]:
+        """Slice ``number``'s compiled program for a feed (one per slice, so that they run at once)."""
+        key = (id(feed), number)
+        if key not in self._programs:
+            self._programs[key] = tf.function(
+                functools.partial(self._slice_gradients, feed, state, number), jit_compile=self.jit_compile,
+                autograph=False,
+            )
+        return self._programs[key]
 
     def _apply_gradients(self, gradients: list[tf.Tensor]) -> None:
         self.optimizer.apply(gradients, self.network.trainable_variables)
 
-    def step(
-        self, inputs: list[tf.Tensor], targets: tf.Tensor, weights: tf.Tensor, count: tf.Tensor
-    ) -> tuple[list[tf.Tensor], tf.Tensor]:
-        """Train one step: the outputs (logits left out: ``[None, *new states]``) and the record."""
-        parts = [tf.split(value, self.count) for value in (targets, weights, *inputs)]
-        results = [
-            self._gradients([part[number] for part in parts[2:]], parts[0][number], parts[1][number], count)
-            for number in range(self.count)
-        ]
+    def step(self, feed: Any, state: Any, data: dict[str, tf.Tensor], element: Any) -> tf.Tensor:
+        """Train one step of a stream feed; its record. The new state is stored (``state.end``)."""
+        results = [self._program(feed, state, number)(data, element) for number in range(self.count)]
         self._apply([sum_gradients(grads) for grads in zip(*(result[2] for result in results))])
         states = [tf.concat(list(values), 0) for values in zip(*(result[0] for result in results))]
-        return [None, *states], tf.add_n([result[1] for result in results])
+        state.end([None, *states], None, [])
+        return tf.add_n([result[1] for result in results])

@@ -135,10 +135,14 @@ class StreamState:
     def __bool__(self) -> bool:
         return True
 
-    def begin(self, resets: tf.Tensor) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
-        """The state inputs of the network: the stored state, zeroed in the rows ``resets`` marks."""
+    def begin(self, resets: tf.Tensor, rows: slice | None = None) -> tuple[list[tf.Tensor], list[tf.Tensor]]:
+        """The state inputs of the network: the stored state (its ``rows``, for a slice of the
+        streams), zeroed in the rows ``resets`` marks."""
         keep = tf.expand_dims(tf.cast(tf.logical_not(resets), tf.float32), -1)
-        return [state.read_value() * keep for state in self.state_variables], []
+        values = [state.read_value() for state in self.state_variables]
+        if rows is not None:
+            values = [value[rows] for value in values]
+        return [value * keep for value in values], []
 
     def end(self, outputs: Any, weights: tf.Tensor, before: Sequence[tf.Tensor]) -> None:
         """Store the new state, the network's outputs after the logits."""

@@ -110,7 +110,7 @@ class StatefulTrainer(WindowTrainer):
         sequence_ids = np.where(indices >= 0, windows.sequence_ids[np.maximum(indices, 0)], -1)
         return EpochPlan(indices, parse_reset_policy(self.reset).reset_rows(sequence_ids))
 
-    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+    def epoch_plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
         plan = self._stream_plan(windows)
         return lambda epoch: plan
 

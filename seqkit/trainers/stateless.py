@@ -106,7 +106,7 @@ class StatelessTrainer(WindowTrainer):
         check_int(type(self).__name__, "batch_size", self.batch_size)
         check_bool(type(self).__name__, "shuffle", self.shuffle)
 
-    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+    def epoch_plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
         batch = self._step_batch_size(windows)
         count, seed = len(windows), int(self.seed)
         if not self.shuffle:
@@ -174,7 +174,7 @@ class InBatchTrainer(WindowTrainer):
     def _step_batch_size(self, windows: Windows | WindowIndex) -> int:
         return len(windows)
 
-    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+    def epoch_plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
         fixed = shuffled_plan(len(windows), len(windows), seed=0, epoch=0, shuffle=False)
         return lambda epoch: fixed
 

@@ -20,6 +20,7 @@ import numpy as np
 from seqkit.checks import check_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
 from seqkit.datasets import Corpus
+from seqkit.engine.driver import is_distributing
 from seqkit.engine.feeds import DatasetFeed, InMemoryStreams, SegmentFeed
 from seqkit.engine.loops import StreamLoop
 from seqkit.engine.plans import StreamSegments, stream_segments
@@ -244,9 +245,8 @@ class StreamTrainer(Trainer):
             units=int(self.units), layers=int(self.layers), dropout=float(self.dropout),
             embedding_dim=int(self.embedding_dim),
         )
-        distributed = replicas > 1 or strategy_name(strategy) != "default"
         policy = choose_policy(
-            units=spec.units, batch_size=layout.streams // replicas, distributed=distributed,
+            units=spec.units, batch_size=layout.streams // replicas, distributed=is_distributing(strategy),
             jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
             kernel=self.kernel, dropout=spec.dropout > 0,
         )
@@ -255,14 +255,13 @@ class StreamTrainer(Trainer):
                 lambda: build_stream_model(
                     spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn, precision=policy.precision
                 ),
-                state_sizes=[spec.units] * (2 * spec.layers),
                 streams=layout.streams,
                 strategy=strategy,
                 learning_rate=float(self.learning_rate),
                 policy=policy,
             )
 
-        if not distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
+        if not policy.distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
             feed: SegmentFeed | DatasetFeed = SegmentFeed(InMemoryStreams(
                 np.asarray(tokens.read(), dtype=np.int32), layout.segment_starts().astype(np.int32),
                 np.arange(layout.segment_length + 1, dtype=np.int32), resets,

@@ -4,7 +4,7 @@ Stateless, in-batch and stateful training all cut windows from the corpus, encod
 with a layout, build the LSTM network and train it with the compiled
 :class:`~seqkit.engine.loops.TrainingLoop` from one :class:`~seqkit.engine.plans.EpochPlan`
 per epoch. :class:`WindowTrainer` does all of that; a subclass decides only what differs:
-the plan of each epoch (:meth:`WindowTrainer._plans`), the network's fixed batch size
+the plan of each epoch (:meth:`WindowTrainer.epoch_plans`), the network's fixed batch size
 (stateful), the stride's default and the distribution strategy.
 """
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from seqkit.checks import check_int, check_optional_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy
+from seqkit.engine.driver import is_distributing
 from seqkit.engine.loops import TrainingLoop
 from seqkit.engine.plans import EpochPlan, WindowedInputs
 from seqkit.engine.policy import choose_policy, prediction_use_cudnn
@@ -58,7 +59,7 @@ class WindowTrainer(Trainer):
 
     # What subclasses decide ---------------------------------------------------------
     @abc.abstractmethod
-    def _plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
+    def epoch_plans(self, windows: Windows | WindowIndex) -> Callable[[int], EpochPlan]:
         """``epoch -> EpochPlan``: which samples feed each step of that epoch."""
 
     def _network_batch_size(self, windows: Windows | WindowIndex) -> int | None:
@@ -132,7 +133,7 @@ class WindowTrainer(Trainer):
         strategy = None if strategy_param in (None, "default") else resolve_strategy(strategy_param)
         policy = choose_policy(
             units=spec.units, batch_size=self._step_batch_size(windows), masked=spec.masked,
-            distributed=strategy is not None, jit_compile=self.jit_compile, precision=self.precision,
+            distributed=is_distributing(strategy), jit_compile=self.jit_compile, precision=self.precision,
             owner=type(self).__name__, steps=layout.input_shape(windows.window_length, vocabulary.size)[0],
         )
 
@@ -143,7 +144,7 @@ class WindowTrainer(Trainer):
                 precision=policy.precision, unroll=policy.unroll,
             )
         loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy, policy=policy)
-        plans = self._plans(windows)
+        plans = self.epoch_plans(windows)
         return Run(
             network=network, driver=loop, feed=loop.feed(inputs, targets, plans),
             validation=None if validation_set is None else loop.evaluation_feed(*validation_set),
