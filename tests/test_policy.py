@@ -119,7 +119,7 @@ def test_gpu_masked_with_jit_off_is_a_plain_graph() -> None:
 def test_distributed_on_cpu_is_a_graph() -> None:
     policy = choose_policy(**SMALL, device="cpu", distributed=True)
     assert policy == DevicePolicy(
-        "cpu", False, False, "float32", "distributed steps run as a graph (no XLA in strategy.run)"
+        "cpu", False, False, "float32", "distributed steps run as a graph (no XLA in strategy.run)", distributed=True
     )
 
 
@@ -220,6 +220,7 @@ def test_policy_config_is_json_ready() -> None:
         "kernel": False,
         "shards": 1,
         "unroll": False,
+        "distributed": False,
     }
     assert json.loads(json.dumps(config)) == config
     assert DevicePolicy(**config) == choose_policy(**LARGE, device="gpu", precision="mixed_float16")

@@ -88,6 +88,7 @@ class TrainingLoop(Driver):
             ``loss_scale`` (what the trainers pass). Defaults to None.
 
     >>> import keras
+    >>> import numpy as np
     >>> keras.utils.set_random_seed(0)
     >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(4),
     ...                           keras.layers.Dense(3, activation="softmax")])
@@ -238,6 +239,7 @@ class TrainingLoop(Driver):
             ``{"loss": ..., "accuracy": ...}`` over all samples.
 
         >>> import keras
+        >>> import numpy as np
         >>> model = keras.Sequential([keras.Input((1, 1)), keras.layers.LSTM(2),
         ...                           keras.layers.Dense(2, activation="softmax")])
         >>> loop = TrainingLoop(model, jit_compile=False)
