@@ -330,6 +330,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_sigkill_while_saving_never_breaks_the_bundle(
     stateless: SequenceModel, stateful: SequenceModel, tmp_path: Path
 ) -> None:
@@ -698,6 +699,7 @@ def load_measured(path: Path) -> tuple[str, int, float]:
     return message, int(growth), float(seconds)
 
 
+@pytest.mark.slow
 def test_a_tiny_bundle_declaring_a_huge_dense_layer_is_refused_without_allocating(good: bytes, tmp_path: Path) -> None:
     path = tmp_path / "bomb.seqkit"
     path.write_bytes(
@@ -709,6 +711,7 @@ def test_a_tiny_bundle_declaring_a_huge_dense_layer_is_refused_without_allocatin
     assert growth < 300 and seconds < 30, (growth, seconds)
 
 
+@pytest.mark.slow
 def test_a_tiny_bundle_with_a_1_9_gb_keras_entry_is_refused_without_allocating(good: bytes, tmp_path: Path) -> None:
     """The issue's 5.5 KB bundle: a 1.9 GB weights entry of zeros, deflated twice (inner zip, then the bundle)."""
     inner = unzip(unzip(good)["model.keras"])
@@ -732,6 +735,7 @@ def test_a_tiny_bundle_with_a_1_9_gb_keras_entry_is_refused_without_allocating(g
     assert growth < 300 and seconds < 30, (growth, seconds)
 
 
+@pytest.mark.slow
 def test_parameters_are_counted_exactly_for_seqkit_networks(stateless: SequenceModel, stateful: SequenceModel) -> None:
     embedding, _ = StatelessTrainer(window=3, units=4, epochs=1, encoding="embedding", layout="features").fit(
         seqkit.alphabet()

@@ -53,6 +53,7 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # Resuming gives the uninterrupted run ------------------------------------------------
+@pytest.mark.slow
 def test_stateful_run_resumed_twice_equals_the_uninterrupted_run(tmp_path: Path) -> None:
     """reset='never' carries the LSTM state across epochs: the checkpoint must carry it too."""
 
@@ -68,6 +69,7 @@ def test_stateful_run_resumed_twice_equals_the_uninterrupted_run(tmp_path: Path)
     assert history.epochs == 9 and history.steps == whole_history.steps
 
 
+@pytest.mark.slow
 def test_dropout_run_resumed_equals_the_uninterrupted_run(tmp_path: Path) -> None:
     """Dropout masks come from Keras SeedGenerator variables, which are part of model.variables."""
 
@@ -373,6 +375,7 @@ def test_a_fingerprint_linked_to_dev_zero_is_refused_at_once(finished: Path, tmp
     assert time.monotonic() - started < 30
 
 
+@pytest.mark.slow
 def test_links_in_the_folder_are_never_written_through(finished: Path, tmp_path: Path) -> None:
     outside = tmp_path / "important.json"
     outside.write_text("precious")
@@ -421,6 +424,7 @@ def test_a_folder_that_cannot_be_created_is_one_line(tmp_path: Path) -> None:
     ],
     ids=["tensorflow-full", "tensorflow-read-only", "oserror-full"],
 )
+@pytest.mark.slow
 def test_a_failing_save_is_one_line_and_releases_the_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: Exception, reason: str
 ) -> None:
@@ -515,6 +519,7 @@ except SeqkitError as error:
 """
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_on_one_folder_give_one_refusal_and_one_good_run(tmp_path: Path) -> None:
     folder, signals = tmp_path / "run", tmp_path
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}

@@ -280,6 +280,7 @@ def test_info_is_listed_and_takes_json_and_quiet() -> None:
 
 
 # As a user runs it ----------------------------------------------------------------------
+@pytest.mark.slow
 def test_info_console_script_keeps_tensorflow_quiet() -> None:
     script = Path(sys.executable).with_name("seqkit")
     if not script.exists():

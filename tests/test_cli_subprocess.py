@@ -76,6 +76,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     return results
 
 
+@pytest.mark.slow
 def test_train_json_parses_and_stderr_is_empty(runs):
     completed = runs["train"]
     assert completed.returncode == 0, completed.stderr
@@ -84,6 +85,7 @@ def test_train_json_parses_and_stderr_is_empty(runs):
     assert completed.stderr == ""
 
 
+@pytest.mark.slow
 def test_predict_from_the_saved_bundle(runs):
     completed = runs["predict"]
     assert completed.returncode == 0, completed.stderr
@@ -91,6 +93,7 @@ def test_predict_from_the_saved_bundle(runs):
     assert completed.stderr == ""
 
 
+@pytest.mark.slow
 def test_experiments_json_parses_and_stderr_is_empty(runs):
     completed = runs["experiments"]
     assert completed.returncode == 0, completed.stderr
@@ -101,6 +104,7 @@ def test_experiments_json_parses_and_stderr_is_empty(runs):
     assert completed.stderr == ""
 
 
+@pytest.mark.slow
 def test_failure_is_one_line_with_exit_1(runs):
     completed = runs["failure"]
     assert completed.returncode == 1
@@ -111,6 +115,7 @@ def test_failure_is_one_line_with_exit_1(runs):
     )
 
 
+@pytest.mark.slow
 def test_usage_error_exits_2(runs):
     completed = runs["usage"]
     assert completed.returncode == 2
@@ -120,6 +125,7 @@ def test_usage_error_exits_2(runs):
     assert_no_tensorflow_noise(completed.stderr)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_training_and_keeps_the_existing_bundle(tmp_path):
     out = tmp_path / "kept.seqkit"
     out.write_bytes(b"the previous bundle")
@@ -174,6 +180,7 @@ def terminated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             "checkpoint_epoch": latest_epoch(run)}
 
 
+@pytest.mark.slow
 def test_progress_lines_are_written_while_training_when_stderr_is_a_file(terminated):
     assert terminated["running"], terminated["stderr"]
     first, second = terminated["lines_while_running"][:2]
@@ -181,6 +188,7 @@ def test_progress_lines_are_written_while_training_when_stderr_is_a_file(termina
     assert second.startswith("stateless on alphabet: epoch ") and " ETA " in second
 
 
+@pytest.mark.slow
 def test_sigterm_stops_cleanly_with_the_resume_hint_and_exit_143(terminated):
     assert terminated["returncode"] == 143, terminated["stderr"]
     assert terminated["stdout"] == ""

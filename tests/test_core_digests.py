@@ -70,6 +70,7 @@ def _train(tmp_path: Path, *mode: str) -> np.lib.npyio.NpzFile:
     return np.load(out)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", [(), ("mirrored",)], ids=["one-device", "mirrored"])
 def test_reference_runs_reproduce_the_recorded_weights(tmp_path, mode):
     suffix = "_mirrored" if mode else ""

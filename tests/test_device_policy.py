@@ -35,6 +35,8 @@ import pytest
 
 from seqkit.engine.policy import CUDNN_MIN_WORK
 
+pytestmark = pytest.mark.slow  # a forcing worker process per trainer and scenario, 10 s each: CI runs them
+
 WORKER = Path(__file__).with_name("device_policy_worker.py")
 TIMEOUT = 300
 SCENARIOS = ("forced", "simulated-gpu")

@@ -43,6 +43,7 @@ def quiet_env() -> dict[str, str]:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 
 
+@pytest.mark.slow
 def test_mirrored_over_two_cpu_devices_matches_one_device(tmp_path):
     run_bounded([sys.executable, str(WORKER), "mirrored", str(tmp_path / "run")], env=quiet_env())
     single, mirrored = np.load(tmp_path / "run.single.npz"), np.load(tmp_path / "run.mirrored.npz")
@@ -101,6 +102,7 @@ sys.exit(0 if codes == [0, 0] else 1)
 """
 
 
+@pytest.mark.slow
 def test_two_workers_train_to_identical_weights(tmp_path):
     reason = _loopback_namespace_reason()
     if reason is not None:

@@ -177,13 +177,22 @@ def test_the_tutorials_are_collected():
     } <= names
 
 
-@pytest.mark.parametrize("path", TUTORIALS, ids=[path.name for path in TUTORIALS])
+QUICK = {"index.md", "quickstart.md", "in-batch.md", "reliability.md", "scale.md"}
+"""The pages the default suite runs; the others train for seconds each and run in the slow suite (CI)."""
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(path, marks=() if path.name in QUICK else pytest.mark.slow) for path in TUTORIALS],
+    ids=[path.name for path in TUTORIALS],
+)
 def test_tutorial_runs_and_shows_its_output(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     failures = run_markdown(path)
     assert not failures, "\n\n".join(failures)
 
 
+@pytest.mark.slow
 def test_the_reliability_examples_run_twice_in_a_row(tmp_path, monkeypatch):
     """What docs/reliability.md shows holds on a second run in the same folder too (files it
     wrote the first time, such as checkpoints and bundles, change nothing it claims)."""

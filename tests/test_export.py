@@ -85,11 +85,13 @@ def served(exported, tmp_path_factory) -> dict:
 
 
 # Served without seqkit ------------------------------------------------------------------
+@pytest.mark.slow
 def test_the_server_could_not_import_seqkit(served):
     assert served["isolation"]["seqkit_importable"] is False
     assert served["isolation"]["seqkit_loaded"] is False
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_each_format_generates_exactly_what_sequence_model_generates(served, alphabet_model, format_name):
     alphabet_model.reset()
@@ -99,6 +101,7 @@ def test_each_format_generates_exactly_what_sequence_model_generates(served, alp
     assert served["generation"][format_name]["generated"] == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_each_format_steps_the_state_as_sequence_model_does(served, alphabet_model, format_name):
     alphabet_model.reset()
@@ -107,6 +110,7 @@ def test_each_format_steps_the_state_as_sequence_model_does(served, alphabet_mod
     np.testing.assert_allclose(served["generation"][format_name]["first"], expected, rtol=0, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("format_name", FORMATS)
 def test_each_format_gives_the_stateless_probabilities_within_1e_6(served, window_model, format_name):
     expected = np.stack([window_model.next_distribution(window) for window in WINDOWS])

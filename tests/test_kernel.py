@@ -198,6 +198,7 @@ def _one_step(kernel):
     return record, loop.model.get_weights(), [state.numpy() for state in loop.states]
 
 
+@pytest.mark.slow
 def test_one_training_step_through_the_kernel_equals_one_through_keras():
     kernel_record, kernel_weights, kernel_states = _one_step(True)
     keras_record, keras_weights, keras_states = _one_step(False)
@@ -212,6 +213,7 @@ def test_one_training_step_through_the_kernel_equals_one_through_keras():
 CURVE_TOLERANCE = 1e-4
 
 
+@pytest.mark.slow
 def test_training_through_the_kernel_follows_the_keras_loss_curve():
     _, _, kernel_history = _train(kernel=True)
     _, _, keras_history = _train(kernel=False)
@@ -221,6 +223,7 @@ def test_training_through_the_kernel_follows_the_keras_loss_curve():
         )
 
 
+@pytest.mark.slow
 def test_the_kernel_trains_under_a_mirrored_strategy_as_on_one_device():
     trainer, _, mirrored_history = _train(strategy="mirrored", kernel=True)
     _, _, single_history = _train(kernel=True)
@@ -247,6 +250,7 @@ def _sharded_epoch(shards):
     return logs, loop.model.get_weights(), [state.numpy() for state in loop.states]
 
 
+@pytest.mark.slow
 def test_an_epoch_in_two_shards_trains_as_one_program():
     sharded_logs, sharded_weights, sharded_states = _sharded_epoch(2)
     logs, weights, states = _sharded_epoch(1)
@@ -261,6 +265,7 @@ def test_the_stream_loop_refuses_shards_that_do_not_divide_the_streams():
     assert str(error.value) == "The 'shards' parameter of StreamLoop must be an int >= 1 that divides the 6 streams. Got 4 instead."
 
 
+@pytest.mark.slow
 def test_the_stream_trainer_shards_on_two_cores_and_follows_the_one_core_curve(cores):
     options = {"window": 16, "batch_size": 32, "units": 16, "embedding_dim": 8, "epochs": 3}
     cores(2)

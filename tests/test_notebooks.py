@@ -46,8 +46,8 @@ def _load_generator():
 
 make_notebooks = _load_generator()
 PAGES = {page.name: page for page in make_notebooks.PAGES}
-FULL_IN_SUITE = [
-    pytest.param(name, marks=[pytest.mark.slow] if page.slow else []) for name, page in PAGES.items() if not page.quick
+FULL_IN_SUITE = [  # every executed notebook runs in the slow suite (CI); its page runs in test_docs
+    pytest.param(name, marks=[pytest.mark.slow]) for name, page in PAGES.items() if not page.quick
 ]
 QUICK_IN_SUITE = [name for name, page in PAGES.items() if page.quick]
 

@@ -71,18 +71,21 @@ def with_seqkit() -> dict:
     )
 
 
+@pytest.mark.slow
 def test_importing_seqkit_sets_no_environment_variable(tensorflow_alone, with_seqkit):
     assert "TF_CPP_MIN_LOG_LEVEL" not in with_seqkit["fitted"]["environ"]
     assert with_seqkit["imported"]["environ"] == tensorflow_alone["environ"]
     assert with_seqkit["fitted"]["environ"] == with_seqkit["imported"]["environ"]
 
 
+@pytest.mark.slow
 def test_importing_seqkit_leaves_tensorflows_logger_level(tensorflow_alone, with_seqkit):
     levels = [with_seqkit[stage]["tensorflow_logger_level"] for stage in ("before", "imported", "fitted")]
     assert levels == [tensorflow_alone["tensorflow_logger_level"]] * 3
     assert with_seqkit["silenced"] is False
 
 
+@pytest.mark.slow
 def test_importing_seqkit_adds_no_warning_filter(tensorflow_alone, with_seqkit):
     assert with_seqkit["imported"]["warning_filters"] == tensorflow_alone["warning_filters"]
     assert with_seqkit["fitted"]["warning_filters"] == with_seqkit["imported"]["warning_filters"]
@@ -152,6 +155,7 @@ def _metadata(wheel: zipfile.ZipFile):
     return Parser().parsestr(wheel.read(name).decode("utf-8"))
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_py_typed_and_the_license(wheel):
     names = wheel.namelist()
     assert "seqkit/py.typed" in names
@@ -161,6 +165,7 @@ def test_the_wheel_carries_py_typed_and_the_license(wheel):
     assert text.startswith("MIT License") and "Copyright (c) 2026 seqkit developers" in text
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_every_package_and_the_data(wheel):
     names = set(wheel.namelist())
     for folder, prefix in ((ROOT / "seqkit", "seqkit"), (ROOT / "cli", "seqkit/cli")):
@@ -171,6 +176,7 @@ def test_the_wheel_carries_every_package_and_the_data(wheel):
     assert "seqkit/data/tiny_python.txt" in names
 
 
+@pytest.mark.slow
 def test_the_wheel_metadata(wheel):
     metadata = _metadata(wheel)
     assert metadata["Name"] == "seqkit"

@@ -85,6 +85,7 @@ def _seqkit(*args: str, cache: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_second_run_reads_the_compiled_programs_of_the_first(tmp_path):
     arguments = ("train", "--trainer", "stateful", "--units", "8", "--epochs", "40", "--batch-size", "1", "--json")
     first = _seqkit(*arguments, cache=tmp_path)
@@ -105,6 +106,7 @@ def test_the_executable_keeps_its_exit_status_for_usage_errors(tmp_path):
     assert "Error: Invalid value for '--epochs': 0 is not in the range x>=1." in result.stderr
 
 
+@pytest.mark.slow
 def test_the_lean_import_leaves_out_what_keras_would_import_for_nothing():
     code = (
         "import sys\n"

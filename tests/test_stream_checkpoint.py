@@ -46,6 +46,7 @@ def same_weights(first: object, second: object) -> bool:
     return all(np.array_equal(a, b) for a, b in zip(first.network.get_weights(), second.network.get_weights()))
 
 
+@pytest.mark.slow
 def test_a_stream_run_resumed_inside_an_epoch_ends_as_the_run_never_stopped(tmp_path: Path) -> None:
     text = sample_text()
     whole, whole_history = StreamTrainer(**SMALL, epochs=3).fit(text)
@@ -60,6 +61,7 @@ def test_a_stream_run_resumed_inside_an_epoch_ends_as_the_run_never_stopped(tmp_
     assert history.loss == whole_history.loss  # the interrupted epoch's figures too
 
 
+@pytest.mark.slow
 def test_a_stream_run_from_a_token_file_resumes_and_refuses_another_file(tmp_path: Path) -> None:
     text = sample_text()
     tokens = encode_corpus(text, text.vocabulary(), tmp_path / "corpus.ids")

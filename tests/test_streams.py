@@ -267,6 +267,7 @@ def test_a_char_model_learns_python_from_a_megabyte_of_the_standard_library():
     assert "self" in sample and ("\n" in sample) and ("(" in sample or ":" in sample)
 
 
+@pytest.mark.slow
 def test_seqkit_train_stream_saves_a_model_that_generates(runner, tmp_path):
     from seqkit.cli.main import main as cli
 
@@ -281,6 +282,7 @@ def test_seqkit_train_stream_saves_a_model_that_generates(runner, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kernel, expected", [("off", False), ("on", True)])
 def test_seqkit_train_stream_kernel_option_reaches_the_policy(runner, tmp_path, kernel, expected):
     from seqkit.cli.main import main as cli
@@ -334,6 +336,7 @@ def test_a_failed_encoding_leaves_no_partial_token_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_stream_batch_size_must_split_across_replicas():
     import subprocess
     import sys
@@ -359,6 +362,7 @@ def test_stream_batch_size_must_split_across_replicas():
     )
 
 
+@pytest.mark.slow
 def test_a_corpus_too_large_for_memory_streams_through_tf_data_with_the_same_results(monkeypatch):
     import seqkit.trainers.stream as stream
 

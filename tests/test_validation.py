@@ -87,6 +87,7 @@ def test_stream_training_segments_and_validation_segments_are_disjoint():
     ],
     ids=["stateless", "stateful", "stream"],
 )
+@pytest.mark.slow
 def test_a_fraction_is_the_same_as_the_held_out_corpus_given(trainer):
     _, by_fraction = trainer.fit(CORPUS, validation=0.25)
     training, held_out = holdout_split(CORPUS, 0.25)
@@ -150,6 +151,7 @@ def test_sampling_during_training_refuses_what_it_cannot_generate_before_trainin
         SampleText(1, "A", top_p=1.5)
 
 
+@pytest.mark.slow
 def test_a_resume_that_adds_validation_keeps_the_epochs_aligned(tmp_path):
     StatelessTrainer(window=3, units=4, epochs=2, checkpoint_dir=tmp_path).fit(seqkit.alphabet())
     _, history = StatelessTrainer(window=3, units=4, epochs=4, checkpoint_dir=tmp_path).fit(
@@ -166,6 +168,7 @@ def test_a_bad_validation_fraction_is_refused(value):
         StatelessTrainer(window=3, epochs=1).fit(seqkit.alphabet(), validation=value)
 
 
+@pytest.mark.slow
 def test_a_stream_model_scores_every_held_out_token_as_in_training():
     trainer = StreamTrainer(window=8, batch_size=2, units=8, embedding_dim=4, epochs=2)
     model, history = trainer.fit(CORPUS, validation=0.25)
