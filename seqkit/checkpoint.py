@@ -3,10 +3,10 @@
 A trainer given ``checkpoint_dir=`` saves its whole training state into that folder
 every ``checkpoint_every`` epochs (and at the end), and with ``checkpoint_steps=`` every
 that many steps inside an epoch too, as a :class:`tf.train.Checkpoint` ``ckpt-N`` (the
-run's ``N``-th save): TensorFlow writes its files to a temporary
-folder and renames them, then seqkit atomically replaces the folder's ``checkpoint``
-pointer (TensorFlow's state file, same format) and deletes the older ``ckpt-*`` files
-but one, so a crash at any moment leaves the previous checkpoint valid. A checkpoint holds:
+run's ``N``-th save): TensorFlow writes its files to a temporary folder and renames them,
+then seqkit atomically replaces the folder's ``checkpoint`` pointer (TensorFlow's state
+file) and deletes the older ``ckpt-*`` files but one, so a crash at any moment leaves the
+previous checkpoint valid. A checkpoint holds:
 
 - every variable of the network (``model.variables``: weights, and the states of the
   Keras ``SeedGenerator`` s that drive dropout);
@@ -100,18 +100,8 @@ _FINGERPRINT_KIND = FileKind(
 _FOLDER_KIND = FileKind("Checkpoint folder", "a folder", 0, ModelFileError, "")
 
 __all__ = [
-    "FINGERPRINT_FILE",
-    "FORMAT_NAME",
-    "FORMAT_VERSION",
-    "LOCK_FILE",
-    "MAX_FINGERPRINT_BYTES",
-    "MAX_POINTER_BYTES",
-    "MAX_TO_KEEP",
-    "POINTER_FILE",
-    "TrainingCheckpoint",
-    "checkpoint_for",
-    "fingerprint",
-    "latest_epoch",
+    "FINGERPRINT_FILE", "FORMAT_NAME", "FORMAT_VERSION", "LOCK_FILE", "MAX_FINGERPRINT_BYTES", "MAX_POINTER_BYTES",
+    "MAX_TO_KEEP", "POINTER_FILE", "TrainingCheckpoint", "checkpoint_for", "fingerprint", "latest_epoch",
 ]
 
 
@@ -159,10 +149,16 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         fingerprint: the run's :func:`fingerprint`.
         every: save after every ``every``-th epoch, and always after the last one.
             Defaults to 1.
+        steps_per_epoch: the run's steps per epoch, which a restored position must be
+            inside. Defaults to None: not checked.
     """
 
-    def __init__(self, directory: str | os.PathLike[str], loop: Any, fingerprint: dict[str, Any], *, every: int = 1) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], loop: Any, fingerprint: dict[str, Any], *, every: int = 1,
+        steps_per_epoch: int | None = None,
+    ) -> None:
         super().__init__()
+        self.steps_per_epoch = steps_per_epoch
         self.directory = Path(directory)
         self.every = check_int("TrainingCheckpoint", "every", every)
         self.fingerprint = fingerprint
@@ -280,7 +276,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             )
         self.history = self._restored_history(prefix)
         position = Position(int(self._epoch.numpy()), int(self._step.numpy()), self._record.numpy().astype("float64"))
-        if position.step < 0 or position.epoch < 0:
+        steps = self.steps_per_epoch
+        if min(position.epoch, position.step, position.record[2]) < 0 or not np.isfinite(position.record).all() or (
+            steps is not None and position.step >= steps
+        ):
             raise ModelFileError(
                 f"Checkpoint '{printable(prefix)}' holds a corrupted position (epoch {position.epoch}, step "
                 f"{position.step}). Delete the folder '{printable(str(self.directory))}' and train again."
@@ -462,33 +461,25 @@ def checkpoint_for(
     corpus: Any,
     vocabulary: Any,
     resume: bool,
+    steps_per_epoch: int | None = None,
 ) -> TrainingCheckpoint:
     """The checkpoint callback of a trainer's run, begun (restored or fresh).
 
-    Used by ``Trainer.fit`` when the trainer has a ``checkpoint_dir``; its
-    ``initial_epoch`` is where training continues (0 for a new run; a CLI says
-    "Resuming at epoch N" from it). The folder is locked until training ends
-    (``on_train_end``) or :meth:`TrainingCheckpoint.close`; wrap the training in
-    ``with checkpoint:`` so that an error in between releases it too.
-
-    Args:
-        trainer: the trainer's class name.
-        hyperparameters: its JSON-ready hyperparameters (``Trainer.hyperparameters()``).
-        directory: the checkpoint folder.
-        every: save every this many epochs.
-        epochs: the epochs asked for.
-        loop: the :class:`~seqkit.engine.TrainingLoop` (``model``, ``optimizer``,
-            ``state_variables``).
-        corpus: the training :class:`~seqkit.datasets.Corpus`.
-        vocabulary: its :class:`~seqkit.vocab.Vocabulary`.
-        resume: continue from the latest checkpoint.
+    ``Trainer.fit`` makes it when the trainer has a ``checkpoint_dir``; its ``position`` is
+    where training continues. The folder is locked until training ends or
+    :meth:`TrainingCheckpoint.close`: train inside ``with checkpoint:``. ``trainer`` and
+    ``hyperparameters`` (``Trainer.hyperparameters()``), ``vocabulary`` and ``corpus`` (a
+    ``Corpus`` or a ``TokenFile``) make the fingerprint; ``loop`` is the
+    :class:`~seqkit.engine.driver.Driver` (``model``, ``optimizer``, ``state_variables``);
+    ``every`` epochs between saves; ``epochs`` asked; ``steps_per_epoch`` bounds a restored
+    position; ``resume`` continues from the latest checkpoint.
 
     Raises:
         ConfigurationError: the checkpoint is further along than the ``epochs`` asked.
         ModelFileError: see :meth:`TrainingCheckpoint.begin`.
     """
     record = run_fingerprint(trainer, hyperparameters, vocabulary, corpus)
-    checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every))
+    checkpoint = TrainingCheckpoint(directory, loop, record, every=int(every), steps_per_epoch=steps_per_epoch)
     checkpoint.begin(resume=resume)
     if checkpoint.initial_epoch > int(epochs):
         checkpoint.close()

@@ -584,6 +584,24 @@ def test_the_checkpoint_tells_the_epoch_it_resumed_at(tmp_path: Path) -> None:
         assert checkpoint.history == {"loss": [1.0, 1.0], "accuracy": [0.5, 0.5]}
 
 
+def test_a_position_outside_the_epoch_is_refused(tmp_path: Path) -> None:
+    from seqkit.engine.driver import Position
+
+    corpus = seqkit.alphabet()
+    arguments = dict(
+        trainer="TinyTrainer", hyperparameters={"units": 1}, directory=tmp_path, every=1, epochs=5,
+        corpus=corpus, vocabulary=corpus.vocabulary(), steps_per_epoch=10,
+    )
+    with checkpoint_for(**arguments, loop=TinyLoop(), resume=True) as checkpoint:
+        checkpoint.on_steps_end(Position(1, 99, np.zeros(3)))  # what no run of 10 steps an epoch writes
+    with pytest.raises(ModelFileError) as error:
+        checkpoint_for(**arguments, loop=TinyLoop(), resume=True)
+    assert str(error.value) == (
+        f"Checkpoint '{tmp_path / 'ckpt-1'}' holds a corrupted position (epoch 1, step 99). Delete the folder "
+        f"'{tmp_path}' and train again."
+    )
+
+
 # The fault test: SIGKILL at random moments, resume each time ------------------------
 EPOCHS = 100
 _CHILD = """

@@ -189,7 +189,12 @@ def test_what_a_save_killed_half_way_left_is_deleted_when_the_run_resumes(tmp_pa
     foreign = tmp_path / "ckpt-3_temp"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
+    victim = tmp_path.parent / f"{tmp_path.name}-victim"
+    victim.mkdir()
+    (victim / "part-00000-of-00001.index").write_text("not seqkit's")
+    (tmp_path / "ckpt-4_temp").symlink_to(victim)
     StatelessTrainer(window=3, units=4, epochs=2, checkpoint_dir=tmp_path).fit(seqkit.alphabet(), resume=True)
     assert not left.exists()
     assert (foreign / "notes.txt").read_text() == "mine"  # not TensorFlow's: left as it is
+    assert (victim / "part-00000-of-00001.index").read_text() == "not seqkit's"  # a link is never followed
 

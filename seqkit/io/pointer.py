@@ -173,14 +173,21 @@ def remove_interrupted_saves(folder: Path) -> list[str]:
     with os.scandir(folder) as entries:
         temporaries = [entry.name for entry in entries
                        if _TEMPORARY_FOLDER.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
     for name in temporaries:
-        path = folder / name
-        with os.scandir(path) as entries:
-            names = [(entry.name, entry.is_file(follow_symlinks=False)) for entry in entries]
-        if not all(regular and _TEMPORARY_FILE.fullmatch(file) for file, regular in names):
+        try:
+            handle = os.open(folder / name, flags)  # the folder itself, never what a link swapped in names
+        except OSError:
             continue
-        for file, _ in names:
-            os.unlink(path / file)
-        os.rmdir(path)
+        try:
+            with os.scandir(handle) as entries:
+                names = [(entry.name, entry.is_file(follow_symlinks=False)) for entry in entries]
+            if not all(regular and _TEMPORARY_FILE.fullmatch(file) for file, regular in names):
+                continue
+            for file, _ in names:
+                os.unlink(file, dir_fd=handle)
+        finally:
+            os.close(handle)
+        os.rmdir(folder / name)
         removed.append(name)
     return removed

@@ -314,7 +314,7 @@ class Trainer(abc.ABC):
         checkpoint = checkpoint_for(
             trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
             every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.corpus_data,
-            vocabulary=run.vocabulary, resume=resume,
+            vocabulary=run.vocabulary, resume=resume, steps_per_epoch=run.steps_per_epoch,
         )
         self.initial_epoch_ = checkpoint.initial_epoch
         with checkpoint:  # the folder's lock is released however training ends
