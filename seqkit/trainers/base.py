@@ -6,8 +6,9 @@ and :meth:`Trainer.set_params` read and change them (so ``sklearn.base.clone`` w
 :meth:`Trainer.fit` validates them and trains. ``fit`` is a skeleton of three stages, and a
 subclass overrides the stage that differs, never ``fit`` itself:
 
-1. :meth:`Trainer._prepare` — the data, the network and the loop that will train it
-   (a :class:`Run`);
+1. :meth:`Trainer._prepare` — in named steps: the data (``_data``), the device policy
+   (``_policy``), the network (``_network``), its driver (``_driver``) and what it is fed
+   (``_feeds``), handed on as a :class:`Run`;
 2. :meth:`Trainer._train` — the epochs, with the callbacks and any checkpoint;
 3. :meth:`Trainer._finish` — the prediction network, the training record, the fitted
    :class:`~seqkit.sequence_model.SequenceModel` and its :class:`History`.
@@ -26,22 +27,22 @@ import random
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import keras
 import numpy as np
 
 from seqkit.checkpoint import checkpoint_for
-from seqkit.engine.driver import Driver
+from seqkit.engine.driver import Driver, is_distributing
 from seqkit.engine.feeds import Feed
 from seqkit.history import History
+from seqkit.trainers.stages import Prepared, Run
 from seqkit.checks import check_bool, check_float, check_int, check_optional_int
 from seqkit.datasets import Corpus
-from seqkit.engine.policy import DevicePolicy
+from seqkit.engine.policy import DevicePolicy, choose_policy
 from seqkit.errors import ConfigurationError, DataError, parameter_error
 from seqkit.layouts import Layout
-from seqkit.models import ModelSpec
 from seqkit.sequence_model import SequenceModel
 from seqkit.splits import holdout_split
 from seqkit.vocab import Vocabulary
@@ -103,44 +104,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-@dataclass
-class Run:
-    """What the prepare stage hands the train and finish stages: plain data, no code.
-
-    Attributes:
-        network: the Keras network being trained.
-        driver: the :class:`~seqkit.engine.driver.Driver` that trains it (``.model``,
-            ``.optimizer``, ``.state_variables``: what a checkpoint saves).
-        feed: what the training steps read (:mod:`seqkit.engine.feeds`).
-        validation: what is scored after every epoch, or None.
-        steps_per_epoch: optimizer steps per epoch.
-        vocabulary: the id mapping.
-        layout: the prediction layout.
-        spec: the network's hyperparameters.
-        window_length: ids per prediction window.
-        samples: training samples (windows, or tokens per epoch for streams).
-        corpus: ``{"name", "level", "tokens"}`` of the training data.
-        policy: the device policy the network trains under.
-        corpus_data: the corpus (or token file) a checkpoint fingerprints.
-        record: more entries for the training record.
-    """
-
-    network: keras.Model
-    driver: Driver
-    feed: Feed
-    validation: Feed | None
-    steps_per_epoch: int
-    vocabulary: Vocabulary
-    layout: Layout
-    spec: ModelSpec
-    window_length: int
-    samples: int
-    corpus: dict[str, Any]
-    policy: DevicePolicy
-    corpus_data: Any = None
-    record: dict[str, Any] = field(default_factory=dict)
 
 
 class Trainer(abc.ABC):
@@ -250,11 +213,50 @@ class Trainer(abc.ABC):
         check_optional_int(owner, "checkpoint_steps", self.checkpoint_steps)
 
     # The stages ---------------------------------------------------------------------
-    @abc.abstractmethod
     def _prepare(
         self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
     ) -> Run:
-        """Stage 1: the data (and held-out data), the network and its loop (temporary files go on ``scope``)."""
+        """Stage 1, in named steps a trainer overrides: the data, the device policy, the network
+        (built seeded, under the strategy), the driver, and what it is fed (temporary files go on
+        ``scope``)."""
+        prepared = self._data(data, vocabulary, validation, scope)
+        policy = self._policy(prepared)
+        strategy = prepared.strategy
+        with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
+            network = self._network(prepared, policy)
+        driver = self._driver(prepared, policy, network)
+        feed, validation_feed, steps_per_epoch = self._feeds(prepared, driver)
+        return Run(
+            network=network, driver=driver, feed=feed, validation=validation_feed, steps_per_epoch=steps_per_epoch,
+            vocabulary=prepared.vocabulary, layout=prepared.layout, spec=prepared.spec,
+            window_length=prepared.window_length, samples=prepared.samples, corpus=prepared.corpus, policy=policy,
+            corpus_data=prepared.corpus_data, record=prepared.record,
+        )
+
+    @abc.abstractmethod
+    def _data(self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack) -> Prepared:
+        """The training data and the held-out data, as this trainer reads them."""
+
+    def _policy(self, prepared: Prepared) -> DevicePolicy:
+        """The device policy for the network (:func:`~seqkit.engine.policy.choose_policy`)."""
+        return choose_policy(
+            units=prepared.spec.units, batch_size=prepared.step_rows, masked=prepared.spec.masked,
+            distributed=is_distributing(prepared.strategy), jit_compile=self.jit_compile, precision=self.precision,
+            owner=type(self).__name__, steps=prepared.time_steps, kernel=getattr(self, "kernel", False),
+            dropout=prepared.spec.dropout > 0,
+        )
+
+    @abc.abstractmethod
+    def _network(self, prepared: Prepared, policy: DevicePolicy) -> keras.Model:
+        """The network to train (built seeded, under the strategy's scope)."""
+
+    @abc.abstractmethod
+    def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> Driver:
+        """The :class:`~seqkit.engine.driver.Driver` that trains ``network``."""
+
+    @abc.abstractmethod
+    def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
+        """What the training steps read, what is scored after every epoch (or None), and the steps per epoch."""
 
     def _min_piece(self) -> int:
         """The fewest tokens a held-out or training piece needs: one window and its target."""
@@ -428,6 +430,7 @@ __all__ = [
     "FitResult",
     "History",
     "RandomWindows",
+    "Prepared",
     "Run",
     "Trainer",
     "as_corpus",

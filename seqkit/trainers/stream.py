@@ -12,7 +12,7 @@ import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
@@ -20,16 +20,16 @@ import numpy as np
 from seqkit.checks import check_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
 from seqkit.datasets import Corpus
-from seqkit.engine.driver import is_distributing
-from seqkit.engine.feeds import DatasetFeed, InMemoryStreams, SegmentFeed
+from seqkit.engine.driver import Driver
+from seqkit.engine.feeds import DatasetFeed, Feed, InMemoryStreams, SegmentFeed
 from seqkit.engine.loops import StreamLoop
 from seqkit.engine.plans import StreamSegments, stream_segments
-from seqkit.engine.policy import choose_policy
+from seqkit.engine.policy import DevicePolicy
 from seqkit.errors import ConfigurationError, DataError, NotFittedError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
-from seqkit.trainers.base import Run, Trainer, as_corpus, copy_weights, seeded
+from seqkit.trainers.base import Prepared, Run, Trainer, as_corpus, copy_weights
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, sliding_window_index
 
@@ -42,6 +42,15 @@ per epoch; larger ones stream from their token file through ``tf.data``."""
 EVALUATION_TOKENS = 2000
 """Tokens :meth:`StreamTrainer.evaluation_windows` scores: a stream model predicts through
 its batch-1 twin one token per call, so a prefix of the corpus stands for the whole."""
+
+
+class _Streams(NamedTuple):
+    """A stream trainer's material: the token file, its layout as streams, the resets, the held-out segments."""
+
+    tokens: TokenFile
+    layout: StreamLayout
+    resets: np.ndarray
+    segments: StreamSegments | None
 
 
 class StreamTrainer(Trainer):
@@ -203,12 +212,10 @@ class StreamTrainer(Trainer):
         self.epoch_seconds_ = list(logs.get("seconds", []))
         return logs
 
-    def _prepare(
-        self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
-    ) -> Run:
+    def _data(self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack) -> Prepared:
         """Encode the corpus to a token file (or read a :class:`~seqkit.streams.TokenFile` as
-        it is, with its own vocabulary) and build the stream loop under the strategy; the
-        held-out text, if any, is laid out as :class:`~seqkit.engine.plans.StreamSegments`."""
+        it is, with its own vocabulary) laid out as streams; the held-out text, if any, as
+        :class:`~seqkit.engine.plans.StreamSegments`."""
         strategy = resolve_strategy(self.strategy)
         replicas = int(strategy.num_replicas_in_sync)
         if int(self.batch_size) % replicas:
@@ -245,37 +252,11 @@ class StreamTrainer(Trainer):
             units=int(self.units), layers=int(self.layers), dropout=float(self.dropout),
             embedding_dim=int(self.embedding_dim),
         )
-        policy = choose_policy(
-            units=spec.units, batch_size=layout.streams // replicas, distributed=is_distributing(strategy),
-            jit_compile=self.jit_compile, precision=self.precision, owner=type(self).__name__,
-            kernel=self.kernel, dropout=spec.dropout > 0,
-        )
-        with seeded(int(self.seed)):
-            loop = StreamLoop(
-                lambda: build_stream_model(
-                    spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn, precision=policy.precision
-                ),
-                streams=layout.streams,
-                strategy=strategy,
-                learning_rate=float(self.learning_rate),
-                policy=policy,
-            )
-
-        if not policy.distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
-            feed: SegmentFeed | DatasetFeed = SegmentFeed(InMemoryStreams(
-                np.asarray(tokens.read(), dtype=np.int32), layout.segment_starts().astype(np.int32),
-                np.arange(layout.segment_length + 1, dtype=np.int32), resets,
-            ))
-        else:
-            feed = DatasetFeed(
-                functools.partial(stream_dataset, tokens, layout, resets), layout.streams, layout.steps
-            )
-        self.loop_ = loop
-        return Run(
-            network=loop.model, driver=loop, feed=feed,
-            validation=None if segments is None else loop.held_out(segments), steps_per_epoch=layout.steps,
+        return Prepared(
             vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
-            samples=layout.tokens_per_epoch, corpus=corpus_record, policy=policy, corpus_data=corpus_data,
+            samples=layout.tokens_per_epoch, corpus=corpus_record, corpus_data=corpus_data, strategy=strategy,
+            step_rows=layout.streams // replicas, time_steps=None,
+            material=_Streams(tokens, layout, resets, segments),
             record={
                 "streams": {
                     "streams": layout.streams, "segment_length": layout.segment_length,
@@ -284,6 +265,35 @@ class StreamTrainer(Trainer):
                 },
             },
         )
+
+    def _network(self, prepared: Prepared, policy: DevicePolicy) -> keras.Model:
+        """The stream network: ids and LSTM states in, logits and the new states out."""
+        return build_stream_model(
+            prepared.spec, vocabulary_size=prepared.vocabulary.size, use_cudnn=policy.use_cudnn,
+            precision=policy.precision,
+        )
+
+    def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> StreamLoop:
+        """A :class:`~seqkit.engine.loops.StreamLoop` (the driver, each replica its own streams' state)."""
+        self.loop_ = StreamLoop(
+            lambda: network, streams=prepared.material.layout.streams, strategy=prepared.strategy,
+            learning_rate=float(self.learning_rate), policy=policy,
+        )
+        return self.loop_
+
+    def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
+        """The segments from memory (one compiled program per epoch), or from ``tf.data`` for a corpus
+        over :data:`IN_MEMORY_BYTES` or a distributing strategy; the held-out segments."""
+        tokens, layout, resets, segments = prepared.material
+        if not driver.policy.distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
+            feed: Feed = SegmentFeed(InMemoryStreams(
+                np.asarray(tokens.read(), dtype=np.int32), layout.segment_starts().astype(np.int32),
+                np.arange(layout.segment_length + 1, dtype=np.int32), resets,
+            ))
+        else:
+            feed = DatasetFeed(functools.partial(stream_dataset, tokens, layout, resets), layout.streams, layout.steps)
+        assert isinstance(driver, StreamLoop)
+        return feed, None if segments is None else driver.held_out(segments), layout.steps
 
     def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
         """A batch-1 stateful twin with the trained weights: the stream network takes its state as

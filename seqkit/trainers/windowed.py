@@ -18,21 +18,22 @@ import abc
 import contextlib
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import numpy as np
 
 from seqkit.checks import check_int, check_optional_int
 from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy
-from seqkit.engine.driver import is_distributing
+from seqkit.engine.driver import Driver
+from seqkit.engine.feeds import Feed
 from seqkit.engine.loops import TrainingLoop
 from seqkit.engine.plans import EpochPlan, WindowedInputs
-from seqkit.engine.policy import choose_policy, prediction_use_cudnn
+from seqkit.engine.policy import DevicePolicy, prediction_use_cudnn
 from seqkit.errors import parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
 from seqkit.models import ModelSpec, build_model
-from seqkit.trainers.base import RandomWindows, Run, Trainer, as_corpus, seeded
+from seqkit.trainers.base import Prepared, RandomWindows, Run, Trainer, as_corpus
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
 
@@ -109,10 +110,9 @@ class WindowTrainer(Trainer):
         """The windows to score a fitted model on: its training windows."""
         return self.training_windows(corpus, vocabulary)
 
-    # Stage 1 -------------------------------------------------------------------------
-    def _prepare(
-        self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack
-    ) -> Run:
+    # Stage 1, step by step -----------------------------------------------------------
+    def _data(self, data: Any, vocabulary: Vocabulary | None, validation: Any, scope: contextlib.ExitStack) -> Prepared:
+        """The windows (and held-out windows), encoded as the layout says."""
         corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
         windows = self.training_windows(corpus, vocabulary)
         layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
@@ -130,29 +130,35 @@ class WindowTrainer(Trainer):
             masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
         )
         strategy_param = self._strategy_param()
-        strategy = None if strategy_param in (None, "default") else resolve_strategy(strategy_param)
-        policy = choose_policy(
-            units=spec.units, batch_size=self._step_batch_size(windows), masked=spec.masked,
-            distributed=is_distributing(strategy), jit_compile=self.jit_compile, precision=self.precision,
-            owner=type(self).__name__, steps=layout.input_shape(windows.window_length, vocabulary.size)[0],
+        return Prepared(
+            vocabulary=vocabulary, layout=layout, spec=spec, window_length=windows.window_length,
+            samples=len(windows), corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)},
+            corpus_data=corpus,
+            strategy=None if strategy_param in (None, "default") else resolve_strategy(strategy_param),
+            step_rows=self._step_batch_size(windows),
+            time_steps=layout.input_shape(windows.window_length, vocabulary.size)[0],
+            material=_WindowSamples(windows, inputs, targets, validation_set),
         )
 
-        with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
-            network = build_model(
-                spec, layout, window_length=windows.window_length, vocabulary_size=vocabulary.size,
-                batch_size=self._network_batch_size(windows), stateful=self.stateful, use_cudnn=policy.use_cudnn,
-                precision=policy.precision, unroll=policy.unroll,
-            )
-        loop = TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=strategy, policy=policy)
-        plans = self.epoch_plans(windows)
-        return Run(
-            network=network, driver=loop, feed=loop.feed(inputs, targets, plans),
-            validation=None if validation_set is None else loop.evaluation_feed(*validation_set),
-            steps_per_epoch=plans(0).steps, vocabulary=vocabulary, layout=layout, spec=spec,
-            window_length=windows.window_length, samples=len(windows),
-            corpus={"name": corpus.name, "level": corpus.level, "tokens": len(corpus)}, policy=policy,
-            corpus_data=corpus,
+    def _network(self, prepared: Prepared, policy: DevicePolicy) -> keras.Model:
+        """The window network, at the trainer's fixed batch when stateful."""
+        return build_model(
+            prepared.spec, prepared.layout, window_length=prepared.window_length,
+            vocabulary_size=prepared.vocabulary.size, batch_size=self._network_batch_size(prepared.material.windows),
+            stateful=self.stateful, use_cudnn=policy.use_cudnn, precision=policy.precision, unroll=policy.unroll,
         )
+
+    def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> TrainingLoop:
+        """A :class:`~seqkit.engine.loops.TrainingLoop` (the driver, fed window samples)."""
+        return TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=prepared.strategy, policy=policy)
+
+    def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
+        """The samples in this trainer's epoch plans, and the held-out samples in its evaluation plan."""
+        samples = prepared.material
+        plans = self.epoch_plans(samples.windows)
+        assert isinstance(driver, TrainingLoop)
+        held_out = None if samples.validation is None else driver.evaluation_feed(*samples.validation)
+        return driver.feed(samples.inputs, samples.targets, plans), held_out, plans(0).steps
 
     def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
         """Prediction runs outside XLA, in float32, the LSTMs with Keras's own kernel choice (cuDNN on a
@@ -168,6 +174,15 @@ class WindowTrainer(Trainer):
         )
         twin.set_weights(run.network.get_weights())
         return twin
+
+
+class _WindowSamples(NamedTuple):
+    """A window trainer's material: the windows, what the loop reads of them, the held-out set."""
+
+    windows: Windows | WindowIndex
+    inputs: np.ndarray | WindowedInputs
+    targets: np.ndarray | None
+    validation: tuple[Any, Any, EpochPlan | None] | None
 
 
 def _samples(
