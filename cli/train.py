@@ -221,8 +221,9 @@ def train(
                 "--reset epoch does. Give several --text files, a folder, or --lines for several documents.")
     start_epoch = 0
     if resume and checkpoint_dir is not None:
-        start_epoch = saved_epoch(checkpoint_dir) or 0
-        ui.note(f"Resuming from the checkpoint in {checkpoint_dir} at epoch {start_epoch}." if start_epoch
+        where = saved_position(checkpoint_dir)
+        start_epoch = where[0] if where else 0
+        ui.note(f"Resuming from the checkpoint in {checkpoint_dir} at {position_text(where)}." if where
                 else f"No checkpoint in {checkpoint_dir} yet: training starts at epoch 0.")
     callbacks: list[keras.callbacks.Callback] = []
     if until_accuracy is not None:
@@ -294,15 +295,23 @@ def train(
     ui.emit_json(report)
 
 
-def saved_epoch(checkpoint_dir: Path) -> int | None:
-    """The epoch of the latest checkpoint in ``checkpoint_dir``; None if there is none (or it cannot be read)."""
-    from seqkit.checkpoint import latest_epoch
+def saved_position(checkpoint_dir: Path) -> tuple[int, int] | None:
+    """``(epochs completed, steps of the next)`` of the latest checkpoint in ``checkpoint_dir``; None if
+    there is none (or it cannot be read)."""
+    from seqkit.checkpoint import latest_position
     from seqkit.errors import SeqkitError
 
     try:
-        return latest_epoch(checkpoint_dir)
+        position = latest_position(checkpoint_dir)
     except (SeqkitError, OSError):
         return None
+    return None if position is None or (position.epoch, position.step) == (0, 0) else (position.epoch, position.step)
+
+
+def position_text(position: tuple[int, int]) -> str:
+    """``epoch 3``, or ``epoch 3, step 150`` for a checkpoint saved inside an epoch."""
+    epoch, step = position
+    return f"epoch {epoch}" + (f", step {step}" if step else "")
 
 
 def interrupted_message(completed: int, epochs: int, out_path: Path | None, checkpoint_dir: Path | None) -> str:
@@ -313,9 +322,10 @@ def interrupted_message(completed: int, epochs: int, out_path: Path | None, chec
     """
     kept = f"'{out_path}' was not changed" if out_path is not None else "nothing was saved"
     if checkpoint_dir is not None:
-        saved = saved_epoch(checkpoint_dir)
+        saved = saved_position(checkpoint_dir)
         if saved:
-            kept += f"; the last checkpoint holds epoch {saved}: continue with --checkpoint {checkpoint_dir} --resume"
+            kept += (f"; the last checkpoint holds {position_text(saved)}: continue with --checkpoint "
+                     f"{checkpoint_dir} --resume")
         else:
             kept += f"; no checkpoint was written yet: start again with --checkpoint {checkpoint_dir} --resume"
     return terminal_safe(f"Interrupted: training stopped at epoch {completed} of {epochs}; {kept}.")

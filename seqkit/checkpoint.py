@@ -102,6 +102,7 @@ _FOLDER_KIND = FileKind("Checkpoint folder", "a folder", 0, ModelFileError, "")
 __all__ = [
     "FINGERPRINT_FILE", "FORMAT_NAME", "FORMAT_VERSION", "LOCK_FILE", "MAX_FINGERPRINT_BYTES", "MAX_POINTER_BYTES",
     "MAX_TO_KEEP", "POINTER_FILE", "TrainingCheckpoint", "checkpoint_for", "fingerprint", "latest_epoch",
+    "latest_position",
 ]
 
 
@@ -109,7 +110,15 @@ def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
     """Epochs completed by the latest checkpoint in ``directory``, or None if it has none.
 
     Reads the folder's ``checkpoint`` pointer (validated: only ``ckpt-N`` of the folder)
-    and the checkpoint's index, not its values.
+    and the checkpoint's index, not its values (see :func:`latest_position`).
+    """
+    position = latest_position(directory)
+    return None if position is None else position.epoch
+
+
+def latest_position(directory: str | os.PathLike[str]) -> Position | None:
+    """Where the latest checkpoint in ``directory`` is: the epochs completed and the steps done of
+    the next one (its record left at zero); None if the folder has no checkpoint.
 
     Raises:
         ModelFileError: the pointer is corrupted, names anything but a ``ckpt-N`` of the
@@ -119,13 +128,13 @@ def latest_epoch(directory: str | os.PathLike[str]) -> int | None:
     number = latest_number(folder, f"Checkpoint folder '{printable(str(folder))}'")
     if number is None:
         return None
-    return _epoch_of(folder, number)
+    return Position(_value_of(folder, number, "epoch"), _value_of(folder, number, "step"))
 
 
-def _epoch_of(folder: Path, number: int) -> int:
+def _value_of(folder: Path, number: int, name: str) -> int:
     prefix = folder / f"ckpt-{number}"
     try:
-        return int(tf.train.load_variable(os.fspath(prefix), "epoch/.ATTRIBUTES/VARIABLE_VALUE"))
+        return int(tf.train.load_variable(os.fspath(prefix), f"{name}/.ATTRIBUTES/VARIABLE_VALUE"))
     except Exception as error:  # NotFoundError, DataLossError, ...: a foreign or broken file
         raise ModelFileError(
             f"Checkpoint '{printable(str(prefix))}' cannot be read ({one_line(error)}). Delete the folder "
@@ -254,7 +263,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             document = self._fingerprint_document()
             self._write(where, lambda: write_text_atomic(self.fingerprint_path, document, follow_symlinks=False))
             return Position()
-        completed = _epoch_of(self.directory, latest)
+        completed = _value_of(self.directory, latest, "epoch")
         if not resume:
             raise ConfigurationError(
                 f"{where} already holds a checkpoint (epoch {completed}). Resume it with fit(..., resume=True) "

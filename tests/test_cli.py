@@ -770,6 +770,31 @@ def test_stream_training_checkpoints_inside_epochs_and_resumes(runner, tmp_path)
     assert latest_epoch(run) == 3
 
 
+def test_a_resume_inside_an_epoch_names_the_step(runner, tmp_path):
+    import keras
+
+    import seqkit
+    from seqkit.cli.train import interrupted_message
+    from seqkit.trainers import StreamTrainer
+
+    class StopAtStep(keras.callbacks.Callback):
+        def on_steps_end(self, position):
+            if (position.epoch, position.step) == (0, 2):
+                raise KeyboardInterrupt  # before the checkpoint saves step 2: it holds step 1
+
+    run = tmp_path / "run"
+    trainer = StreamTrainer(window=4, batch_size=2, units=8, epochs=3, checkpoint_dir=run, checkpoint_steps=1)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(seqkit.alphabet(), callbacks=[StopAtStep()])
+    assert interrupted_message(0, 3, None, run) == (
+        f"Interrupted: training stopped at epoch 0 of 3; nothing was saved; the last checkpoint holds epoch 0, "
+        f"step 1: continue with --checkpoint {run} --resume.")
+    stream = ["--trainer", "stream", "--window", "4", "--batch-size", "2", "--units", "8", "--epochs", "3"]
+    resumed = invoke(runner, ["train", *stream, "--checkpoint", str(run), "--checkpoint-steps", "1", "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert f"Resuming from the checkpoint in {run} at epoch 0, step 1." in " ".join(resumed.stderr.split())
+
+
 # Multi-worker start-up ------------------------------------------------------------------
 def test_multi_worker_names_the_peers_and_fails_after_the_startup_timeout(runner):
     import socket
