@@ -227,10 +227,8 @@ class Trainer(abc.ABC):
         driver = self._driver(prepared, policy, network)
         feed, validation_feed, steps_per_epoch = self._feeds(prepared, driver)
         return Run(
-            network=network, driver=driver, feed=feed, validation=validation_feed, steps_per_epoch=steps_per_epoch,
-            vocabulary=prepared.vocabulary, layout=prepared.layout, spec=prepared.spec,
-            window_length=prepared.window_length, samples=prepared.samples, corpus=prepared.corpus, policy=policy,
-            corpus_data=prepared.corpus_data, record=prepared.record,
+            data=prepared, network=network, driver=driver, feed=feed, validation=validation_feed,
+            steps_per_epoch=steps_per_epoch, policy=policy,
         )
 
     @abc.abstractmethod
@@ -306,8 +304,8 @@ class Trainer(abc.ABC):
         for callback in all_callbacks:  # callbacks that generate need the model as trained so far
             if hasattr(callback, "bind"):
                 callback.bind(lambda: SequenceModel(
-                    self._predictor(run, during_training=True), run.vocabulary, run.layout,
-                    window_length=run.window_length, spec={"model": run.spec.get_config()},
+                    self._predictor(run, during_training=True), run.data.vocabulary, run.data.layout,
+                    window_length=run.data.window_length, spec={"model": run.data.spec.get_config()},
                 ))
         self.initial_epoch_ = 0
         settings = {"epochs": int(self.epochs), "verbose": verbose, "validation": run.validation}
@@ -315,8 +313,8 @@ class Trainer(abc.ABC):
             return run.driver.train(run.feed, callbacks=all_callbacks, **settings)
         checkpoint = checkpoint_for(
             trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
-            every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.corpus_data,
-            vocabulary=run.vocabulary, resume=resume, steps_per_epoch=run.steps_per_epoch,
+            every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.data.corpus_data,
+            vocabulary=run.data.vocabulary, resume=resume, steps_per_epoch=run.steps_per_epoch,
         )
         self.initial_epoch_ = checkpoint.initial_epoch
         with checkpoint:  # the folder's lock is released however training ends
@@ -339,19 +337,19 @@ class Trainer(abc.ABC):
         record = {
             "trainer": type(self).__name__,
             "hyperparameters": self.hyperparameters(),
-            "layout": run.layout.get_config(),
-            "model": run.spec.get_config(),
-            "window_length": run.window_length,
-            "samples": run.samples,
-            "corpus": run.corpus,
-            **run.record,
+            "layout": run.data.layout.get_config(),
+            "model": run.data.spec.get_config(),
+            "window_length": run.data.window_length,
+            "samples": run.data.samples,
+            "corpus": run.data.corpus,
+            **run.data.record,
             "policy": run.policy.get_config(),
         }
         recorded = {"loss": history.loss, "accuracy": history.accuracy}
         if history.val_loss:
             recorded.update(val_loss=history.val_loss, val_accuracy=history.val_accuracy)
         model = SequenceModel(
-            self._predictor(run), run.vocabulary, run.layout, window_length=run.window_length, spec=record,
+            self._predictor(run), run.data.vocabulary, run.data.layout, window_length=run.data.window_length, spec=record,
             history=recorded,
         )
         self.model_, self.history_, self.network_ = model, history, run.network

@@ -62,34 +62,20 @@ class Run:
     """What the prepare stage hands the train and finish stages: plain data, no code.
 
     Attributes:
+        data: what the data step prepared (vocabulary, layout, network spec, corpus, ...).
         network: the Keras network being trained.
         driver: the :class:`~seqkit.engine.driver.Driver` that trains it (``.model``,
             ``.optimizer``, ``.state_variables``: what a checkpoint saves).
         feed: what the training steps read (:mod:`seqkit.engine.feeds`).
         validation: what is scored after every epoch, or None.
         steps_per_epoch: optimizer steps per epoch.
-        vocabulary: the id mapping.
-        layout: the prediction layout.
-        spec: the network's hyperparameters.
-        window_length: ids per prediction window.
-        samples: training samples (windows, or tokens per epoch for streams).
-        corpus: ``{"name", "level", "tokens"}`` of the training data.
         policy: the device policy the network trains under.
-        corpus_data: the corpus (or token file) a checkpoint fingerprints.
-        record: more entries for the training record.
     """
 
+    data: Prepared
     network: keras.Model
     driver: Driver
     feed: Feed
     validation: Feed | None
     steps_per_epoch: int
-    vocabulary: Vocabulary
-    layout: Layout
-    spec: ModelSpec
-    window_length: int
-    samples: int
-    corpus: dict[str, Any]
     policy: DevicePolicy
-    corpus_data: Any = None
-    record: dict[str, Any] = field(default_factory=dict)

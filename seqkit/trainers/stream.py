@@ -299,7 +299,7 @@ class StreamTrainer(Trainer):
         """A batch-1 stateful twin with the trained weights: the stream network takes its state as
         inputs, the twin keeps it in its layers, one token per call."""
         twin = build_model(
-            run.spec, TimeSteps("embedding"), window_length=1, vocabulary_size=run.vocabulary.size,
+            run.data.spec, TimeSteps("embedding"), window_length=1, vocabulary_size=run.data.vocabulary.size,
             batch_size=1, stateful=True,
         )
         return copy_weights(run.network, twin)

@@ -168,9 +168,9 @@ class WindowTrainer(Trainer):
         if not during_training and not self.stateful and not policy.distributed and policy.precision == "float32":
             return run.network
         twin = build_model(
-            run.spec, run.layout, window_length=run.window_length, vocabulary_size=run.vocabulary.size,
+            run.data.spec, run.data.layout, window_length=run.data.window_length, vocabulary_size=run.data.vocabulary.size,
             batch_size=1 if self.stateful else None, stateful=self.stateful,
-            use_cudnn=prediction_use_cudnn(run.spec.masked),
+            use_cudnn=prediction_use_cudnn(run.data.spec.masked),
         )
         twin.set_weights(run.network.get_weights())
         return twin
