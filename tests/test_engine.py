@@ -428,3 +428,11 @@ def test_a_plan_batch_that_differs_from_the_stateful_batch_is_refused() -> None:
         "keras.Input(batch_shape=(3, ...))."
     )
 
+
+
+def test_run_epoch_on_the_same_samples_traces_one_compiled_loop() -> None:
+    inputs, targets = letters(5)
+    loop = TrainingLoop(stateless_model(), jit_compile=False)
+    for epoch in range(4):
+        loop.run_epoch(inputs, targets, shuffled_plan(5, 2, seed=0, epoch=epoch))
+    assert loop.traces == 1

@@ -164,6 +164,7 @@ class Driver:
             )
         self._functions: dict[tuple[int, bool], tuple[Feed, Callable[..., tf.Tensor]]] = {}
         self._evaluation_states: dict[int, StreamState] = {}
+        self._feed_data: dict[int, tuple[Feed, dict[str, tf.Tensor]]] = {}
         self.traces = 0
         """How many times a compiled loop was traced (a retrace costs ~seconds)."""
 
@@ -258,9 +259,11 @@ class Driver:
         return logs_of(self.run(feed, self._data(feed), table, count, training=False).sum(axis=0))
 
     def _data(self, feed: Feed) -> dict[str, tf.Tensor]:
-        if not hasattr(feed, "_driver_data"):
-            object.__setattr__(feed, "_driver_data", feed.data())
-        return feed._driver_data  # type: ignore[attr-defined]
+        """The feed's constant tensors, made once per feed (the feed is kept with them)."""
+        key = id(feed)
+        if key not in self._feed_data:
+            self._feed_data[key] = (feed, feed.data())
+        return self._feed_data[key][1]
 
     def train(
         self,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -325,7 +325,7 @@ class InMemoryStreams(NamedTuple):
     resets: np.ndarray
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class SegmentFeed(Feed):
     """Stream segments gathered from the corpus's ids in memory: step ``t`` reads
     ``ids[starts[t, r] + offsets]`` for stream ``r``, the segment and the id after it.
@@ -334,6 +334,8 @@ class SegmentFeed(Feed):
     """
 
     streams: InMemoryStreams
+    capacity: int = field(default=0, init=False, repr=False)
+    """The most rows a call's table has had (shorter tables are padded to it)."""
 
     def data(self) -> dict[str, tf.Tensor]:
         """The ids and the offsets of one segment."""
@@ -350,9 +352,9 @@ class SegmentFeed(Feed):
         call's rows, so that the last, shorter call of an epoch reuses the compiled program)."""
         stop = self.steps_per_epoch(first_epoch) if stop_step is None else stop_step
         starts = self.streams.starts[first_step:stop]
-        capacity = getattr(self, "_capacity", 0)
-        object.__setattr__(self, "_capacity", max(capacity, len(starts)))
-        return _padded({"starts": starts, "resets": self.streams.resets[first_step:stop]}, capacity), len(starts)
+        table = _padded({"starts": starts, "resets": self.streams.resets[first_step:stop]}, self.capacity)
+        self.capacity = max(self.capacity, len(starts))
+        return table, len(starts)
 
     def batch(self, data: dict[str, tf.Tensor], element: Any) -> Batch:
         """The segments starting at the step's starts, and the ids one step later."""
@@ -363,11 +365,12 @@ class SegmentFeed(Feed):
         return Batch(window[:, :-1] + 1, targets, tf.ones(tf.shape(targets), tf.float32), element["resets"], count)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class HeldOutFeed(Feed):
     """Held-out :class:`~seqkit.engine.plans.StreamSegments`: every token scored once, for evaluation."""
 
     segments: StreamSegments
+    table: dict[str, tf.Tensor] | None = field(default=None, init=False, repr=False)
 
     def data(self) -> dict[str, tf.Tensor]:
         """Nothing: the segments are the table."""
@@ -381,11 +384,10 @@ class HeldOutFeed(Feed):
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
     ) -> tuple[Any, int]:
         """The segments, one row per step (made once)."""
-        if not hasattr(self, "_table"):
-            segments = self.segments
-            table = {name: tf.constant(getattr(segments, name)) for name in ("inputs", "targets", "weights", "resets")}
-            object.__setattr__(self, "_table", table)
-        return self._table, self.steps_per_epoch(0)  # type: ignore[attr-defined]
+        if self.table is None:
+            names = ("inputs", "targets", "weights", "resets")
+            self.table = {name: tf.constant(getattr(self.segments, name)) for name in names}
+        return self.table, self.steps_per_epoch(0)
 
     @property
     def rows(self) -> int:
@@ -397,7 +399,7 @@ class HeldOutFeed(Feed):
         return Batch(element["inputs"] + 1, element["targets"], element["weights"], element["resets"], None)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class DatasetFeed(Feed):
     """Stream segments read with ``tf.data``, each replica its own streams.
 
@@ -410,6 +412,8 @@ class DatasetFeed(Feed):
     dataset_for_rows: Callable[[Sequence[int]], tf.data.Dataset]
     streams: int
     steps: int
+    iterator: Any = field(default=None, init=False, repr=False)
+    """The endless iterator, made at the first call."""
 
     in_graph = False
 
@@ -426,17 +430,16 @@ class DatasetFeed(Feed):
     ) -> tuple[Any, int]:
         """One endless iterator over the epochs' batches, made at the first call (from its step
         ``first_step``: a resumed run skips what it had done), read ``stop - first`` steps a call."""
-        if not hasattr(self, "_iterator"):
+        if self.iterator is None:
             strategy = driver.strategy
             per_replica = self.streams // strategy.num_replicas_in_sync
-            iterator = iter(distributed_dataset(
+            self.iterator = iter(distributed_dataset(
                 strategy,
                 lambda replica: self.dataset_for_rows(range(replica * per_replica, (replica + 1) * per_replica))
                 .repeat().skip(first_step).prefetch(tf.data.AUTOTUNE),
             ))
-            object.__setattr__(self, "_iterator", iterator)
         stop = self.steps if stop_step is None else stop_step
-        return self._iterator, stop - first_step  # type: ignore[attr-defined]
+        return self.iterator, stop - first_step
 
     def element(self, table: Any, step: tf.Tensor) -> Any:
         """The iterator's next batch."""

@@ -155,9 +155,19 @@ class TrainingLoop(Driver):
             forward passes (like Keras ``fit``'s running metrics: each sample is scored
             before its own update).
         """
-        feed = self.feed(inputs, targets, lambda epoch: plan)
+        feed = self._epoch_feed(inputs, targets)
+        feed.plans = lambda epoch: plan
         table, count = feed.call_table(self, 0, 1, 0, None)
         return logs_of(self.run(feed, self._data(feed), table, count).sum(axis=0))
+
+    def _epoch_feed(self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None) -> PlanFeed:
+        """The feed of the samples :meth:`run_epoch` was last given, when they are the same objects again,
+        so that epoch after epoch runs one compiled function; else a new one."""
+        last = getattr(self, "_last_epoch_feed", None)
+        if last is None or last[0] is not inputs or last[1] is not targets:
+            last = (inputs, targets, self.feed(inputs, targets))
+            self._last_epoch_feed = last
+        return last[2]
 
     def fit(
         self,
