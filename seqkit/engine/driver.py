@@ -255,8 +255,8 @@ class Driver:
 
         The training state is left as it was (a stream network reads with its own state).
         """
-        table, count = feed.call_table(self, 0, 1, 0, None, training=False)
-        return logs_of(self.run(feed, self._data(feed), table, count, training=False).sum(axis=0))
+        table, steps = feed.call_table(self, 0, 1, 0, None, training=False)
+        return logs_of(self.run(feed, self._data(feed), table, sum(steps), training=False).sum(axis=0))
 
     def _data(self, feed: Feed) -> dict[str, tf.Tensor]:
         """The feed's constant tensors, made once per feed (the feed is kept with them)."""
@@ -304,9 +304,9 @@ class Driver:
 
         def run_call(first: int, count: int) -> list[EpochLogs]:
             if count > 1:
-                table, total = feed.call_table(self, first, count, 0, None)
-                records = self.run(feed, data, table, total)
-                logs = [logs_of(part.sum(axis=0)) for part in np.split(records, np.cumsum(feed.epoch_steps(first, count))[:-1])]
+                table, steps = feed.call_table(self, first, count, 0, None)
+                records = self.run(feed, data, table, sum(steps))
+                logs = [logs_of(part.sum(axis=0)) for part in np.split(records, np.cumsum(steps)[:-1])]
             else:
                 logs = [logs_of(self._epoch(feed, data, first, start, every_steps, savers))]
             if validation is not None:
@@ -328,8 +328,8 @@ class Driver:
         step, total = (start.step, np.array(start.record, np.float64)) if epoch == start.epoch else (0, np.zeros(3))
         while step < steps:
             stop = min(steps, step + every_steps) if every_steps else steps
-            table, count = feed.call_table(self, epoch, 1, step, stop)
-            total = total + self.run(feed, data, table, count).sum(axis=0)
+            table, called = feed.call_table(self, epoch, 1, step, stop)
+            total = total + self.run(feed, data, table, sum(called)).sum(axis=0)
             step = stop
             if step < steps:
                 for saver in savers:

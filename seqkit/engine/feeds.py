@@ -87,13 +87,11 @@ class Feed(abc.ABC):
     @abc.abstractmethod
     def call_table(
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
-    ) -> tuple[Any, int]:
-        """The table of one compiled call and its step count: steps ``first_step .. stop_step - 1``
-        of epoch ``first_epoch`` (the whole epoch for None), or ``epochs`` whole epochs."""
+    ) -> tuple[Any, list[int]]:
+        """The table of one compiled call and the steps it holds of each epoch: steps
+        ``first_step .. stop_step - 1`` of epoch ``first_epoch`` (the whole epoch for None), or
+        ``epochs`` whole epochs."""
 
-    def epoch_steps(self, first_epoch: int, epochs: int) -> list[int]:
-        """The steps of each of ``epochs`` epochs from ``first_epoch``."""
-        return [self.steps_per_epoch(epoch) for epoch in range(first_epoch, first_epoch + epochs)]
 
     @abc.abstractmethod
     def data(self) -> dict[str, tf.Tensor]:
@@ -244,13 +242,10 @@ class PlanFeed(Feed):
         """The steps of epoch ``epoch``'s plan."""
         return self._plan(epoch).steps
 
-    def epoch_steps(self, first_epoch: int, epochs: int) -> list[int]:
-        """The steps of each of ``epochs`` plans from ``first_epoch``."""
-        return [self._plan(epoch).steps for epoch in range(first_epoch, first_epoch + epochs)]
 
     def call_table(
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
-    ) -> tuple[Any, int]:
+    ) -> tuple[Any, list[int]]:
         """The plans of the call back to back (padded to the longest call so far, so that calls of
         fewer steps reuse one compiled function), or an iterator under a distributing strategy."""
         plans = [self._plan(epoch) for epoch in range(first_epoch, first_epoch + epochs)]
@@ -260,10 +255,10 @@ class PlanFeed(Feed):
         indices = np.concatenate([plan.indices for plan in plans])[first_step:stop_step]
         resets = np.concatenate([plan.reset_rows for plan in plans])[first_step:stop_step]
         if training and driver.policy.distributed:
-            return self.replica_table(indices, driver.strategy), len(indices)
+            return self.replica_table(indices, driver.strategy), [len(indices)]
         table = _padded({"indices": indices, "resets": resets}, self.capacity)
         self.capacity = max(self.capacity, len(indices))
-        return table, len(indices)
+        return table, [len(indices)] if epochs == 1 else [plan.steps for plan in plans]
 
     def replica_table(self, indices: np.ndarray, strategy: tf.distribute.Strategy) -> Any:
         """An iterator over a plan's slots ``(steps, B)`` for a strategy: replica ``k`` gets slot columns ``k*b .. (k+1)*b - 1``.
@@ -347,14 +342,14 @@ class SegmentFeed(Feed):
 
     def call_table(
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
-    ) -> tuple[Any, int]:
+    ) -> tuple[Any, list[int]]:
         """The segment starts and resets of steps ``first_step .. stop_step - 1`` (padded to a full
         call's rows, so that the last, shorter call of an epoch reuses the compiled program)."""
         stop = self.steps_per_epoch(first_epoch) if stop_step is None else stop_step
         starts = self.streams.starts[first_step:stop]
         table = _padded({"starts": starts, "resets": self.streams.resets[first_step:stop]}, self.capacity)
         self.capacity = max(self.capacity, len(starts))
-        return table, len(starts)
+        return table, [len(starts)]
 
     def batch(self, data: dict[str, tf.Tensor], element: Any) -> Batch:
         """The segments starting at the step's starts, and the ids one step later."""
@@ -382,12 +377,12 @@ class HeldOutFeed(Feed):
 
     def call_table(
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
-    ) -> tuple[Any, int]:
+    ) -> tuple[Any, list[int]]:
         """The segments, one row per step (made once)."""
         if self.table is None:
             names = ("inputs", "targets", "weights", "resets")
             self.table = {name: tf.constant(getattr(self.segments, name)) for name in names}
-        return self.table, self.steps_per_epoch(0)
+        return self.table, [self.steps_per_epoch(0)]
 
     @property
     def rows(self) -> int:
@@ -427,7 +422,7 @@ class DatasetFeed(Feed):
 
     def call_table(
         self, driver: Any, first_epoch: int, epochs: int, first_step: int, stop_step: int | None, *, training: bool = True
-    ) -> tuple[Any, int]:
+    ) -> tuple[Any, list[int]]:
         """One endless iterator over the epochs' batches, made at the first call (from its step
         ``first_step``: a resumed run skips what it had done), read ``stop - first`` steps a call."""
         if self.iterator is None:
@@ -439,7 +434,7 @@ class DatasetFeed(Feed):
                 .repeat().skip(first_step).prefetch(tf.data.AUTOTUNE),
             ))
         stop = self.steps if stop_step is None else stop_step
-        return self.iterator, stop - first_step
+        return self.iterator, [stop - first_step]
 
     def element(self, table: Any, step: tf.Tensor) -> Any:
         """The iterator's next batch."""

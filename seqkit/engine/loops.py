@@ -157,8 +157,8 @@ class TrainingLoop(Driver):
         """
         feed = self._epoch_feed(inputs, targets)
         feed.plans = lambda epoch: plan
-        table, count = feed.call_table(self, 0, 1, 0, None)
-        return logs_of(self.run(feed, self._data(feed), table, count).sum(axis=0))
+        table, steps = feed.call_table(self, 0, 1, 0, None)
+        return logs_of(self.run(feed, self._data(feed), table, sum(steps)).sum(axis=0))
 
     def _epoch_feed(self, inputs: ArrayLike | WindowedInputs, targets: ArrayLike | None) -> PlanFeed:
         """The feed of the samples :meth:`run_epoch` was last given, when they are the same objects again,
