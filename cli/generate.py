@@ -23,7 +23,8 @@ from .render import UI, join_tokens, terminal_safe
 @click.command(cls=SeqkitCommand, short_help="Generate tokens after a prime.")
 @bundle_argument
 @click.option("--prime", required=True, metavar="TOKENS",
-              help="The tokens to start from, at the model's level (e.g. A, or \"C D\").")
+              help="The tokens to start from, at the model's level (e.g. A, or \"C D\"; text for a subword "
+                   "model, split by its tokenizer).")
 @click.option("--steps", type=POSITIVE, default=25, show_default=True, help="How many tokens to generate.")
 @click.option("--temperature", type=FiniteFloatRange(MIN_TEMPERATURE), default=None,
               help=f"Sample with this temperature (at least {MIN_TEMPERATURE:g}) instead of taking the most "
@@ -56,19 +57,20 @@ def generate(
         raise click.UsageError("--seed applies to sampling only; give --temperature, --top-k or --top-p too.")
     model = open_bundle(bundle)
     level = model_level(model)
-    tokens = split_context(prime, level)
+    tokens = split_context(prime, level, model.vocabulary)
     model.reset()
     if top_k is not None and top_k > model.vocabulary.size:
         raise click.UsageError(f"--top-k {top_k} is more than the model's {model.vocabulary.size} tokens.")
     generated = model.generate(tokens, steps, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
-    separator = "" if level == "char" else " "
-    text = Text(terminal_safe(join_tokens(tokens, level), keep_layout=True), style="bold")
-    text.append(terminal_safe(separator + join_tokens(generated, level), keep_layout=True), style="green")
+    separator = " " if level == "word" else ""
+    text = Text(terminal_safe(join_tokens(tokens, level, model.vocabulary), keep_layout=True), style="bold")
+    text.append(terminal_safe(separator + join_tokens(generated, level, model.vocabulary), keep_layout=True),
+                style="green")
     ui.result(text)
     ui.emit_json({
         "prime": tokens,
         "generated": generated,
-        "text": join_tokens(tokens + generated, level),
+        "text": join_tokens(tokens + generated, level, model.vocabulary),
         "temperature": temperature,
         "top_k": top_k,
         "top_p": top_p,

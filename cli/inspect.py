@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from .errors import SeqkitCommand
-from .options import bundle_argument, model_level, open_bundle, output_options
+from .options import SUBWORD_LEVEL_NAMES, bundle_argument, model_level, open_bundle, output_options
 from .render import UI, cell, key_value_table, percent
 
 SHOWN_TOKENS = 40
@@ -34,13 +34,15 @@ def inspect(bundle: str, ui: UI) -> None:
     losses, accuracies = history.get("loss") or [], history.get("accuracy") or []
     tokens = model.vocabulary.tokens
     shown = " ".join(tokens[:SHOWN_TOKENS]) + (f" ... (+{len(tokens) - SHOWN_TOKENS})" if len(tokens) > SHOWN_TOKENS else "")
+    level = model_level(model)
+    kind = f"{level} pieces, Ġ a space, Ċ a newline" if level in SUBWORD_LEVEL_NAMES else level
     rows: list[tuple[str, Any]] = [
         ("bundle", f"{bundle} (format {stored['version']}, seqkit {stored['seqkit_version']})"),
         ("trainer", spec.get("trainer", "-")),
         ("stateful", "yes" if model.stateful else "no"),
         ("layout", f"{model.layout.name}, {model.layout.encoding}"),
         ("window length", model.window_length),
-        ("vocabulary", f"{model.vocabulary.size} tokens ({model_level(model)}): {shown}"),
+        ("vocabulary", f"{model.vocabulary.size} tokens ({kind}): {shown}"),
     ]
     rows += [(name, _show(value)) for name, value in params.items() if name not in ("layout", "encoding")]
     if losses:
@@ -51,6 +53,15 @@ def inspect(bundle: str, ui: UI) -> None:
             ("accuracy", f"{percent(accuracies[0])} -> {percent(accuracies[-1])} (best {percent(best)})"
              if accuracies else "-"),
         ]
+    test = spec.get("test")
+    if isinstance(test, dict) and isinstance(test.get("bits_per_token"), int | float):
+        rows.append(("test score", f"{test['bits_per_token']:.4f} bits per token, "
+                                   f"{test.get('bits_per_character', float('nan')):.4f} per character, "
+                                   f"on {test.get('tokens')} tokens of the {test.get('corpus')}"))
+    continued = spec.get("init_from")
+    if isinstance(continued, dict):
+        corpus = continued.get("corpus") if isinstance(continued.get("corpus"), dict) else {}
+        rows.append(("continued from", f"a {continued.get('trainer')} model trained on {corpus.get('name')}"))
     ui.result(key_value_table(f"Bundle {cell(bundle)}", rows))
     ui.emit_json({
         "bundle": bundle,
@@ -60,6 +71,7 @@ def inspect(bundle: str, ui: UI) -> None:
         "layout": model.layout.get_config(),
         "window_length": model.window_length,
         "vocabulary": list(tokens),
+        "level": level,
         "unknown_token": model.vocabulary.unknown_token,
         "spec": spec,
         "history": history,

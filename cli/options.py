@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from seqkit.datasets import Corpus
 
 TRAINER_NAMES = ("stateless", "in-batch", "stateful", "stream")
+CELL_NAMES = ("lstm", "gru")
 STRATEGY_NAMES = ("default", "mirrored", "multi-worker")
 LAYOUT_NAMES = ("timesteps", "features")
 ENCODING_NAMES = ("scaled", "onehot", "embedding")
-LEVEL_NAMES = ("char", "word")
+SUBWORD_LEVEL_NAMES = ("bpe", "unigram")
+LEVEL_NAMES = ("char", "word", *SUBWORD_LEVEL_NAMES)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +61,21 @@ class ResetPolicyType(click.ParamType):
 
         try:
             return parse_reset_policy(value).describe()
+        except ConfigurationError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ScheduleType(click.ParamType):
+    """``constant``, ``cosine[:W]`` or ``plateau[:P]``; checked by the library's parser."""
+
+    name = "constant|cosine[:W]|plateau[:P]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from seqkit.errors import ConfigurationError
+        from seqkit.schedules import parse_schedule
+
+        try:
+            return parse_schedule(value).describe()
         except ConfigurationError as error:
             self.fail(str(error), param, ctx)
 
@@ -190,30 +207,44 @@ class DataSource:
         folders = [Input("--text", Path(path)) for path in self.text_paths if path != "-" and Path(path).is_dir()]
         return folders + [Input("--text", path) for path in self.files()]
 
-    def load(self, default_level: str = "char") -> Corpus:
+    def load(self, default_level: str = "char", vocabulary: Any = None) -> Corpus:
         """The corpus (the alphabet when no source is given).
+
+        Args:
+            default_level: the level of ``--text`` when ``--level`` is not given. Defaults to ``char``.
+            vocabulary: a model's vocabulary; a subword one splits ``--text`` at its level
+                (``bpe``, ``unigram``). Defaults to None.
 
         Raises:
             seqkit.errors.DataError: a file is missing, unreadable, not UTF-8 or empty.
+            click.UsageError: a subword level without a subword vocabulary of that level.
         """
         from seqkit.datasets import Corpus, alphabet, load_text
+        from seqkit.subword import SubwordVocabulary
 
         level: Any = self.level or default_level
         if self.tokens is not None:
             return Corpus.from_tokens(self.tokens.split(), name="tokens")
         if not self.text_paths:
             return alphabet()
+        subword = vocabulary if level in SUBWORD_LEVEL_NAMES else None
+        if subword is not None and not (isinstance(subword, SubwordVocabulary) and subword.level == level):
+            subword = None
+        if level in SUBWORD_LEVEL_NAMES and subword is None:
+            raise click.UsageError(
+                f"--level {level} splits --text with a trained {level} tokenizer, which only a {level} model has; "
+                "use --level char or word here."
+            )
         if len(self.text_paths) == 1 and not self.lines:
             [text_path] = self.text_paths
             if text_path == "-":
-                return Corpus.from_text(read_stdin(), level=level, name="stdin")
+                return Corpus.from_text(read_stdin(), level=level, name="stdin", vocabulary=subword)
             if not Path(text_path).is_dir():
-                return load_text(text_path, level=level)
-        return Corpus.from_sequences(self._documents(level), level=level, name=self._name())
+                return load_text(text_path, level=level, vocabulary=subword)
+        return Corpus.from_sequences(self._documents(level), level=level, name=self._name(), vocabulary=subword)
 
     def _documents(self, level: str) -> list[str]:
         from seqkit.files import read_text
-        from seqkit.vocab import split_tokens
 
         texts: list[str] = []
         for text_path in self.text_paths:
@@ -224,7 +255,7 @@ class DataSource:
             else:
                 texts.append(read_text(text_path))
         documents = [line for text in texts for line in text.splitlines()] if self.lines else texts
-        return [document for document in documents if split_tokens(document, level)]  # type: ignore[arg-type]
+        return [document for document in documents if (document.split() if level == "word" else document)]
 
     def _name(self) -> str:
         names = ["stdin" if path == "-" else Path(path).name or path for path in self.text_paths]
@@ -267,7 +298,8 @@ def data_options(function: F) -> F:
     )
     @click.option("--tokens", metavar='"T1 T2 ..."', help='Whitespace-separated tokens, e.g. --tokens "C D E F G A B".')
     @click.option("--level", type=click.Choice(LEVEL_NAMES), default=None,
-                  help="Split --text into characters or words. [default: char]")
+                  help="Split --text into characters, words, or subword pieces (bpe, unigram: a trained "
+                       "tokenizer's). [default: char]")
     @click.option("--lines", is_flag=True, help="Each line of --text is a document.")
     @functools.wraps(function)
     def wrapper(
@@ -287,8 +319,13 @@ def read_stdin() -> str:
     return read_text_stream(click.get_binary_stream("stdin"))
 
 
-def split_context(text: str, level: str) -> list[str]:
-    """A command-line context (``predict``, ``generate --prime``) as tokens at the model's level."""
+def split_context(text: str, level: str, vocabulary: Any = None) -> list[str]:
+    """A command-line context (``predict``, ``generate --prime``) as tokens at the model's level.
+
+    A subword model's context is split by its own tokenizer: pass its ``vocabulary``.
+    """
+    if level in SUBWORD_LEVEL_NAMES:
+        return list(vocabulary.split(text))
     return list(text) if level == "char" else text.split()
 
 
@@ -299,7 +336,11 @@ def bundle_argument(function: F) -> F:
 
 
 def model_level(model: Any) -> str:
-    """The tokenization level a model was trained at (``char`` if unknown)."""
+    """The tokenization level a model was trained at: its subword vocabulary's, else its record's (``char`` if unknown)."""
+    from seqkit.subword import SubwordVocabulary
+
+    if isinstance(model.vocabulary, SubwordVocabulary):
+        return model.vocabulary.level
     corpus = model.spec.get("corpus") if isinstance(model.spec, dict) else None
     level = corpus.get("level") if isinstance(corpus, dict) else None
     return level if level in LEVEL_NAMES else "char"

@@ -417,9 +417,21 @@ def cell(text: str) -> str:
     return escape(terminal_safe(text))
 
 
-def join_tokens(tokens: Sequence[str], level: str) -> str:
-    """Tokens as text: characters joined as they are, words with spaces."""
-    return "".join(tokens) if level == "char" else " ".join(tokens)
+def join_tokens(tokens: Sequence[str], level: str, vocabulary: Any = None) -> str:
+    """Tokens as text: characters joined as they are, words with spaces, subword pieces by ``vocabulary.join``.
+
+    Args:
+        tokens: the tokens.
+        level: ``char``, ``word``, or a subword level (``bpe``, ``unigram``).
+        vocabulary: the model's vocabulary; needed at a subword level. Defaults to None.
+    """
+    if level == "char":
+        return "".join(tokens)
+    if level == "word":
+        return " ".join(tokens)
+    if vocabulary is None:
+        raise TypeError(f"join_tokens needs the model's vocabulary to join {level} pieces; pass vocabulary=.")
+    return str(vocabulary.join(tokens))
 
 
 def key_value_table(title: str, rows: Sequence[tuple[str, Any]]) -> Table:

@@ -15,34 +15,43 @@ from .options import (
     ENCODING_NAMES,
     LAYOUT_NAMES,
     MAX_UNITS,
+    CELL_NAMES,
     POSITIVE,
     SEED,
     STRATEGY_NAMES,
+    SUBWORD_LEVEL_NAMES,
     TRAINER_NAMES,
     DataSource,
     FiniteFloatRange,
     PathType,
     ResetPolicyType,
+    ScheduleType,
     data_options,
     figure_options,
+    model_level,
+    open_bundle,
     require_plotting,
     output_options,
 )
-from .paths import Output, check_outputs
-from .render import UI, duration, key_value_table, percent, terminal_safe
+from .paths import Input, Output, check_outputs
+from .scores import DEFAULT_BASELINE_ORDER, baseline_scores, model_name, model_row, scores_table
+from .subwords import DEFAULT_VOCAB_SIZE, subword_data
+from .train_report import summary, summary_rows
+from .render import UI, key_value_table, terminal_safe
 
 if TYPE_CHECKING:
     import keras
 
     from seqkit.sequence_model import SequenceModel
-    from seqkit.trainers import History, Trainer
+    from seqkit.trainers import Trainer
 
 
 @click.command(cls=SeqkitCommand, short_help="Train a model on a corpus and save it as a bundle.")
 @data_options
-@click.option("--trainer", "trainer_name", type=click.Choice(TRAINER_NAMES), default="stateless", show_default=True,
+@click.option("--trainer", "trainer_name", type=click.Choice(TRAINER_NAMES), default=None,
               help="stateless: independent windows; in-batch: the whole dataset as one batch; "
-                   "stateful: state carried from batch to batch.")
+                   "stateful: state carried from batch to batch; stream: long text as parallel streams. "
+                   "[default: stateless; with --init-from, the model's]")
 @click.option("--window", type=POSITIVE, default=None,
               help="Tokens per input window (stream: the segment length). [default: 1; stream 64]")
 @click.option("--stride", type=POSITIVE, default=None,
@@ -62,6 +71,13 @@ if TYPE_CHECKING:
               help="Samples per step (stateful, stream: parallel streams). [default: 1; stream 32]")
 @click.option("--learning-rate", type=FiniteFloatRange(0, min_open=True), default=None,
               help="Adam's learning rate. [default: 0.001]")
+@click.option("--cell", type=click.Choice(CELL_NAMES), default=None,
+              help="The recurrent cell: LSTM or GRU. [default: lstm]")
+@click.option("--clip-norm", type=FiniteFloatRange(0, min_open=True), default=None, metavar="NORM",
+              help="Clip the gradients to this global norm before each update (char-rnn's grad_clip, e.g. 5).")
+@click.option("--lr-schedule", type=ScheduleType(), default=None,
+              help="constant; cosine[:W]: W warmup steps, then a cosine decay to 0; plateau[:P]: halve the rate when "
+                   "the held-out (else training) loss has not improved for P epochs. [default: constant]")
 @click.option("--reset", type=ResetPolicyType(), default=None, metavar="epoch|boundary|every:K|never",
               help="Stateful and stream: when to zero the state. [default: epoch; stream boundary]")
 @click.option("--seed", type=SEED, default=None,
@@ -81,6 +97,17 @@ if TYPE_CHECKING:
                                        "every epoch (val loss, bits per token), e.g. 0.1.")
 @click.option("--validation-text", "validation_path", type=PathType(exists=True, dir_okay=False, path_type=Path),
               default=None, metavar="FILE", help="Score this text (split like --text) after every epoch instead.")
+@click.option("--test-split", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=None,
+              metavar="FRACTION", help="Hold out this fraction of the end of every document (before the validation "
+                                       "split) as a test set, never trained on nor used to select; scored once at "
+                                       "the end and saved in the bundle.")
+@click.option("--test-text", "test_path", type=PathType(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="FILE", help="Score this text as the test set instead.")
+@click.option("--baseline", is_flag=True,
+              help="Also score a Kneser-Ney n-gram model and lzma on the same training text and test set "
+                   "(needs --test-split or --test-text).")
+@click.option("--baseline-order", type=click.IntRange(1, 32), default=None, metavar="N",
+              help=f"The n-gram order of --baseline. [default: {DEFAULT_BASELINE_ORDER}]")
 @click.option("--early-stopping", type=POSITIVE, default=None, metavar="PATIENCE",
               help="Stop when the held-out loss has not improved for PATIENCE epochs, and keep the best weights "
                    "(needs --validation-split or --validation-text).")
@@ -106,6 +133,14 @@ if TYPE_CHECKING:
                    "--resume continues from that step).")
 @click.option("--resume", is_flag=True,
               help="Continue the run saved in --checkpoint DIR (same settings and data; --epochs may grow).")
+@click.option("--vocab-size", type=click.IntRange(257, 1_000_000), default=None, metavar="N",
+              help=f"With --level bpe or unigram: the pieces of the tokenizer trained on the training text, the 256 "
+                   f"byte pieces included. [default: {DEFAULT_VOCAB_SIZE}]")
+@click.option("--init-from", "init_path", type=PathType(exists=True, dir_okay=False, path_type=Path), default=None,
+              metavar="BUNDLE", help="Fine-tune: start from this saved model's weights, with its vocabulary, cell, "
+                                     "size and layout, on new data.")
+@click.option("--extend-vocabulary", is_flag=True,
+              help="With --init-from: let the vocabulary grow by the new tokens of the data (old ids and weights kept).")
 @figure_options
 @output_options
 def train(
@@ -122,6 +157,9 @@ def train(
     epochs: int | None,
     batch_size: int | None,
     learning_rate: float | None,
+    cell: str | None,
+    clip_norm: float | None,
+    lr_schedule: str | None,
     reset: str | None,
     seed: int | None,
     jit: str,
@@ -129,6 +167,10 @@ def train(
     precision: str | None,
     validation_split: float | None,
     validation_path: Path | None,
+    test_split: float | None,
+    test_path: Path | None,
+    baseline: bool,
+    baseline_order: int | None,
     early_stopping: int | None,
     sample_every: int | None,
     until_accuracy: float | None,
@@ -139,6 +181,9 @@ def train(
     checkpoint_every: int | None,
     checkpoint_steps: int | None,
     resume: bool,
+    vocab_size: int | None,
+    init_path: Path | None,
+    extend_vocabulary: bool,
     plot_path: Path | None,
     tensorboard_dir: Path | None,
     ui: UI,
@@ -169,20 +214,40 @@ def train(
       seqkit train --trainer stateful --epochs 300 --checkpoint run/ --resume --out stateful.seqkit
       seqkit train --trainer stream --text book.txt --checkpoint run/ --checkpoint-steps 500 --resume
       seqkit train --text songs/ --level word --trainer stateful --reset boundary --out songs.seqkit
+      seqkit train --trainer stream --text code.txt --test-split 0.1 --baseline --clip-norm 5 --out code.seqkit
+      seqkit train --text more.txt --init-from code.seqkit --epochs 2 --out tuned.seqkit
     """
+    if validation_split is not None and validation_path is not None:
+        raise click.UsageError("Give one of --validation-split and --validation-text, not both.")
+    if test_split is not None and test_path is not None:
+        raise click.UsageError("Give one of --test-split and --test-text, not both.")
+    if baseline and test_split is None and test_path is None:
+        raise click.UsageError("--baseline scores the test set: give --test-split F or --test-text FILE too.")
+    if baseline_order is not None and not baseline:
+        raise click.UsageError("--baseline-order sets the n-gram of --baseline: give --baseline too.")
+    baseline_order = baseline_order or DEFAULT_BASELINE_ORDER
+    if cell == "gru" and kernel == "on":
+        raise click.UsageError("--kernel on computes LSTMs only: leave --kernel auto (or off) with --cell gru.")
+    if extend_vocabulary and init_path is None:
+        raise click.UsageError("--extend-vocabulary grows the vocabulary of the model given with --init-from BUNDLE.")
+    if vocab_size is not None and (data.level not in SUBWORD_LEVEL_NAMES or init_path is not None):
+        raise click.UsageError(
+            "--vocab-size sets the pieces of a new subword tokenizer: it applies to --level bpe or unigram, "
+            "without --init-from (a continued model keeps its own)."
+        )
+    data.check()
+    continued = open_bundle(str(init_path)) if init_path is not None else None
+    trainer_name = trainer_name or ("stateless" if continued is None else cli_trainer_name(continued))
     if reset is not None and trainer_name == "stream" and reset not in ("epoch", "boundary"):
         raise click.UsageError(f"--trainer stream resets at 'epoch' or 'boundary' only; got --reset {reset}.")
     if checkpoint_dir is None and (resume or checkpoint_every is not None or checkpoint_steps is not None):
         given = "--resume" if resume else "--checkpoint-every" if checkpoint_every is not None else "--checkpoint-steps"
         raise click.UsageError(f"{given} needs --checkpoint DIR: the folder the training state is saved in.")
-    if validation_split is not None and validation_path is not None:
-        raise click.UsageError("Give one of --validation-split and --validation-text, not both.")
     if early_stopping is not None and validation_split is None and validation_path is None:
         raise click.UsageError("--early-stopping watches the held-out loss: give --validation-split F or "
                                "--validation-text FILE too.")
     if startup_timeout is not None and strategy != "multi-worker":
         raise click.UsageError("--startup-timeout applies to --strategy multi-worker only.")
-    data.check()
     from seqkit.trainers import TRAINERS
 
     # Only the options given are passed: the trainer keeps its own defaults for the others.
@@ -191,6 +256,7 @@ def train(
         for name, value in dict(
             window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
             dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
+            cell=cell, clip_norm=clip_norm, lr_schedule=lr_schedule,
             seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
             checkpoint_every=checkpoint_every, checkpoint_steps=checkpoint_steps, jit_compile={"auto": None, "on": True, "off": False}[jit],
             kernel={"auto": None, "on": True, "off": False}[kernel],
@@ -203,15 +269,35 @@ def train(
         if reason is not None:
             option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
             raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{reason}")
+    if continued is not None:
+        settings = continued_settings(continued, settings, trainer_class, init_path, data.level)
     outputs = [
         Output(option, path, folder)
         for option, path, folder in (("--out", out_path, False), ("--plot", plot_path, False),
                                      ("--checkpoint", checkpoint_dir, True), ("--tensorboard", tensorboard_dir, True))
         if path is not None
     ]
-    targets = check_outputs(outputs, [*data.inputs(), *([validation_path] if validation_path is not None else [])])
+    read = [Input(option, path) for option, path in (
+        ("--validation-text", validation_path), ("--test-text", test_path), ("--init-from", init_path),
+    ) if path is not None]
+    targets = check_outputs(outputs, [*data.inputs(), *read])
     require_plotting(plot_path)
-    corpus = data.load()
+    validation: Any = validation_split
+    test: Any = test_split
+    vocabulary = None
+    if data.level in SUBWORD_LEVEL_NAMES and continued is None:  # the tokenizer learns from the training part only
+        corpus, validation, test, vocabulary = subword_data(
+            data, data.level, vocab_size=vocab_size, validation_split=validation_split,
+            validation_path=validation_path, test_split=test_split, test_path=test_path,
+        )
+        validation_split = test_split = None  # cut already, at the same fractions of every document's characters
+        validation_path = test_path = None
+        ui.note(f"Trained a {data.level} vocabulary of {vocabulary.size} pieces on the training text.")
+    else:
+        corpus = data.load(
+            default_level=model_level(continued) if continued is not None else "char",
+            vocabulary=None if continued is None else continued.vocabulary,
+        )
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
 
     trainer = trainer_class(**settings)
@@ -232,11 +318,13 @@ def train(
         from seqkit.callbacks import TensorBoardLog
 
         callbacks.append(TensorBoardLog(targets["--tensorboard"]))
-    validation: Any = validation_split
-    if validation_path is not None:
-        from seqkit.datasets import load_text
+    from seqkit.datasets import load_text
 
-        validation = load_text(validation_path, level=corpus.level)
+    subword = getattr(corpus, "subword", None)
+    if validation_path is not None:
+        validation = load_text(validation_path, level=corpus.level, vocabulary=subword)
+    if test_path is not None:
+        test = load_text(test_path, level=corpus.level, vocabulary=subword)
     if early_stopping is not None:
         import keras
 
@@ -259,7 +347,11 @@ def train(
     with ui.progress() as progress:
         callbacks.append(EpochEnd(checked(progress.track(f"{trainer_name} on {corpus.name}", epochs))))
         try:
-            model, history = trainer.fit(corpus, validation=validation, callbacks=callbacks, resume=resume)
+            model, history = trainer.fit(
+                corpus, vocabulary=vocabulary, validation=validation, test=test, init_from=continued,
+                extend_vocabulary=extend_vocabulary,
+                callbacks=callbacks, resume=resume,
+            )
         except KeyboardInterrupt as interrupt:
             raise Interrupted(
                 interrupted_message(max(progress.completed, start_epoch), epochs, out_path, checkpoint_dir),
@@ -273,11 +365,17 @@ def train(
             f"Training diverged: the loss is {final_loss} after epoch {history.epochs}; {kept}. "
             f"Train again with a lower --learning-rate (this run: {trainer.get_params().get('learning_rate')})."
         )
-    scored = corpus if validation_split is None else trainer.split(corpus, validation_split, model.vocabulary)[0]
+    rest, test_corpus = trainer.split_test(corpus, test) if test is not None else (corpus, None)
+    scored = rest if validation_split is None else trainer.split(rest, validation_split, model.vocabulary)[0]
     windows = trainer.evaluation_windows(scored, model.vocabulary)
     if len(windows) < len(trainer.training_windows(scored, model.vocabulary)):
         ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
     evaluation = model.evaluate(windows)
+    rows = [] if "test" not in model.spec else [model_row(model_name(model), model.spec["test"])]
+    if baseline and test_corpus is not None:
+        ui.note(f"Scoring the baselines (Kneser-Ney {baseline_order}-gram, lzma) on the same split...")
+        rows += baseline_scores(scored, test_corpus, model.vocabulary, order=baseline_order)
+        model.spec["test"]["baselines"] = rows[1:]
     if out_path is not None:
         model.save(targets["--out"])
     if plot_path is not None:
@@ -290,6 +388,8 @@ def train(
         ui.note(f"TensorBoard logs in {tensorboard_dir}: tensorboard --logdir {tensorboard_dir}")
     report = summary(model, history, trainer, evaluation.accuracy, out_path, restored=early_stopping is not None)
     ui.result(key_value_table("Trained", summary_rows(report)))
+    if rows:
+        ui.result(scores_table(f"Test set: {test_corpus.name if test_corpus else 'test'}", rows))
     if out_path is None:
         ui.note("Not saved: pass --out FILE.seqkit to keep the model.")
     ui.emit_json(report)
@@ -345,72 +445,35 @@ def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:
         raise click.ClickException(terminal_safe(str(error))) from None
 
 
-def summary(
-    model: SequenceModel, history: History, trainer: Trainer, evaluation_accuracy: float, out_path: Path | None,
-    *, restored: bool = False,
+def cli_trainer_name(model: SequenceModel) -> str:
+    """The ``--trainer`` name of the trainer a model was trained with (stateless if unknown)."""
+    from seqkit.trainers import TRAINERS
+
+    names = {trainer.__name__: name for name, trainer in TRAINERS.items()}
+    return names.get(str(model.spec.get("trainer")), "stateless")
+
+
+def continued_settings(
+    model: SequenceModel, settings: dict[str, Any], trainer_class: type[Trainer], init_path: Path | None,
+    level: str | None,
 ) -> dict[str, Any]:
-    """What training produced, JSON-ready (accuracies as fractions).
+    """The settings with ``--init-from``: options that contradict the model refused, the window of a
+    window model taken from it when not given."""
+    from seqkit.trainers.continuation import inherited
 
-    The held-out figures are the last epoch's, or with ``restored`` (early stopping put the
-    best weights back) the best epoch's: those of the model saved.
-    """
-    spec = model.spec
-    scored = [(value, epoch) for epoch, value in enumerate(history.val_loss) if math.isfinite(value)]
-    best = min(scored)[1] if scored else None
-    shown = best if restored else (len(history.val_loss) - 1 if history.val_loss else None)
-    return {
-        "trainer": spec.get("trainer"),
-        "hyperparameters": spec.get("hyperparameters"),
-        "layout": model.layout.get_config(),
-        "corpus": spec.get("corpus"),
-        "vocabulary_size": model.vocabulary.size,
-        "window_length": model.window_length,
-        "samples": spec.get("samples"),
-        "epochs": history.epochs,
-        "steps": history.steps,
-        "loss": history.loss[-1] if history.loss else None,
-        "accuracy": history.accuracy[-1] if history.accuracy else None,
-        "evaluation_accuracy": evaluation_accuracy,
-        "val_loss": history.val_loss[shown] if shown is not None else None,
-        "val_accuracy": history.val_accuracy[shown] if shown is not None else None,
-        "val_bits_per_token": history.val_bits_per_token[shown] if shown is not None else None,
-        "best_epoch": best + 1 if best is not None else None,
-        "restored_best_weights": restored and best is not None,
-        "seconds": round(history.seconds, 3),
-        "bundle": None if out_path is None else str(out_path),
-    }
-
-
-def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
-    params = report["hyperparameters"] or {}
-    corpus = report["corpus"] or {}
-    rows: list[tuple[str, Any]] = [
-        ("trainer", report["trainer"]),
-        ("data", f"{corpus.get('name')}: {corpus.get('tokens')} tokens ({corpus.get('level')}), "
-                 f"{report['vocabulary_size']} distinct"),
-        ("layout", f"{report['layout']['layout']}, {report['layout']['encoding']}"),
-        ("window", f"{report['window_length']} tokens, {report['samples']} samples"),
-        ("network", f"{params.get('layers')} x LSTM {params.get('units')}"),
-    ]
-    if "reset" in params:
-        rows.append(("reset", params["reset"]))
-    rows += [
-        ("epochs", f"{report['epochs']} ({report['steps']} steps)"),
-        ("loss", f"{report['loss']:.4f}" if report["loss"] is not None else "-"),
-        ("training accuracy", percent(report["accuracy"])),
-        ("accuracy on the training windows" if report.get("val_loss") is not None else "accuracy on the windows",
-         percent(report["evaluation_accuracy"])),
-    ]
-    if report.get("val_loss") is not None:
-        rows += [
-            ("held-out loss", f"{report['val_loss']:.4f} ({report['val_bits_per_token']:.3f} bits per token)"
-                              + (" at the best epoch" if report["restored_best_weights"] else "")),
-            ("held-out accuracy", percent(report["val_accuracy"])),
-            ("best held-out epoch", f"{report['best_epoch']}"
-                                    + (" (its weights were kept)" if report["restored_best_weights"] else "")),
-        ]
-    rows += [
-        ("time", duration(report["seconds"])),
-        ("saved to", report["bundle"] or "-"),
-    ]
-    return rows
+    fixed = inherited(model)
+    for name, value in settings.items():
+        if name in fixed and value != fixed[name]:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(
+                f"{option} {value} contradicts the model in {terminal_safe(str(init_path))} ({name} {fixed[name]}): "
+                f"leave {option} out with --init-from; it is taken from the model."
+            )
+    if level is not None and level != model_level(model):
+        raise click.UsageError(
+            f"--level {level} contradicts the model in {terminal_safe(str(init_path))} (trained at the "
+            f"{model_level(model)} level): leave --level out with --init-from."
+        )
+    if trainer_class.why_not("encoding") is None and "window" not in settings:  # a window trainer
+        settings = {**settings, "window": model.window_length}
+    return settings

@@ -117,7 +117,8 @@ class SampleText(keras.callbacks.Callback):
             greedy.
         function: receives ``(epoch, text)``. Defaults to None: nothing but the log.
         log_dir: a TensorBoard folder. Defaults to None.
-        separator: joins the tokens. Defaults to ``""`` (characters); use ``" "`` for words.
+        separator: joins the tokens. Defaults to ``""`` (characters); use ``" "`` for words. A
+            subword vocabulary's pieces are joined by its own ``join``.
 
     >>> from seqkit import alphabet
     >>> from seqkit.trainers import StatefulTrainer
@@ -178,7 +179,9 @@ class SampleText(keras.callbacks.Callback):
             return
         model = self._snapshot()
         model.reset()
-        text = self.separator.join(model.generate(self.prime, self.steps, **self.options))
+        tokens = model.generate(self.prime, self.steps, **self.options)
+        join = getattr(model.vocabulary, "join", None)  # a subword vocabulary joins its pieces back into text
+        text = join(tokens) if callable(join) else self.separator.join(tokens)
         self.samples.append((epoch, text))
         if self.function is not None:
             self.function(epoch, text)

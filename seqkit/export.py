@@ -14,9 +14,9 @@ Inside the graph, in order:
 2. the layout's encoding, as :meth:`~seqkit.layouts.Layout.transform_tensor`
    computes it: ``id / V`` (``scaled``), one-hot, or ``id + 1``
    (``embedding``), shaped as time steps or as features;
-3. the trained network, its LSTMs rebuilt without Keras state: a **stateful**
-   model takes the state ``h, c`` of every LSTM layer as inputs and returns the
-   new state as outputs (the one-step generator of TensorFlow's "Text
+3. the trained network, its LSTMs (or GRUs) rebuilt without Keras state: a **stateful**
+   model takes the state ``h, c`` of every LSTM layer (``h`` of every GRU layer) as inputs
+   and returns the new state as outputs (the one-step generator of TensorFlow's "Text
    generation with an RNN" tutorial), so a server keeps one state per user;
 4. the most likely next token, as a string (``top_k``, ties to the lower id,
    as :meth:`~seqkit.sequence_model.SequenceModel.generate` takes it).
@@ -24,8 +24,8 @@ Inside the graph, in order:
 Inputs: ``tokens``, strings ``(batch, L)`` — a stateless model reads a whole
 window of ``L`` tokens (the model's ``window_length``), a stateful one reads
 ``L`` tokens per step (one, for a model trained with the default ``window=1``);
-for a stateful model also ``lstm_1_h``, ``lstm_1_c``, … float32 ``(batch, units)``,
-zeros to start. Outputs: ``probabilities`` float32 ``(batch, V)``, ``token``
+for a stateful model also ``lstm_1_h``, ``lstm_1_c``, … (``gru_1_h``, … for a GRU) float32
+``(batch, units)``, zeros to start. Outputs: ``probabilities`` float32 ``(batch, V)``, ``token``
 strings ``(batch,)``, and for a stateful model the new ``lstm_1_h``, ``lstm_1_c``, ….
 
 The formats (:data:`FORMATS`):
@@ -52,7 +52,10 @@ probabilities are meaningless): check it is ``0``. Every format has this
 
 Limits: windows are whole (a masked model's padding cannot be expressed as a
 token); sampling with a temperature is left to the server (it has the
-probabilities).
+probabilities). A model with a subword vocabulary (:mod:`seqkit.subword`) is
+refused: its tokenizer cannot run inside the TensorFlow graph without
+TensorFlow Text or KerasHub; serve it with seqkit (``SequenceModel.load`` and
+``generate``).
 
 >>> import pathlib, tempfile
 >>> from seqkit import alphabet
@@ -82,7 +85,8 @@ import tensorflow as tf
 from seqkit.errors import ConfigurationError, ModelFileError
 from seqkit.files import one_line, printable
 from seqkit.layouts import Layout
-from seqkit.models import recurrent_layers
+from seqkit.models import STATE_PARTS, cell_of, recurrent_layers
+from seqkit.subword import SubwordVocabulary
 from seqkit.vocab import Vocabulary
 
 FORMATS: tuple[str, ...] = ("saved_model", "keras", "tflite")
@@ -110,7 +114,7 @@ def state_names(model: Exportable) -> list[str]:
     """The names of the state inputs and outputs: ``lstm_1_h``, ``lstm_1_c``, … (none if stateless)."""
     if not is_stateful(model):
         return []
-    return [f"{layer.name}_{part}" for layer in _lstm_layers(model.network) for part in ("h", "c")]
+    return [f"{layer.name}_{part}" for layer in _recurrent(model.network) for part in STATE_PARTS[cell_of(layer)]]
 
 
 def serving_network(model: Exportable, *, unroll: bool = False, refuse_unknown: bool = True) -> keras.Model:
@@ -130,7 +134,11 @@ def serving_network(model: Exportable, *, unroll: bool = False, refuse_unknown: 
 
     Returns:
         An uncompiled functional ``keras.Model``.
+
+    Raises:
+        ConfigurationError: the model has a subword vocabulary (see :func:`check_exportable`).
     """
+    check_exportable(model)
     vocabulary, layout, length = model.vocabulary, model.layout, model.window_length
     size = vocabulary.size
     stateful = is_stateful(model)
@@ -147,17 +155,19 @@ def serving_network(model: Exportable, *, unroll: bool = False, refuse_unknown: 
     inputs: dict[str, Any] = {"tokens": tokens}
     outputs: dict[str, Any] = {}
     for layer in model.network.layers[1:]:
-        if not isinstance(layer, keras.layers.LSTM):
+        cell = cell_of(layer)
+        if cell is None:
             hidden = layer(hidden)  # shared, stateless: Masking, Embedding, Reshape, Dropout, Dense
             continue
         config = layer.get_config()
         config.update(stateful=False, return_state=stateful, unroll=unroll, use_cudnn=False)
-        twin = keras.layers.LSTM.from_config(config)
+        twin = type(layer).from_config(config)
         if stateful:
-            state = [keras.Input(shape=(layer.units,), name=f"{layer.name}_{part}") for part in ("h", "c")]
+            names = [f"{layer.name}_{part}" for part in STATE_PARTS[cell]]
+            state = [keras.Input(shape=(layer.units,), name=name) for name in names]
             inputs.update({tensor.name: tensor for tensor in state})
-            hidden, new_h, new_c = twin(hidden, initial_state=state)
-            outputs.update({f"{layer.name}_h": new_h, f"{layer.name}_c": new_c})
+            hidden, *new_state = twin(hidden, initial_state=state)
+            outputs.update(dict(zip(names, new_state)))
         else:
             hidden = twin(hidden)
         twin.cell.set_weights(layer.cell.get_weights())
@@ -192,10 +202,11 @@ def export_model(
         The path written.
 
     Raises:
-        ConfigurationError: an unknown format, or a ``.keras`` export whose name
-            does not end in ``.keras``.
+        ConfigurationError: an unknown format, a ``.keras`` export whose name
+            does not end in ``.keras``, or a model with a subword vocabulary.
         ModelFileError: ``path`` exists (without ``overwrite``), or cannot be written.
     """
+    check_exportable(model)
     if format not in FORMATS:
         raise ConfigurationError(
             f"Unknown export format {format!r}: expected one of {', '.join(map(repr, FORMATS))}."
@@ -224,6 +235,22 @@ def export_model(
     return target
 
 
+def check_exportable(model: Exportable) -> None:
+    """Refuse a model whose tokens cannot be made inside the TensorFlow graph: a subword vocabulary's.
+
+    Raises:
+        ConfigurationError: the model has a :class:`~seqkit.subword.SubwordVocabulary`;
+            the message says what can be exported and how to serve this one.
+    """
+    if isinstance(model.vocabulary, SubwordVocabulary):
+        kind = {"bpe": "BPE", "unigram": "Unigram"}[model.vocabulary.level]
+        raise ConfigurationError(
+            f"Export of a model with a {kind} vocabulary is not supported: its tokenizer cannot run inside the "
+            "TensorFlow graph. Export a char or word model, or serve this one with seqkit "
+            "(SequenceModel.load + generate)."
+        )
+
+
 # The three formats ----------------------------------------------------------------------
 class ServingModule(tf.Module):
     """The SavedModel's root: the serving network and its signatures as ``tf.function`` s.
@@ -244,7 +271,9 @@ class ServingModule(tf.Module):
         self.weights = [weight.value for weight in self.network.weights]
         self.tokens = tf.constant(list(model.vocabulary.tokens))
         self.state_names = state_names(model)
-        self.state_units = _twice([layer.units for layer in _lstm_layers(model.network)]) if self.state_names else []
+        self.state_units = [
+            layer.units for layer in _recurrent(model.network) for _ in STATE_PARTS[cell_of(layer)]
+        ] if self.state_names else []
         names = ["tokens", *self.state_names]
         specs = [tf.TensorSpec([None, model.window_length], tf.string, name="tokens")]
         specs += [tf.TensorSpec([None, units], tf.float32, name=name) for name, units in zip(self.state_names, self.state_units)]
@@ -331,13 +360,9 @@ def _build_tflite(model: Exportable, workspace: Path) -> Path:
 
 
 # Helpers --------------------------------------------------------------------------------
-def _lstm_layers(network: keras.Model) -> list[keras.layers.LSTM]:
-    return [layer for layer in network.layers if isinstance(layer, keras.layers.LSTM)]
-
-
-def _twice(values: list[int]) -> list[int]:
-    """Each layer's units once for ``h`` and once for ``c``."""
-    return [value for value in values for _ in range(2)]
+def _recurrent(network: keras.Model) -> list[keras.layers.RNN]:
+    """The LSTM and GRU layers of ``network``, in order."""
+    return [layer for layer in network.layers if cell_of(layer) is not None]
 
 
 def _lookup(tokens: Any, vocabulary: Vocabulary, *, strict: bool) -> tuple[Any, Any]:

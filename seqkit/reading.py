@@ -9,6 +9,7 @@ resetting, the stride of evaluation windows, what ``generate`` needs, and evalua
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 import keras
@@ -62,6 +63,9 @@ class Reading(Protocol):
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """The most likely next id of every window, in order."""
 
+    def distributions(self, model: SequenceModel, windows: Windows | WindowIndex) -> Iterator[tuple[slice, np.ndarray]]:
+        """The next-token distributions of the windows, in order: ``(rows, probabilities (n, V))`` chunks."""
+
 
 class StatelessReading:
     """Reads the last ``L`` ids of the text, front-padded if the model is masked; no state."""
@@ -98,11 +102,16 @@ class StatelessReading:
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """All windows independently, a few thousand at a time."""
         predicted = np.empty(len(windows), dtype=np.int32)
-        for start in range(0, len(windows), EVALUATION_CHUNK):
-            rows = slice(start, start + EVALUATION_CHUNK)
-            chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
-            predicted[rows] = np.argmax(model.probabilities(chunk), axis=-1)
+        for rows, probabilities in self.distributions(model, windows):
+            predicted[rows] = np.argmax(probabilities, axis=-1)
         return predicted
+
+    def distributions(self, model: SequenceModel, windows: Windows | WindowIndex) -> Iterator[tuple[slice, np.ndarray]]:
+        """All windows independently, :data:`EVALUATION_CHUNK` at a time."""
+        for start in range(0, len(windows), EVALUATION_CHUNK):
+            rows = slice(start, min(len(windows), start + EVALUATION_CHUNK))
+            chunk = windows.take(rows).inputs if isinstance(windows, WindowIndex) else windows.inputs[rows]
+            yield rows, model.probabilities(chunk)
 
 
 class StatefulReading:
@@ -140,17 +149,25 @@ class StatefulReading:
 
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """From a reset state, in order, the state reset wherever the corpus sequence changes."""
-        model.reset()
         predicted = np.empty(len(windows), dtype=np.int64)
-        previous = None
-        for row in range(len(windows)):
-            if previous is not None and windows.sequence_ids[row] != previous:
-                model.reset()
-            previous = windows.sequence_ids[row]
-            window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
-            predicted[row] = int(np.argmax(model.probabilities(window)[0]))
-        model.reset()
+        for rows, probabilities in self.distributions(model, windows):
+            predicted[rows] = np.argmax(probabilities, axis=-1)
         return predicted
+
+    def distributions(self, model: SequenceModel, windows: Windows | WindowIndex) -> Iterator[tuple[slice, np.ndarray]]:
+        """One window at a time from a reset state, in order, the state reset wherever the corpus
+        sequence changes (and reset again at the end)."""
+        model.reset()
+        previous = None
+        try:
+            for row in range(len(windows)):
+                if previous is not None and windows.sequence_ids[row] != previous:
+                    model.reset()
+                previous = windows.sequence_ids[row]
+                window = windows.take([row]).inputs if isinstance(windows, WindowIndex) else windows.inputs[row : row + 1]
+                yield slice(row, row + 1), model.probabilities(window)
+        finally:
+            model.reset()
 
     @staticmethod
     def _feed(model: SequenceModel, ids: list[int]) -> np.ndarray:

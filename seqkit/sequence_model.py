@@ -32,6 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqkit.bundle import BundleContents, read_bundle, write_bundle
+from seqkit.datasets import Corpus
 from seqkit.checks import check_float, check_int
 from seqkit.engine.policy import prediction_use_cudnn
 from seqkit.errors import DataError
@@ -40,6 +41,8 @@ from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers
 from seqkit.reading import Reading, StatefulReading, StatelessReading
 from seqkit.sampling import sample_next
+from seqkit.subword import SubwordVocabulary
+from seqkit.scoring import Score, characters_of, model_spec, score_distributions, score_streams
 from seqkit.vocab import Vocabulary
 from seqkit.windows import PADDING_ID, WindowIndex, Windows, sliding_windows
 
@@ -115,7 +118,7 @@ class SequenceModel:
         self._reading: Reading = StatefulReading() if recurrent_layers(network) else StatelessReading()
         self.masked = self.spec.get("model", {}).get("masked", False)
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
-            if isinstance(layer, keras.layers.LSTM):
+            if isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
                 layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
         # One trace per model, for every batch size. TensorFlow counts traces per Python code
         # object: a lambda here would share its count with every other SequenceModel, and
@@ -226,7 +229,8 @@ class SequenceModel:
         """The ``top_k`` most likely next tokens, most likely first.
 
         Args:
-            tokens: the context, a list of tokens (a string is read as characters).
+            tokens: the context, a list of tokens (a string is read as characters, or split into
+                a subword vocabulary's pieces).
             top_k: how many candidates to return, 1 to the vocabulary size.
         """
         top_k = check_int("SequenceModel.predict_next", "top_k", top_k, maximum=self.vocabulary.size)
@@ -263,7 +267,8 @@ class SequenceModel:
         of the text so far: a stateless model reads only its last window.
 
         Args:
-            prime: the tokens to start from (a string is read as characters).
+            prime: the tokens to start from (a string is read as characters, or split into a
+                subword vocabulary's pieces).
             steps: how many tokens to generate; an int >= 0.
             temperature: a finite float > 0. Defaults to None.
             top_k: sample among the ``k`` most likely tokens. Defaults to None.
@@ -291,7 +296,7 @@ class SequenceModel:
         if not steps:
             return []
         self._reading.check_generate(self)
-        tokens = list(prime)
+        tokens = prime if isinstance(prime, str) else list(prime)  # the vocabulary reads a string
         ids = self.vocabulary.encode(tokens)
         if not ids:
             raise DataError("Give at least one token to predict from; got none.")
@@ -341,6 +346,81 @@ class SequenceModel:
                 f"have {windows.window_length}. Cut them with the same window length."
             )
         return self._score(windows, self._reading.predictions(self, windows))
+
+    def score(self, data: Any, *, streams: int | None = None, segment_length: int | None = None) -> Score:
+        """Cross-entropy (nats, bits per token and per character), perplexity and accuracy on ``data``.
+
+        The one scoring method, for every kind of model (:mod:`seqkit.scoring`): a stateless model
+        predicts every token from the window before it; a stateful one reads its windows as in
+        training, in order, its state carried; a stream model reads ``data`` as the parallel streams of segments it
+        was trained on, its state carried, in one compiled call: what
+        :meth:`StreamTrainer.score <seqkit.trainers.StreamTrainer.score>` reports.
+
+        Args:
+            data: a :class:`~seqkit.datasets.Corpus`, a text (split as the model splits text:
+                :meth:`corpus_of`) or a list of tokens; every token must be in the vocabulary.
+            streams: a stream model's parallel streams. Defaults to None: its training's.
+            segment_length: a stream model's segment length. Defaults to None: its training's.
+
+        Returns:
+            A :class:`~seqkit.scoring.Score`.
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> model, _ = StatelessTrainer(window=2, units=8, epochs=2).fit(alphabet())
+        >>> score = model.score(alphabet())
+        >>> score.tokens, round(score.bits_per_token, 2) > 0
+        (24, True)
+        """
+        corpus = self.corpus_of(data)
+        layout = self.spec.get("streams")
+        if isinstance(layout, dict) and self.window_length == 1 and self.stateful:
+            streams = check_int("SequenceModel.score", "streams", streams if streams is not None else layout.get("streams"))
+            length = check_int(
+                "SequenceModel.score", "segment_length",
+                segment_length if segment_length is not None else layout.get("segment_length"),
+            )
+            return score_streams(
+                self.network, model_spec(self.spec), self.vocabulary, corpus, streams=streams, segment_length=length
+            )
+        sequences = corpus.encode(self.vocabulary)
+        # A stateless model predicts every position from its window; a stateful one reads as it was trained.
+        windows = self.windows(sequences) if self.stateful else sliding_windows(sequences, self.window_length, 1)
+        if len(windows) == 0:
+            raise DataError(
+                f"The text {corpus.name!r} holds no window of {self.window_length} tokens and its target; "
+                f"give at least {self.window_length + 1} tokens."
+            )
+        targets = np.asarray(windows.targets)
+        characters = characters_of(self.vocabulary, self.vocabulary.decode(targets.tolist()), corpus.level)
+        return score_distributions(self._reading.distributions(self, windows), targets, characters=characters)
+
+    @property
+    def level(self) -> str:
+        """The level the model's training text was split at (``"char"`` where the record names none)."""
+        level = (self.spec.get("corpus") or {}).get("level")
+        return level if isinstance(level, str) else "char"
+
+    def corpus_of(self, data: Any) -> Corpus:
+        """``data`` as this model reads it: a Corpus as it is, a text split at :attr:`level` (a subword
+        model's by its own tokenizer), a list of tokens.
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> StatelessTrainer(units=4, epochs=1).fit(alphabet())[0].corpus_of("ABC").tokens
+        ('A', 'B', 'C')
+        """
+        if isinstance(data, Corpus):
+            return data
+        if isinstance(data, str):
+            if isinstance(self.vocabulary, SubwordVocabulary):
+                return Corpus.from_text(data, name="text", vocabulary=self.vocabulary)
+            return Corpus.from_text(data, level=self.level, name="text")
+        if isinstance(data, Sequence) and all(isinstance(token, str) for token in data):
+            return Corpus.from_tokens(data, level=self.level)
+        raise DataError(
+            f"Cannot score a {type(data).__name__}: give a seqkit Corpus, a text, or a list of string tokens."
+        )
 
     def evaluate_random_patterns(self, windows: Windows, count: int = 20, seed: int = 7) -> Evaluation:
         """Accuracy on ``count`` windows drawn at random, each predicted from a cold state.

@@ -16,11 +16,13 @@ whole keeps every document on both sides in the same proportion (as char-rnn's
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from seqkit.checks import check_float, check_int
 from seqkit.datasets import Corpus
-from seqkit.errors import DataError
+from seqkit.subword import SubwordVocabulary
+from seqkit.errors import DataError, parameter_error
 
 __all__ = ["holdout_split"]
 
@@ -59,6 +61,39 @@ def holdout_split(corpus: Corpus, fraction: float, *, min_tokens: int = 2) -> tu
             "fraction, or give a separate validation corpus."
         )
     return (
-        Corpus(tuple(training), corpus.level, f"{corpus.name} (training)"),
-        Corpus(tuple(held_out), corpus.level, f"{corpus.name} (held out)"),
+        dataclasses.replace(corpus, sequences=tuple(training), name=f"{corpus.name} (training)"),
+        dataclasses.replace(corpus, sequences=tuple(held_out), name=f"{corpus.name} (held out)"),
     )
+
+
+def split_test(corpus: Corpus, test: object, *, min_tokens: int = 2, owner: str = "fit") -> tuple[Corpus, Corpus]:
+    """The corpus left for training (and validation) and the test corpus, as ``fit(test=...)`` takes it.
+
+    A fraction cuts the end of every sequence (:func:`holdout_split`); anything else is the
+    test set as given (:func:`test_corpus`), and ``corpus`` stays whole.
+
+    >>> training, test = split_test(Corpus.from_text("ABCDEFGHIJ"), 0.2)
+    >>> "".join(training.tokens), "".join(test.tokens), test.name
+    ('ABCDEFGH', 'IJ', 'test split')
+    """
+    if isinstance(test, float | int) and not isinstance(test, bool):
+        fraction = check_float(owner, "test", test, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+        training, held_out = holdout_split(corpus, fraction, min_tokens=min_tokens)
+        return training, dataclasses.replace(held_out, name="test split")
+    return corpus, test_corpus(test, corpus.level, owner=owner, subword=corpus.subword)
+
+
+def test_corpus(test: object, level: str, *, owner: str = "fit", subword: SubwordVocabulary | None = None) -> Corpus:
+    """A test set given as a :class:`Corpus`, a text (split at ``level``, by ``subword`` for a subword
+    level) or a list of tokens.
+
+    >>> test_corpus("do re", "word").tokens
+    ('do', 're')
+    """
+    if isinstance(test, str):
+        return Corpus.from_text(test, level=level, name="test text", vocabulary=subword)  # type: ignore[arg-type]
+    if isinstance(test, Corpus):
+        return test
+    if isinstance(test, list | tuple) and test and all(isinstance(token, str) for token in test):
+        return Corpus.from_tokens(test, level=level, name="test tokens")  # type: ignore[arg-type]
+    raise parameter_error(owner, "test", "None, a fraction in (0, 1) or a corpus", test)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -53,6 +53,11 @@ def split_tokens(text: str, level: Level) -> list[str]:
         return list(text)
     if level == "word":
         return text.split()
+    if level in ("bpe", "unigram"):
+        raise VocabularyError(
+            f"Level {level!r} splits text with a trained tokenizer, not with split_tokens. "
+            "Use SubwordVocabulary.split(text) (seqkit.subword), or Corpus.from_text(text, vocabulary=...)."
+        )
     raise VocabularyError(
         f"Unknown tokenization level {level!r}: expected 'char' or 'word'. "
         "Use level='char' for one token per character or level='word' to split on whitespace."
@@ -72,7 +77,21 @@ class Vocabulary:
     [2, 0]
     >>> Vocabulary(["a", "b"], unknown_token="<unk>").encode(["a", "z"])
     [0, 2]
+
+    A subclass declares the ``format`` its configs carry, and :meth:`from_config`
+    reads such a config with it (``class SubwordVocabulary(Vocabulary, format_name=...)``).
     """
+
+    format_name: ClassVar[str] = FORMAT_NAME
+    """The ``format`` of this class's configs; :meth:`from_config` dispatches on it."""
+    format_version: ClassVar[int] = FORMAT_VERSION
+    """The version of that format this seqkit writes and reads."""
+
+    def __init_subclass__(cls, *, format_name: str | None = None, **options: Any) -> None:
+        super().__init_subclass__(**options)
+        if format_name is not None:
+            cls.format_name = format_name
+            _READERS[format_name] = cls
 
     def __init__(self, tokens: Iterable[str], *, unknown_token: str | None = None) -> None:
         if isinstance(tokens, str):
@@ -254,8 +273,8 @@ class Vocabulary:
     def get_config(self) -> dict[str, Any]:
         """A JSON-ready description, versioned, that :meth:`from_config` reads back."""
         return {
-            "format": FORMAT_NAME,
-            "version": FORMAT_VERSION,
+            "format": self.format_name,
+            "version": self.format_version,
             "tokens": list(self._tokens),
             "unknown_token": self._unknown_token,
         }
@@ -263,6 +282,9 @@ class Vocabulary:
     @classmethod
     def from_config(cls, config: object, *, source: str = "vocabulary") -> Vocabulary:
         """Rebuild a vocabulary from :meth:`get_config`'s output, validating every field.
+
+        A config whose ``format`` a subclass declares is read by that subclass (a
+        subword vocabulary's, say), whichever class this is called on.
 
         Raises:
             ModelFileError: the document is not a seqkit vocabulary of a supported version.
@@ -272,16 +294,20 @@ class Vocabulary:
                 f"{source} is not a seqkit vocabulary: expected a JSON object, "
                 f"found {type(config).__name__}."
             )
-        if config.get("format") != FORMAT_NAME:
+        format_name = config.get("format")
+        reader = _READERS.get(format_name) if isinstance(format_name, str) else None
+        if reader is None or not issubclass(reader, cls):
             raise ModelFileError(
                 f"{source} is not a seqkit vocabulary: its 'format' is {config.get('format')!r}, "
-                f"expected {FORMAT_NAME!r}. Build one with Vocabulary(...).save(path)."
+                f"expected {cls.format_name!r}. Build one with {cls.__name__}(...).save(path)."
             )
+        if reader is not cls:
+            return reader.from_config(config, source=source)
         version = config.get("version")
-        if type(version) is not int or version != FORMAT_VERSION:
+        if type(version) is not int or version != cls.format_version:
             raise ModelFileError(
                 f"{source} has vocabulary format version {version!r}; this seqkit reads version "
-                f"{FORMAT_VERSION}. Upgrade seqkit or re-save the vocabulary with this version."
+                f"{cls.format_version}. Upgrade seqkit or re-save the vocabulary with this version."
             )
         tokens = config.get("tokens")
         unknown = config.get("unknown_token")
@@ -291,8 +317,16 @@ class Vocabulary:
             raise ModelFileError(f"{source} is corrupted: 'unknown_token' must be a string or null.")
         if unknown is not None and unknown not in tokens:
             raise ModelFileError(f"{source} is corrupted: its unknown token {unknown!r} is not among its tokens.")
+        return cls.from_checked_config(config, source=source)
+
+    @classmethod
+    def from_checked_config(cls, config: dict[str, Any], *, source: str) -> Vocabulary:
+        """The vocabulary of a config whose format, version, tokens and unknown token are checked.
+
+        The one stage of :meth:`from_config` a subclass overrides to read its own fields.
+        """
         try:
-            return cls(tokens, unknown_token=unknown)
+            return cls(config["tokens"], unknown_token=config.get("unknown_token"))
         except VocabularyError as error:
             raise ModelFileError(f"{source} is corrupted: {error}") from None
 
@@ -346,6 +380,10 @@ class Vocabulary:
         except UnicodeDecodeError:
             raise ModelFileError(f"{source} is not UTF-8 text; it is not a seqkit vocabulary.") from None
         return cls.from_json(text, source=source)
+
+
+_READERS: dict[str, type[Vocabulary]] = {FORMAT_NAME: Vocabulary}
+"""Which class reads a config of each ``format``: subclasses add theirs as they are defined."""
 
 
 def as_vocabulary(tokens: Vocabulary | Sequence[str]) -> Vocabulary:

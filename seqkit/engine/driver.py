@@ -58,19 +58,29 @@ from seqkit.engine.state import LayerState, StreamState
 from seqkit.engine.step import evaluate_step, train_step
 from seqkit.errors import ConfigurationError
 
-__all__ = ["Driver", "Position", "is_distributing", "logs_of", "make_optimizer"]
+__all__ = ["Driver", "LearningRate", "Position", "is_distributing", "logs_of", "make_optimizer"]
+
+LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
+"""Adam's learning rate: a number, or a schedule of the step (:mod:`seqkit.schedules`)."""
 
 
-def make_optimizer(network: keras.Model, learning_rate: float, *, loss_scale: bool = False) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    network: keras.Model, learning_rate: LearningRate, *, loss_scale: bool = False, clip_norm: float | None = None
+) -> keras.optimizers.Optimizer:
     """Adam for ``network``, built, attached as ``network.optimizer`` (as ``compile`` does).
 
     Args:
         network: the model whose trainable variables it updates.
-        learning_rate: Adam's learning rate.
+        learning_rate: Adam's learning rate, or a Keras ``LearningRateSchedule``.
         loss_scale: wrap it in a :class:`keras.optimizers.LossScaleOptimizer` (for
             ``mixed_float16``). Defaults to False.
+        clip_norm: clip the gradients to this global norm before each update (Keras's
+            ``global_clipnorm``). Defaults to None: no clipping.
     """
-    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
+    rate = learning_rate if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) else float(learning_rate)
+    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(
+        learning_rate=rate, global_clipnorm=None if clip_norm is None else float(clip_norm)
+    )
     if loss_scale:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     optimizer.build(network.trainable_variables)
@@ -117,7 +127,8 @@ class Driver:
             network).
         strategy: the ``tf.distribute`` strategy the network and state were built under.
             Defaults to None: the default strategy.
-        learning_rate: Adam's learning rate. Defaults to 0.001.
+        learning_rate: Adam's learning rate, or a Keras ``LearningRateSchedule``. Defaults to 0.001.
+        clip_norm: clip the gradients to this global norm. Defaults to None: no clipping.
         from_logits: the network outputs logits rather than probabilities. Defaults to False.
         owner: who drives, for error messages. Defaults to ``"Driver"``.
 
@@ -133,7 +144,8 @@ class Driver:
         policy: DevicePolicy,
         state: LayerState | StreamState | None = None,
         strategy: tf.distribute.Strategy | None = None,
-        learning_rate: float = 0.001,
+        learning_rate: LearningRate = 0.001,
+        clip_norm: float | None = None,
         from_logits: bool = False,
         owner: str = "Driver",
     ) -> None:
@@ -151,8 +163,12 @@ class Driver:
                 "computes float32 LSTMs with Keras's default activations only. Pass kernel=False."
             )
         self.state = LayerState(network) if state is None else state
+        self.schedule = learning_rate if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) else None
+        """The learning-rate schedule the optimizer reads, or None for a constant rate."""
         with self.strategy.scope():
-            self.optimizer = make_optimizer(network, float(learning_rate), loss_scale=policy.precision == "mixed_float16")
+            self.optimizer = make_optimizer(
+                network, learning_rate, loss_scale=policy.precision == "mixed_float16", clip_norm=clip_norm
+            )
         self.replicas = int(self.strategy.num_replicas_in_sync)
         self.from_logits = bool(from_logits)
         self.forward = functools.partial(stream_forward, network) if policy.kernel else None

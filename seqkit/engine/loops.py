@@ -36,7 +36,7 @@ import tensorflow as tf
 from numpy.typing import ArrayLike
 
 from seqkit.checks import check_float, check_int, check_optional_int
-from seqkit.engine.driver import Driver, Position, is_distributing, logs_of, make_optimizer
+from seqkit.engine.driver import Driver, LearningRate, Position, is_distributing, logs_of, make_optimizer
 from seqkit.engine.epochs import EpochLogs
 from seqkit.engine.feeds import DatasetFeed, HeldOutFeed, InMemoryStreams, PlanFeed, SegmentFeed
 from seqkit.engine.plans import EpochPlan, StreamSegments, WindowedInputs, shuffled_plan
@@ -86,6 +86,7 @@ class TrainingLoop(Driver):
             Defaults to False.
         policy: every device decision at once, instead of ``jit_compile`` and
             ``loss_scale`` (what the trainers pass). Defaults to None.
+        clip_norm: clip the gradients to this global norm. Defaults to None.
 
     >>> import keras
     >>> import numpy as np
@@ -103,11 +104,12 @@ class TrainingLoop(Driver):
         self,
         model: keras.Model,
         *,
-        learning_rate: float = 0.001,
+        learning_rate: LearningRate = 0.001,
         jit_compile: bool = True,
         strategy: tf.distribute.Strategy | None = None,
         loss_scale: bool = False,
         policy: DevicePolicy | None = None,
+        clip_norm: float | None = None,
     ) -> None:
         if not isinstance(model, keras.Model):
             raise parameter_error("TrainingLoop", "model", "a keras.Model", model)
@@ -116,7 +118,8 @@ class TrainingLoop(Driver):
                 "TrainingLoop needs a built functional or Sequential model with a known "
                 "input shape; start it with keras.Input(...)."
             )
-        learning_rate = check_float("TrainingLoop", "learning_rate", learning_rate, low=0.0, low_inclusive=False)
+        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            learning_rate = check_float("TrainingLoop", "learning_rate", learning_rate, low=0.0, low_inclusive=False)
         if policy is None:
             policy = _policy(jit_compile, is_distributing(strategy), loss_scale)
         if policy.distributed and recurrent_layers(model):
@@ -125,7 +128,9 @@ class TrainingLoop(Driver):
                 "is one variable, not one per replica. Train long streams with "
                 "seqkit.trainers.StreamTrainer(strategy=...), which gives each replica its own streams."
             )
-        super().__init__(model, policy=policy, strategy=strategy, learning_rate=learning_rate, owner="TrainingLoop")
+        super().__init__(
+            model, policy=policy, strategy=strategy, learning_rate=learning_rate, clip_norm=clip_norm, owner="TrainingLoop"
+        )
         self.learning_rate = learning_rate
         self.jit_compile = policy.jit_compile
         self.distributed = policy.distributed
@@ -318,6 +323,7 @@ class StreamLoop(Driver):
             Defaults to 1.
         policy: every device decision at once, instead of ``jit_compile``,
             ``loss_scale``, ``kernel`` and ``shards`` (what the trainers pass). Defaults to None.
+        clip_norm: clip the gradients to this global norm. Defaults to None.
 
     Raises:
         ConfigurationError: ``kernel=True`` for a network the kernel cannot compute
@@ -330,12 +336,13 @@ class StreamLoop(Driver):
         *,
         streams: int,
         strategy: tf.distribute.Strategy | None = None,
-        learning_rate: float = 0.001,
+        learning_rate: LearningRate = 0.001,
         jit_compile: bool = True,
         loss_scale: bool = False,
         kernel: bool = False,
         shards: int = 1,
         policy: DevicePolicy | None = None,
+        clip_norm: float | None = None,
     ) -> None:
         strategy = strategy or tf.distribute.get_strategy()
         replicas = strategy.num_replicas_in_sync
@@ -353,7 +360,8 @@ class StreamLoop(Driver):
             network = build()
             sizes = [int(state.shape[-1]) for state in network.inputs[1:]]
             super().__init__(
-                network, policy=policy, strategy=strategy, learning_rate=float(learning_rate), from_logits=True,
+                network, policy=policy, strategy=strategy, learning_rate=learning_rate, clip_norm=clip_norm,
+                from_logits=True,
                 state=StreamState(self.streams_per_replica, sizes), owner="StreamLoop",
             )
         self.jit_compile = policy.jit_compile

@@ -41,10 +41,14 @@ from seqkit.trainers.stages import Prepared, Run
 from seqkit.checks import check_bool, check_float, check_int, check_optional_int
 from seqkit.datasets import Corpus
 from seqkit.engine.policy import DevicePolicy, choose_policy
-from seqkit.errors import ConfigurationError, DataError, parameter_error
+from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import Layout
+from seqkit.models import check_cell
+from seqkit.schedules import WarmupCosine, parse_schedule
+from seqkit.subword import SUBWORD_LEVELS
 from seqkit.sequence_model import SequenceModel
-from seqkit.splits import holdout_split
+from seqkit.trainers.continuation import Continuation, continuation, load_weights
+from seqkit.trainers.holdout import CorpusLike, HeldOut, as_corpus
 from seqkit.vocab import Vocabulary
 
 MAX_SEED = 2**32 - 1
@@ -73,22 +77,6 @@ class FitResult(NamedTuple):
     history: History
 
 
-CorpusLike = Corpus | str | Sequence[str]
-
-
-def as_corpus(data: CorpusLike) -> Corpus:
-    """A :class:`Corpus` from a Corpus, a string (characters) or a list of tokens."""
-    if isinstance(data, Corpus):
-        return data
-    if isinstance(data, str):
-        return Corpus.from_text(data, level="char")
-    if isinstance(data, Sequence) and all(isinstance(token, str) for token in data):
-        return Corpus.from_tokens(data)
-    raise DataError(
-        f"Cannot train on a {type(data).__name__}: give a seqkit Corpus, a string, or a list of string tokens."
-    )
-
-
 def jsonable(value: Any) -> Any:
     """A hyperparameter value as JSON: RandomWindows and layouts described, NumPy ints as ints.
 
@@ -106,7 +94,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-class Trainer(abc.ABC):
+class Trainer(HeldOut, abc.ABC):
     """Common hyperparameters and the three-stage fit shared by every trainer.
 
     Subclasses declare every hyperparameter in their own ``__init__`` (scikit-learn's
@@ -179,10 +167,13 @@ class Trainer(abc.ABC):
         return self
 
     def hyperparameters(self) -> dict[str, Any]:
-        """The parameters that define the trained model, as JSON (the training record's)."""
-        return {
-            name: jsonable(value) for name, value in self.get_params().items() if name not in self._not_recorded
-        }
+        """The parameters that define the trained model, as JSON (the training record's); while
+        fine-tuning, the network's as the model continued fixes them."""
+        effective = self.get_params()
+        continued = getattr(self, "init_from_", None)
+        if continued is not None:
+            effective.update({name: value for name, value in continued.values.items() if name in effective})
+        return {name: jsonable(value) for name, value in effective.items() if name not in self._not_recorded}
 
     def __repr__(self) -> str:
         """The class and the parameters that differ from their defaults, as scikit-learn shows them.
@@ -211,6 +202,30 @@ class Trainer(abc.ABC):
         if self.jit_compile is not None:
             check_bool(owner, "jit_compile", self.jit_compile)
         check_optional_int(owner, "checkpoint_steps", self.checkpoint_steps)
+        check_cell(owner, self.cell)
+        if self.clip_norm is not None:
+            check_float(owner, "clip_norm", self.clip_norm, low=0.0, low_inclusive=False)
+        try:
+            parse_schedule(self.lr_schedule)
+        except ConfigurationError as error:
+            raise ConfigurationError(f"{owner}: {error}") from None
+
+    def _architecture(self) -> dict[str, Any]:
+        """The network's cell, units, layers and embedding width: the trainer's, or the model's it
+        continues (``fit(init_from=...)``)."""
+        continued = getattr(self, "init_from_", None)
+        return {
+            name: continued.values[name] if continued is not None and name in continued.values else getattr(self, name)
+            for name in ("cell", "units", "layers", "embedding_dim")
+        }
+
+    def _optimizer_settings(self) -> dict[str, Any]:
+        """What the driver's Adam is built with: the learning rate (a schedule for ``lr_schedule="cosine"``)
+        and the clipping norm."""
+        return {
+            "learning_rate": parse_schedule(self.lr_schedule).learning_rate(float(self.learning_rate)),
+            "clip_norm": None if self.clip_norm is None else float(self.clip_norm),
+        }
 
     # The stages ---------------------------------------------------------------------
     def _prepare(
@@ -224,8 +239,13 @@ class Trainer(abc.ABC):
         strategy = prepared.strategy
         with seeded(int(self.seed)), contextlib.nullcontext() if strategy is None else strategy.scope():
             network = self._network(prepared, policy)
+            if getattr(self, "init_from_", None) is not None:  # fine-tuning: the weights of the model continued
+                one_hot_steps = (prepared.layout.name, prepared.layout.encoding) == ("timesteps", "onehot")
+                load_weights(network, self.init_from_.model.network, grown_inputs=one_hot_steps)
         driver = self._driver(prepared, policy, network)
         feed, validation_feed, steps_per_epoch = self._feeds(prepared, driver)
+        if isinstance(driver.schedule, WarmupCosine):  # the decay ends with the run's last step
+            driver.schedule.set_total_steps(int(self.epochs) * steps_per_epoch)
         return Run(
             data=prepared, network=network, driver=driver, feed=feed, validation=validation_feed,
             steps_per_epoch=steps_per_epoch, policy=policy,
@@ -236,11 +256,26 @@ class Trainer(abc.ABC):
         """The training data and the held-out data, as this trainer reads them."""
 
     def _policy(self, prepared: Prepared) -> DevicePolicy:
-        """The device policy for the network (:func:`~seqkit.engine.policy.choose_policy`)."""
+        """The device policy for the network (:func:`~seqkit.engine.policy.choose_policy`); seqkit's
+        kernel computes LSTMs only, so a GRU trains through Keras's layer."""
+        kernel = getattr(self, "kernel", False)
+        if prepared.spec.cell != "lstm":
+            if kernel:
+                raise ConfigurationError(
+                    f"{type(self).__name__} cannot train a {prepared.spec.cell.upper()} with seqkit's LSTM kernel "
+                    "(kernel=True): the kernel computes LSTMs only. Leave kernel=None, or use cell='lstm'."
+                )
+            kernel = False
+        if self.clip_norm is not None and is_distributing(prepared.strategy):
+            raise ConfigurationError(
+                f"{type(self).__name__} cannot clip gradients (clip_norm={self.clip_norm}) under a distributing "
+                "strategy: Keras clips each replica's gradients before they are summed, not their global norm. "
+                "Train without the strategy, or without clip_norm."
+            )
         return choose_policy(
             units=prepared.spec.units, batch_size=prepared.step_rows, masked=prepared.spec.masked,
             distributed=is_distributing(prepared.strategy), jit_compile=self.jit_compile, precision=self.precision,
-            owner=type(self).__name__, steps=prepared.time_steps, kernel=getattr(self, "kernel", False),
+            owner=type(self).__name__, steps=prepared.time_steps, kernel=kernel,
             dropout=prepared.spec.dropout > 0,
         )
 
@@ -256,41 +291,6 @@ class Trainer(abc.ABC):
     def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
         """What the training steps read, what is scored after every epoch (or None), and the steps per epoch."""
 
-    def _min_piece(self) -> int:
-        """The fewest tokens a held-out or training piece needs: one window and its target."""
-        return 2
-
-    def split(
-        self, data: Any, validation: Any, vocabulary: Vocabulary | None = None
-    ) -> tuple[Corpus, Vocabulary, Corpus | None]:
-        """The training corpus, its vocabulary and the held-out corpus, as ``fit`` takes them.
-
-        A fraction cuts each sequence of ``data`` (:func:`seqkit.splits.holdout_split`, every
-        piece long enough for one of this trainer's windows) after the vocabulary is taken
-        from all of it; a corpus is held out as given (a string is split at the training
-        corpus's level).
-        """
-        corpus = as_corpus(data)
-        vocabulary = vocabulary or corpus.vocabulary()
-        if validation is None:
-            return corpus, vocabulary, None
-        if isinstance(validation, float | int) and not isinstance(validation, bool):
-            fraction = check_float(
-                type(self).__name__ + ".fit", "validation", validation, low=0.0, high=1.0,
-                low_inclusive=False, high_inclusive=False,
-            )
-            training, held_out = holdout_split(corpus, fraction, min_tokens=self._min_piece())
-            return training, vocabulary, held_out
-        if isinstance(validation, str):
-            return corpus, vocabulary, Corpus.from_text(validation, level=corpus.level, name="validation text")
-        if isinstance(validation, Corpus) or (
-            isinstance(validation, Sequence) and all(isinstance(token, str) for token in validation)
-        ):
-            return corpus, vocabulary, as_corpus(validation)
-        raise parameter_error(
-            type(self).__name__ + ".fit", "validation", "None, a fraction in (0, 1) or a corpus", validation
-        )
-
     @abc.abstractmethod
     def _predictor(self, run: Run, *, during_training: bool = False) -> keras.Model:
         """The network that predicts: after training (the trained weights in it), or a copy
@@ -300,7 +300,9 @@ class Trainer(abc.ABC):
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
     ) -> dict[str, list[float]]:
         """Stage 2: train the epochs asked, with the callbacks and any checkpoint (every trainer the same way)."""
-        all_callbacks = [*self.callbacks, *callbacks]
+        all_callbacks = [*self.callbacks, *callbacks, *parse_schedule(self.lr_schedule).callbacks(
+            held_out=run.validation is not None, rate=float(self.learning_rate),
+        )]
         for callback in all_callbacks:  # callbacks that generate need the model as trained so far
             if hasattr(callback, "bind"):
                 callback.bind(lambda: SequenceModel(
@@ -345,6 +347,8 @@ class Trainer(abc.ABC):
             **run.data.record,
             "policy": run.policy.get_config(),
         }
+        if getattr(self, "init_from_", None) is not None:
+            record["init_from"] = self.init_from_.describe()
         recorded = {"loss": history.loss, "accuracy": history.accuracy}
         if history.val_loss:
             recorded.update(val_loss=history.val_loss, val_accuracy=history.val_accuracy)
@@ -361,6 +365,9 @@ class Trainer(abc.ABC):
         *,
         vocabulary: Vocabulary | None = None,
         validation: float | CorpusLike | None = None,
+        test: float | CorpusLike | None = None,
+        init_from: SequenceModel | None = None,
+        extend_vocabulary: bool = False,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         resume: bool = False,
         verbose: int = 0,
@@ -375,6 +382,18 @@ class Trainer(abc.ABC):
                 ``keras.callbacks.EarlyStopping(monitor="val_loss")`` works): a fraction in
                 ``(0, 1)`` cut from the end of each sequence of ``data`` (no window crosses
                 the cut, none is on both sides), or a separate corpus. Defaults to None.
+            test: held-out data never seen in training nor in model selection, scored once
+                at the end (:meth:`SequenceModel.score <seqkit.sequence_model.SequenceModel.score>`)
+                into the model's record (``model.spec["test"]``) and ``self.test_score_``: a
+                fraction in ``(0, 1)`` cut from the end of each sequence of ``data`` *before*
+                ``validation`` cuts its own from what is left (so the three splits are, in
+                each document, training | validation | test), or a separate corpus. Defaults
+                to None.
+            init_from: a fitted model to continue (fine-tuning, char-rnn's ``init_from``):
+                the network starts from its weights, with its vocabulary, cell, size, layout
+                and encoding (:mod:`seqkit.trainers.continuation`). Defaults to None: a new network.
+            extend_vocabulary: with ``init_from``, let the vocabulary grow by the new tokens of
+                ``data`` (the old ids and weights kept). Defaults to False: a new token is refused.
             callbacks: more Keras callbacks for this run, after the constructor's.
             resume: continue from the latest checkpoint in ``checkpoint_dir`` (from
                 epoch 0 if it holds none yet). Defaults to False: a folder that
@@ -384,12 +403,43 @@ class Trainer(abc.ABC):
         """
         self._validate()
         check_int(type(self).__name__ + ".fit", "verbose", verbose, minimum=0, maximum=2)
+        self.test_score_ = None
+        if isinstance(init_from, SequenceModel) and isinstance(data, str):
+            data = init_from.corpus_of(data)  # a text split as the model splits text (a subword model's tokenizer)
+        self.init_from_ = self._continuation(init_from, data, vocabulary, extend_vocabulary)
+        if self.init_from_ is not None:
+            vocabulary = self.init_from_.vocabulary
+        data, vocabulary, held_out_test = self._held_out_test(data, vocabulary, test)
         with contextlib.ExitStack() as scope:
             run = self._prepare(data, vocabulary, validation, scope)
             started = time.perf_counter()
             logs = self._train(run, callbacks, resume=resume, verbose=verbose)
             seconds = time.perf_counter() - started
-        return self._finish(run, logs, seconds)
+        result = self._finish(run, logs, seconds)
+        if held_out_test is not None:
+            self.test_score_ = result.model.score(held_out_test)
+            result.model.spec["test"] = {"corpus": held_out_test.name, **self.test_score_.as_dict()}
+        return result
+
+    def _continuation(
+        self, model: SequenceModel | None, data: Any, vocabulary: Vocabulary | None, extend: bool
+    ) -> Continuation | None:
+        """What fine-tuning ``model`` fixes (None without one): see :func:`~seqkit.trainers.continuation.continuation`."""
+        if model is None:
+            return None
+        owner = type(self).__name__ + ".fit"
+        if not isinstance(model, SequenceModel):
+            raise parameter_error(owner, "init_from", "a fitted SequenceModel (SequenceModel.load(path))", model)
+        check_bool(owner, "extend_vocabulary", extend)
+        if not isinstance(data, Corpus | str | Sequence):  # a token file: its ids are its own vocabulary's
+            return continuation(self, model, [], getattr(data, "vocabulary", vocabulary), extend=extend)
+        corpus = as_corpus(data)
+        if corpus.level != model.level and set(SUBWORD_LEVELS) & {corpus.level, model.level}:
+            raise ConfigurationError(
+                f"{owner} continues a model of {model.level} tokens; the data is split at the {corpus.level} level. "
+                f"Give the text as a string (split as the model splits it) or a corpus at level {model.level!r}."
+            )
+        return continuation(self, model, corpus.sequences, vocabulary, extend=extend)
 
 
 @contextlib.contextmanager

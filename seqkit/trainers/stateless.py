@@ -41,10 +41,17 @@ class StatelessTrainer(WindowTrainer):
         layers: stacked LSTM layers. Defaults to 1.
         dropout: dropout after each LSTM layer, in ``[0, 1)``. Defaults to 0.
         embedding_dim: embedding width for the embedding encoding. Defaults to 16.
+        cell: ``"lstm"`` or ``"gru"``. Defaults to ``"lstm"``.
         epochs: passes over the data. Defaults to 500.
         batch_size: samples per optimizer step. Defaults to 1.
         shuffle: reshuffle the windows every epoch. Defaults to True (Keras's default).
         learning_rate: Adam's learning rate. Defaults to 0.001 (Keras's default).
+        clip_norm: clip the gradients to this global norm before each update (char-rnn's
+            ``grad_clip``). Defaults to None: no clipping.
+        lr_schedule: ``"constant"``, ``"cosine"`` or ``"cosine:W"`` (cosine decay to 0 over the
+            run, after ``W`` steps of linear warmup), or ``"plateau"`` / ``"plateau:P"`` (halve
+            the rate when the held-out loss, else the training loss, has not improved for ``P``
+            epochs, 2 by default); see :mod:`seqkit.schedules`. Defaults to ``"constant"``.
         seed: seeds weights, shuffling and dropout; the same seed gives the same weights
             on the same CPU. Defaults to 7 (the tutorial's).
         strategy: None or ``"default"`` (one device), ``"mirrored"``, ``"multi-worker"``
@@ -86,10 +93,13 @@ class StatelessTrainer(WindowTrainer):
         layers: int = 1,
         dropout: float = 0.0,
         embedding_dim: int = 16,
+        cell: str = "lstm",
         epochs: int = 500,
         batch_size: int = 1,
         shuffle: bool = True,
         learning_rate: float = 0.001,
+        clip_norm: float | None = None,
+        lr_schedule: str = "constant",
         seed: int = 7,
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,
@@ -156,8 +166,11 @@ class InBatchTrainer(WindowTrainer):
         layers: int = 1,
         dropout: float = 0.0,
         embedding_dim: int = 16,
+        cell: str = "lstm",
         epochs: int = 5000,
         learning_rate: float = 0.001,
+        clip_norm: float | None = None,
+        lr_schedule: str = "constant",
         seed: int = 7,
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,

@@ -23,11 +23,13 @@ from seqkit.datasets import Corpus
 from seqkit.engine.driver import Driver
 from seqkit.engine.feeds import DatasetFeed, Feed, InMemoryStreams, SegmentFeed
 from seqkit.engine.loops import StreamLoop
-from seqkit.engine.plans import StreamSegments, stream_segments
+from seqkit.engine.plans import StreamSegments
 from seqkit.engine.policy import DevicePolicy
-from seqkit.errors import ConfigurationError, DataError, NotFittedError, parameter_error
+from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import ModelSpec, build_model, build_stream_model
+from seqkit.scoring import corpus_segments
+from seqkit.subword import SubwordVocabulary
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
 from seqkit.trainers.base import Prepared, Run, Trainer, as_corpus, copy_weights
 from seqkit.vocab import Vocabulary
@@ -83,9 +85,15 @@ class StreamTrainer(Trainer):
         layers: stacked LSTM layers. Defaults to 1.
         dropout: dropout after each LSTM layer. Defaults to 0.
         embedding_dim: the width of the token embedding. Defaults to 16.
+        cell: ``"lstm"`` or ``"gru"`` (seqkit's kernel computes LSTMs only: a GRU trains
+            through Keras's layer). Defaults to ``"lstm"``.
         epochs: passes over the corpus. Defaults to 10.
         reset: ``"boundary"`` (default) or ``"epoch"``.
         learning_rate: Adam's learning rate. Defaults to 0.001.
+        clip_norm: clip the gradients to this global norm (char-rnn's ``grad_clip``).
+            Defaults to None.
+        lr_schedule: ``"constant"``, ``"cosine[:W]"`` or ``"plateau[:P]"`` (see
+            :class:`~seqkit.trainers.StatelessTrainer`). Defaults to ``"constant"``.
         seed: seeds the weights and dropout. Defaults to 7.
         strategy: None or ``"default"``, ``"mirrored"``, ``"multi-worker"`` (reads
             ``TF_CONFIG``), or a :class:`tf.distribute.Strategy`. Defaults to None.
@@ -138,9 +146,12 @@ class StreamTrainer(Trainer):
         layers: int = 1,
         dropout: float = 0.0,
         embedding_dim: int = 16,
+        cell: str = "lstm",
         epochs: int = 10,
         reset: str = "boundary",
         learning_rate: float = 0.001,
+        clip_norm: float | None = None,
+        lr_schedule: str = "constant",
         seed: int = 7,
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,
@@ -178,7 +189,8 @@ class StreamTrainer(Trainer):
 
         The text is read as this trainer's ``batch_size`` parallel streams of ``window``-step
         segments in compiled calls, the state carried as in training
-        (:meth:`seqkit.engine.loops.StreamLoop.evaluate`), at least as fast as training.
+        (:meth:`seqkit.engine.loops.StreamLoop.evaluate`), at least as fast as training; the
+        same figures as :meth:`SequenceModel.score <seqkit.sequence_model.SequenceModel.score>`.
 
         Args:
             model: the fitted :class:`~seqkit.sequence_model.SequenceModel` (for its vocabulary
@@ -188,7 +200,7 @@ class StreamTrainer(Trainer):
         Returns:
             ``loss`` (nats per token), ``accuracy``, ``bits_per_token`` and ``tokens`` scored.
         """
-        segments = self._segments(as_corpus(corpus), model.vocabulary)
+        segments = self._segments(model.corpus_of(corpus), model.vocabulary)
         if getattr(self, "loop_", None) is None:
             raise NotFittedError("StreamTrainer.score needs a fitted trainer: call fit first.")
         logs = self.loop_.evaluate(segments)
@@ -196,14 +208,7 @@ class StreamTrainer(Trainer):
 
     def _segments(self, corpus: Corpus, vocabulary: Vocabulary) -> StreamSegments:
         """``corpus`` as this trainer's streams of segments, every token scored (empty documents skipped)."""
-        sequences = [vocabulary.encode_array(sequence) for sequence in corpus.sequences if len(sequence)]
-        if sum(len(sequence) for sequence in sequences) < 2:
-            raise DataError(
-                f"The held-out text {corpus.name!r} has {sum(map(len, sequences))} token(s): nothing to "
-                "predict. Give at least 2 tokens."
-            )
-        starts = np.cumsum([0] + [len(sequence) for sequence in sequences[:-1]])
-        return stream_segments(np.concatenate(sequences), starts, int(self.batch_size), int(self.window))
+        return corpus_segments(corpus, vocabulary, int(self.batch_size), int(self.window))
 
     def _train(
         self, run: Run, callbacks: Sequence[keras.callbacks.Callback], *, resume: bool, verbose: int
@@ -237,7 +242,8 @@ class StreamTrainer(Trainer):
                     "give the validation text as a separate corpus (validation=Corpus...)."
                 )
             if validation is not None:
-                held_out = (Corpus.from_text(validation, level=data.level, name="validation text")
+                subword = data.vocabulary if isinstance(data.vocabulary, SubwordVocabulary) else None
+                held_out = (Corpus.from_text(validation, level=data.level, name="validation text", vocabulary=subword)
                             if isinstance(validation, str) else as_corpus(validation))
         else:
             corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
@@ -248,9 +254,10 @@ class StreamTrainer(Trainer):
         segments = None if held_out is None else self._segments(held_out, vocabulary)
         layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
         resets = stream_resets(layout, tokens.document_starts, str(self.reset))
+        architecture = self._architecture()
         spec = ModelSpec(
-            units=int(self.units), layers=int(self.layers), dropout=float(self.dropout),
-            embedding_dim=int(self.embedding_dim),
+            units=int(architecture["units"]), layers=int(architecture["layers"]), dropout=float(self.dropout),
+            embedding_dim=int(architecture["embedding_dim"]), cell=str(architecture["cell"]),
         )
         return Prepared(
             vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
@@ -277,7 +284,7 @@ class StreamTrainer(Trainer):
         """A :class:`~seqkit.engine.loops.StreamLoop` (the driver, each replica its own streams' state)."""
         self.loop_ = StreamLoop(
             lambda: network, streams=prepared.material.layout.streams, strategy=prepared.strategy,
-            learning_rate=float(self.learning_rate), policy=policy,
+            policy=policy, **self._optimizer_settings(),
         )
         return self.loop_
 

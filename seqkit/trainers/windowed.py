@@ -115,18 +115,21 @@ class WindowTrainer(Trainer):
         """The windows (and held-out windows), encoded as the layout says."""
         corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
         windows = self.training_windows(corpus, vocabulary)
-        layout = make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
+        continued = getattr(self, "init_from_", None)  # fine-tuning keeps the model's layout and encoding
+        layout = continued.model.layout if continued is not None else make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
         encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary.size)
         inputs, targets = _samples(windows, layout, vocabulary.size, encode)
         validation_set = None
         if held_out is not None:
             held_windows = self.training_windows(held_out, vocabulary)
             validation_set = (*_samples(held_windows, layout, vocabulary.size, encode), self._evaluation_plan(held_windows))
+        architecture = self._architecture()
         spec = ModelSpec(
-            units=int(self.units),
-            layers=int(self.layers),
+            units=int(architecture["units"]),
+            layers=int(architecture["layers"]),
             dropout=float(self.dropout),
-            embedding_dim=int(self.embedding_dim),
+            embedding_dim=int(architecture["embedding_dim"]),
+            cell=str(architecture["cell"]),
             masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
         )
         strategy_param = self._strategy_param()
@@ -150,7 +153,7 @@ class WindowTrainer(Trainer):
 
     def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> TrainingLoop:
         """A :class:`~seqkit.engine.loops.TrainingLoop` (the driver, fed window samples)."""
-        return TrainingLoop(network, learning_rate=float(self.learning_rate), strategy=prepared.strategy, policy=policy)
+        return TrainingLoop(network, strategy=prepared.strategy, policy=policy, **self._optimizer_settings())
 
     def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
         """The samples in this trainer's epoch plans, and the held-out samples in its evaluation plan."""
