@@ -41,7 +41,10 @@ def evaluate(bundle: str, data: DataSource, shown: int, baseline_path: Path | No
     streams of segments it was trained on, its state carried, every token but the first
     of each document scored. The corpus defaults to the alphabet; --text is split at the
     model's level unless --level is given. Every token must be in the model's vocabulary.
-    --json lists the first 10,000 mistakes ("mistakes_shown" of "mistakes_total").
+    --json gives the score (loss, bits_per_token, bits_per_character, perplexity,
+    accuracy, tokens) and lists the first 10,000 mistakes ("mistakes_shown" of
+    "mistakes_total"); "window_accuracy" is the accuracy over the windows the mistakes
+    come from (a stream model's first 2,000 tokens, read by its one-stream twin).
     """
     if baseline_order is not None and baseline_path is None:
         raise click.UsageError("--baseline-order sets the n-gram of --baseline TRAIN_FILE: give --baseline too.")

@@ -92,11 +92,13 @@ def test_a_stream_trainer_cannot_continue_a_scaled_window_model():
     )
 
 
+@pytest.mark.slow
 def test_a_stream_model_continues_as_a_stateful_window_model(stream_model):
     tuned, history = StatefulTrainer(encoding="embedding", epochs=1, batch_size=4).fit(TEXT[:800], init_from=stream_model)
     assert tuned.stateful and history.epochs == 1
 
 
+@pytest.mark.slow
 def test_the_cli_continues_a_bundle_with_its_trainer_and_refuses_contradictions(runner, tmp_path, stream_model):
     from seqkit.cli.main import main
 
@@ -165,6 +167,7 @@ def test_a_features_model_cannot_continue_with_another_window():
     )
 
 
+@pytest.mark.slow
 def test_a_one_hot_time_steps_model_grows_its_input_rows():
     model, _ = StatelessTrainer(window=2, encoding="onehot", units=4, epochs=1).fit(alphabet())
     tuned, _ = StatelessTrainer(window=2, epochs=1, learning_rate=1e-12).fit(

@@ -45,6 +45,7 @@ def test_a_stream_models_score_is_the_stream_trainers_score():
     assert score.tokens == expected["tokens"] == len(TEXT) - CUT - 1
 
 
+@pytest.mark.slow
 def test_a_stream_model_scores_the_same_after_a_save_and_load(tmp_path):
     model, _ = _stream_trainer().fit(TEXT)
     model.save(tmp_path / "stream.seqkit")
@@ -53,7 +54,11 @@ def test_a_stream_model_scores_the_same_after_a_save_and_load(tmp_path):
 
 @pytest.mark.parametrize(
     "trainer",
-    [StatelessTrainer(window=3, units=8, epochs=3), InBatchTrainer(units=8, epochs=3), StatefulTrainer(units=8, epochs=3)],
+    [
+        StatelessTrainer(window=3, units=8, epochs=3),
+        pytest.param(InBatchTrainer(units=8, epochs=3), marks=pytest.mark.slow),
+        pytest.param(StatefulTrainer(units=8, epochs=3), marks=pytest.mark.slow),
+    ],
     ids=["stateless", "in-batch", "stateful"],
 )
 def test_a_window_models_score_agrees_with_its_evaluation_and_its_probabilities(trainer):
@@ -109,6 +114,7 @@ def test_a_bad_test_argument_is_refused():
     assert str(error.value).startswith("The 'test' parameter of StatelessTrainer.fit must be")
 
 
+@pytest.mark.slow
 def test_evaluate_json_gives_the_stream_trainers_bits_per_token(runner, tmp_path):
     from seqkit.cli.main import main
 
@@ -130,6 +136,7 @@ def test_evaluate_json_gives_the_stream_trainers_bits_per_token(runner, tmp_path
     assert all(row["bits_per_character"] > 0 for row in report["baselines"])
 
 
+@pytest.mark.slow
 def test_train_with_a_test_split_and_baselines_reports_them_side_by_side(runner, tmp_path):
     from seqkit.cli.main import main
 

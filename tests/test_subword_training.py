@@ -25,6 +25,7 @@ def _train(runner, tmp_path, *args):
     ])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["bpe", "unigram"])
 def test_the_tokenizer_never_sees_the_held_out_text(runner, tmp_path, level):
     result = _train(runner, tmp_path, "--level", level, "--vocab-size", "300", "--test-split", "0.1")

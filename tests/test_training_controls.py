@@ -40,6 +40,7 @@ def test_a_gru_stream_network_carries_one_state_per_layer():
     assert len(network.outputs) == 3
 
 
+@pytest.mark.slow
 def test_a_gru_stream_model_saves_primes_generates_and_exports(tmp_path):
     trainer = StreamTrainer(window=16, batch_size=4, units=16, embedding_dim=8, epochs=1, cell="gru")
     model, _ = trainer.fit(sample_text())
@@ -121,6 +122,7 @@ def test_cosine_decays_to_zero_at_the_last_step_of_the_run():
     assert float(schedule(4)) == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_plateau_halves_the_rate_when_the_loss_stops_improving():
     trainer = StatelessTrainer(window=3, units=8, epochs=12, learning_rate=3.0, lr_schedule="plateau:1")
     trainer.fit(alphabet())
