@@ -84,6 +84,7 @@ def test_word_level_characters_count_the_space_after_each_word():
     assert score.bits_per_character == pytest.approx(score.bits_per_token / 3)
 
 
+@pytest.mark.slow
 def test_the_test_split_is_never_trained_on_and_is_scored_into_the_record():
     trainer = _stream_trainer()
     model, history = trainer.fit(TEXT, validation=0.1, test=0.1)

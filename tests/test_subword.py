@@ -509,6 +509,7 @@ def test_a_model_reads_a_string_prompt_with_its_tokenizer(bpe_model):
     assert bpe_model.predict_next(prompt, 3) == bpe_model.predict_next(bpe_model.vocabulary.split(prompt), 3)
 
 
+@pytest.mark.slow
 def test_a_bpe_bundle_loads_and_generates_in_a_fresh_process(bpe_model, tmp_path):
     path = tmp_path / "code.seqkit"
     bpe_model.save(path)
