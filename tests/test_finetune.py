@@ -27,6 +27,7 @@ def stream_model() -> SequenceModel:
     return _small_stream(epochs=2).fit(TEXT)[0]
 
 
+@pytest.mark.slow
 def test_fine_tuning_starts_from_the_models_weights(stream_model):
     trainer = _small_stream(epochs=1, learning_rate=1e-12)  # a step too small to move a weight
     tuned, _ = trainer.fit(TEXT[:1500], init_from=stream_model)
@@ -34,6 +35,7 @@ def test_fine_tuning_starts_from_the_models_weights(stream_model):
         np.testing.assert_allclose(before, after, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fine_tuning_takes_the_architecture_from_the_model(stream_model):
     tuned, _ = StreamTrainer(window=16, batch_size=4, epochs=1).fit(TEXT[:1500], init_from=stream_model)
     assert tuned.spec["model"] == stream_model.spec["model"]
@@ -61,6 +63,7 @@ def test_new_tokens_are_refused_by_name(stream_model):
     )
 
 
+@pytest.mark.slow
 def test_a_grown_vocabulary_keeps_the_old_rows(stream_model):
     tuned, _ = _small_stream(learning_rate=1e-12).fit(TEXT + "€¤", init_from=stream_model, extend_vocabulary=True)
     old = stream_model.vocabulary.size

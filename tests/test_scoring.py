@@ -35,6 +35,7 @@ def test_a_score_turns_nats_into_bits_perplexity_and_bits_per_character():
     }
 
 
+@pytest.mark.slow
 def test_a_stream_models_score_is_the_stream_trainers_score():
     trainer = _stream_trainer()
     model, _ = trainer.fit(TEXT[:CUT], vocabulary=Vocabulary.from_chars(TEXT))

@@ -78,6 +78,7 @@ def test_an_unknown_cell_is_refused():
     assert str(error.value) == "The 'cell' parameter of StatelessTrainer must be 'lstm' or 'gru'. Got 'rnn' instead."
 
 
+@pytest.mark.slow
 def test_clip_norm_bounds_every_update_to_the_global_norm():
     """Adam's first step moves each weight by the learning rate times sign(g) whatever the clipping; what
     clipping changes is the gradient Adam sees, so the test reads the optimizer's first moment."""
@@ -112,6 +113,7 @@ def test_a_bad_schedule_is_refused_in_one_line(text):
     )
 
 
+@pytest.mark.slow
 def test_cosine_decays_to_zero_at_the_last_step_of_the_run():
     trainer = StatelessTrainer(window=3, units=8, epochs=4, batch_size=23, lr_schedule="cosine:1", learning_rate=0.01)
     trainer.fit(alphabet())
@@ -130,6 +132,7 @@ def test_plateau_halves_the_rate_when_the_loss_stops_improving():
     assert rate < 3.0 and math.log2(3.0 / rate) == pytest.approx(round(math.log2(3.0 / rate)))
 
 
+@pytest.mark.slow
 def test_the_cli_trains_a_gru_with_clipping_and_a_schedule(runner, tmp_path):
     from seqkit.cli.main import main
 
