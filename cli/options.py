@@ -50,34 +50,37 @@ def output_options(function: F) -> F:
 
 
 # Parameter types --------------------------------------------------------------------
-class ResetPolicyType(click.ParamType):
+class DescribedType(click.ParamType):
+    """A value read by one of the library's parsers (imported when used, so ``--help`` stays fast)
+    and passed on as the parsed value describes itself; the parser's error is the usage error."""
+
+    parser: tuple[str, str]
+    """``(module, function)`` of the parser, whose result has ``describe()``."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        import importlib
+
+        from seqkit.errors import ConfigurationError
+
+        module, function = self.parser
+        try:
+            return getattr(importlib.import_module(module), function)(value).describe()
+        except ConfigurationError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ResetPolicyType(DescribedType):
     """``epoch``, ``boundary``, ``every:K`` (K >= 1) or ``never``; checked by the library's parser."""
 
     name = "epoch|boundary|every:K|never"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from seqkit.errors import ConfigurationError
-        from seqkit.reset import parse_reset_policy
-
-        try:
-            return parse_reset_policy(value).describe()
-        except ConfigurationError as error:
-            self.fail(str(error), param, ctx)
+    parser = ("seqkit.reset", "parse_reset_policy")
 
 
-class ScheduleType(click.ParamType):
+class ScheduleType(DescribedType):
     """``constant``, ``cosine[:W]`` or ``plateau[:P]``; checked by the library's parser."""
 
     name = "constant|cosine[:W]|plateau[:P]"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from seqkit.errors import ConfigurationError
-        from seqkit.schedules import parse_schedule
-
-        try:
-            return parse_schedule(value).describe()
-        except ConfigurationError as error:
-            self.fail(str(error), param, ctx)
+    parser = ("seqkit.schedules", "parse_schedule")
 
 
 class FiniteFloatRange(click.FloatRange):

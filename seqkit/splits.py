@@ -70,7 +70,7 @@ def split_test(corpus: Corpus, test: object, *, min_tokens: int = 2, owner: str 
     """The corpus left for training (and validation) and the test corpus, as ``fit(test=...)`` takes it.
 
     A fraction cuts the end of every sequence (:func:`holdout_split`); anything else is the
-    test set as given (:func:`test_corpus`), and ``corpus`` stays whole.
+    test set as given (:func:`held_out_corpus`), and ``corpus`` stays whole.
 
     >>> training, test = split_test(Corpus.from_text("ABCDEFGHIJ"), 0.2)
     >>> "".join(training.tokens), "".join(test.tokens), test.name
@@ -80,20 +80,25 @@ def split_test(corpus: Corpus, test: object, *, min_tokens: int = 2, owner: str 
         fraction = check_float(owner, "test", test, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
         training, held_out = holdout_split(corpus, fraction, min_tokens=min_tokens)
         return training, dataclasses.replace(held_out, name="test split")
-    return corpus, test_corpus(test, corpus.level, owner=owner, subword=corpus.subword)
+    return corpus, held_out_corpus(test, corpus.level, owner=owner, subword=corpus.subword)
 
 
-def test_corpus(test: object, level: str, *, owner: str = "fit", subword: SubwordVocabulary | None = None) -> Corpus:
-    """A test set given as a :class:`Corpus`, a text (split at ``level``, by ``subword`` for a subword
-    level) or a list of tokens.
+def held_out_corpus(
+    data: object, level: str, *, role: str = "test", owner: str = "fit", subword: SubwordVocabulary | None = None
+) -> Corpus:
+    """A held-out set given as data: a :class:`Corpus` as it is, a text (split at ``level``, by
+    ``subword`` for a subword level) or a list of tokens; ``role`` (``"test"`` or ``"validation"``)
+    names it and the parameter of the error.
 
-    >>> test_corpus("do re", "word").tokens
+    >>> held_out_corpus("do re", "word").tokens
     ('do', 're')
+    >>> held_out_corpus("do re", "word", role="validation").name
+    'validation text'
     """
-    if isinstance(test, str):
-        return Corpus.from_text(test, level=level, name="test text", vocabulary=subword)  # type: ignore[arg-type]
-    if isinstance(test, Corpus):
-        return test
-    if isinstance(test, list | tuple) and test and all(isinstance(token, str) for token in test):
-        return Corpus.from_tokens(test, level=level, name="test tokens")  # type: ignore[arg-type]
-    raise parameter_error(owner, "test", "None, a fraction in (0, 1) or a corpus", test)
+    if isinstance(data, str):
+        return Corpus.from_text(data, level=level, name=f"{role} text", vocabulary=subword)  # type: ignore[arg-type]
+    if isinstance(data, Corpus):
+        return data
+    if isinstance(data, list | tuple) and data and all(isinstance(token, str) for token in data):
+        return Corpus.from_tokens(data, level=level, name=f"{role} tokens")  # type: ignore[arg-type]
+    raise parameter_error(owner, role, "None, a fraction in (0, 1) or a corpus", data)

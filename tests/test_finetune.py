@@ -150,20 +150,24 @@ def test_fine_tuning_a_model_of_code_beats_training_from_scratch_on_new_text():
     assert tuned.bits_per_character < scratch.bits_per_character - 0.5, (tuned, scratch)
 
 
-def test_a_one_hot_features_model_cannot_grow_its_vocabulary():
-    model, _ = StatelessTrainer(window=2, layout="features", encoding="onehot", units=4, epochs=1).fit(alphabet())
+@pytest.fixture(scope="module")
+def features_model() -> SequenceModel:
+    """A window of two one-hot vectors read as features."""
+    return StatelessTrainer(window=2, layout="features", encoding="onehot", units=4, epochs=1).fit(alphabet())[0]
+
+
+def test_a_one_hot_features_model_cannot_grow_its_vocabulary(features_model):
     with pytest.raises(ConfigurationError) as error:
-        StatelessTrainer(window=2, epochs=1).fit("ABCDab", init_from=model, extend_vocabulary=True)
+        StatelessTrainer(window=2, epochs=1).fit("ABCDab", init_from=features_model, extend_vocabulary=True)
     assert str(error.value) == (
         "Cannot grow the vocabulary of a model that reads a window of one-hot vectors as features: each position's "
         "26 columns would shift. Train a new model, or continue one with embedding inputs."
     )
 
 
-def test_a_features_model_cannot_continue_with_another_window():
-    model, _ = StatelessTrainer(window=2, layout="features", encoding="onehot", units=4, epochs=1).fit(alphabet())
+def test_a_features_model_cannot_continue_with_another_window(features_model):
     with pytest.raises(ConfigurationError) as error:
-        StatelessTrainer(window=3, epochs=1).fit(alphabet(), init_from=model)
+        StatelessTrainer(window=3, epochs=1).fit(alphabet(), init_from=features_model)
     assert str(error.value) == (
         "The model to continue does not fit this trainer's network: layer 'lstm_1' has weights of shape (52, 16) "
         "there and (78, 16) here. Use the settings it was trained with (its layout, encoding and window)."

@@ -43,7 +43,7 @@ from seqkit.datasets import Corpus
 from seqkit.engine.policy import DevicePolicy, choose_policy
 from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import Layout
-from seqkit.models import check_cell
+from seqkit.models import ModelSpec, check_cell
 from seqkit.schedules import WarmupCosine, parse_schedule
 from seqkit.subword import SUBWORD_LEVELS
 from seqkit.sequence_model import SequenceModel
@@ -169,11 +169,9 @@ class Trainer(HeldOut, abc.ABC):
     def hyperparameters(self) -> dict[str, Any]:
         """The parameters that define the trained model, as JSON (the training record's); while
         fine-tuning, the network's as the model continued fixes them."""
-        effective = self.get_params()
-        continued = getattr(self, "init_from_", None)
-        if continued is not None:
-            effective.update({name: value for name, value in continued.values.items() if name in effective})
-        return {name: jsonable(value) for name, value in effective.items() if name not in self._not_recorded}
+        return {
+            name: jsonable(value) for name, value in self._effective_params().items() if name not in self._not_recorded
+        }
 
     def __repr__(self) -> str:
         """The class and the parameters that differ from their defaults, as scikit-learn shows them.
@@ -210,14 +208,22 @@ class Trainer(HeldOut, abc.ABC):
         except ConfigurationError as error:
             raise ConfigurationError(f"{owner}: {error}") from None
 
-    def _architecture(self) -> dict[str, Any]:
-        """The network's cell, units, layers and embedding width: the trainer's, or the model's it
-        continues (``fit(init_from=...)``)."""
+    def _effective_params(self) -> dict[str, Any]:
+        """The parameters the network is built with: the trainer's, with what the model it continues
+        fixes (``fit(init_from=...)``: cell, size, layout, encoding) in their place."""
+        params = self.get_params()
         continued = getattr(self, "init_from_", None)
-        return {
-            name: continued.values[name] if continued is not None and name in continued.values else getattr(self, name)
-            for name in ("cell", "units", "layers", "embedding_dim")
-        }
+        if continued is not None:
+            params.update({name: value for name, value in continued.values.items() if name in params})
+        return params
+
+    def _model_spec(self, *, masked: bool = False) -> ModelSpec:
+        """The network's hyperparameters, from :meth:`_effective_params`."""
+        params = self._effective_params()
+        return ModelSpec(
+            units=int(params["units"]), layers=int(params["layers"]), dropout=float(params["dropout"]),
+            embedding_dim=int(params["embedding_dim"]), cell=str(params["cell"]), masked=masked,
+        )
 
     def _optimizer_settings(self) -> dict[str, Any]:
         """What the driver's Adam is built with: the learning rate (a schedule for ``lr_schedule="cosine"``)

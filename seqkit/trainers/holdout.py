@@ -14,8 +14,9 @@ from typing import Any
 
 from seqkit.checks import check_float
 from seqkit.datasets import Corpus
-from seqkit.errors import ConfigurationError, DataError, parameter_error
-from seqkit.splits import holdout_split, split_test, test_corpus
+from seqkit.errors import ConfigurationError, DataError
+from seqkit.splits import held_out_corpus, holdout_split, split_test
+from seqkit.subword import SubwordVocabulary
 from seqkit.vocab import Vocabulary
 
 __all__ = ["CorpusLike", "HeldOut", "as_corpus"]
@@ -64,16 +65,8 @@ class HeldOut:
             )
             training, held_out = holdout_split(corpus, fraction, min_tokens=self._min_piece())
             return training, vocabulary, held_out
-        if isinstance(validation, str):  # split at the corpus's level (a subword corpus by its own tokenizer)
-            return corpus, vocabulary, Corpus.from_text(
-                validation, level=corpus.level, name="validation text", vocabulary=corpus.subword
-            )
-        if isinstance(validation, Corpus) or (
-            isinstance(validation, Sequence) and all(isinstance(token, str) for token in validation)
-        ):
-            return corpus, vocabulary, as_corpus(validation)
-        raise parameter_error(
-            type(self).__name__ + ".fit", "validation", "None, a fraction in (0, 1) or a corpus", validation
+        return corpus, vocabulary, held_out_corpus(  # a text split as the corpus is (a subword one by its tokenizer)
+            validation, corpus.level, role="validation", owner=type(self).__name__ + ".fit", subword=corpus.subword
         )
 
     def _held_out_test(self, data: Any, vocabulary: Vocabulary | None, test: Any) -> tuple[Any, Vocabulary | None, Corpus | None]:
@@ -88,8 +81,8 @@ class HeldOut:
                     f"{type(data).__name__}, give the test text as a separate corpus (test=Corpus...)."
                 )
             vocabulary = getattr(data, "vocabulary", vocabulary)
-            held_out = test_corpus(test, data.level, owner=type(self).__name__ + ".fit",
-                                   subword=vocabulary if hasattr(vocabulary, "split") else None)
+            subword = vocabulary if isinstance(vocabulary, SubwordVocabulary) else None
+            held_out = held_out_corpus(test, data.level, owner=type(self).__name__ + ".fit", subword=subword)
         else:
             corpus = as_corpus(data)
             data, held_out = self.split_test(corpus, test)

@@ -27,8 +27,9 @@ from seqkit.engine.plans import StreamSegments
 from seqkit.engine.policy import DevicePolicy
 from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
 from seqkit.layouts import TimeSteps
-from seqkit.models import ModelSpec, build_model, build_stream_model
+from seqkit.models import build_model, build_stream_model
 from seqkit.scoring import corpus_segments
+from seqkit.splits import held_out_corpus
 from seqkit.subword import SubwordVocabulary
 from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encode_corpus, stream_dataset, stream_resets
 from seqkit.trainers.base import Prepared, Run, Trainer, as_corpus, copy_weights
@@ -243,8 +244,9 @@ class StreamTrainer(Trainer):
                 )
             if validation is not None:
                 subword = data.vocabulary if isinstance(data.vocabulary, SubwordVocabulary) else None
-                held_out = (Corpus.from_text(validation, level=data.level, name="validation text", vocabulary=subword)
-                            if isinstance(validation, str) else as_corpus(validation))
+                held_out = held_out_corpus(
+                    validation, data.level, role="validation", owner=type(self).__name__ + ".fit", subword=subword
+                )
         else:
             corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
             folder = scope.enter_context(tempfile.TemporaryDirectory(prefix="seqkit-stream-"))
@@ -254,11 +256,7 @@ class StreamTrainer(Trainer):
         segments = None if held_out is None else self._segments(held_out, vocabulary)
         layout = StreamLayout(tokens.length, int(self.batch_size), int(self.window))
         resets = stream_resets(layout, tokens.document_starts, str(self.reset))
-        architecture = self._architecture()
-        spec = ModelSpec(
-            units=int(architecture["units"]), layers=int(architecture["layers"]), dropout=float(self.dropout),
-            embedding_dim=int(architecture["embedding_dim"]), cell=str(architecture["cell"]),
-        )
+        spec = self._model_spec()
         return Prepared(
             vocabulary=vocabulary, layout=TimeSteps("embedding"), spec=spec, window_length=1,
             samples=layout.tokens_per_epoch, corpus=corpus_record, corpus_data=corpus_data, strategy=strategy,

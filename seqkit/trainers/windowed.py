@@ -32,7 +32,7 @@ from seqkit.engine.plans import EpochPlan, WindowedInputs
 from seqkit.engine.policy import DevicePolicy, prediction_use_cudnn
 from seqkit.errors import parameter_error
 from seqkit.layouts import ENCODINGS, LAYOUTS, Layout, make_layout
-from seqkit.models import ModelSpec, build_model
+from seqkit.models import build_model
 from seqkit.trainers.base import Prepared, RandomWindows, Run, Trainer, as_corpus
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, random_windows, sliding_window_index
@@ -115,22 +115,16 @@ class WindowTrainer(Trainer):
         """The windows (and held-out windows), encoded as the layout says."""
         corpus, vocabulary, held_out = self.split(data, validation, vocabulary)
         windows = self.training_windows(corpus, vocabulary)
-        continued = getattr(self, "init_from_", None)  # fine-tuning keeps the model's layout and encoding
-        layout = continued.model.layout if continued is not None else make_layout(self.layout, self.encoding)  # type: ignore[arg-type]
+        params = self._effective_params()  # fine-tuning keeps the model's layout and encoding
+        layout = make_layout(params["layout"], params["encoding"])
         encode = functools.partial(layout.transform_tensor, vocabulary_size=vocabulary.size)
         inputs, targets = _samples(windows, layout, vocabulary.size, encode)
         validation_set = None
         if held_out is not None:
             held_windows = self.training_windows(held_out, vocabulary)
             validation_set = (*_samples(held_windows, layout, vocabulary.size, encode), self._evaluation_plan(held_windows))
-        architecture = self._architecture()
-        spec = ModelSpec(
-            units=int(architecture["units"]),
-            layers=int(architecture["layers"]),
-            dropout=float(self.dropout),
-            embedding_dim=int(architecture["embedding_dim"]),
-            cell=str(architecture["cell"]),
-            masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length)),
+        spec = self._model_spec(
+            masked=not isinstance(windows, WindowIndex) and bool(np.any(windows.lengths < windows.window_length))
         )
         strategy_param = self._strategy_param()
         return Prepared(
