@@ -1,116 +1,82 @@
 #!/usr/bin/env bash
-# The GPU check of issue 11, as one prepared script: run from the repository root on a GPU machine.
+# seqkit's GPU check, as one prepared script, for a GPU machine WITHOUT TensorFlow (JAX, jaxlib,
+# PyTorch and Python 3.12 there; TensorFlow's GPU wheels are too large to carry). Run from the
+# repository root:
 #
-#   bash benchmarks/gpu_check.sh            # logs under $OUT (default ./gpu-check-out)
+#   bash benchmarks/gpu_check.sh                 # logs and JSON under $OUT (default ./gpu-check-out)
+#   GPU_CHECK_DRY=1 bash benchmarks/gpu_check.sh # the same steps on a CPU, tiny sizes (the suite runs this)
 #
 # Steps, each under its own time limit so that the logs come back even if one hangs:
-#   1. the card (nvidia-smi) and a Python with TensorFlow + seqkit (see "TensorFlow" below);
-#   2. TensorFlow must see the GPU (else exit 4: the GPU tests would only skip);
-#   3. seqkit info --json;
-#   4. python -m pytest -m gpu tests/test_gpu.py (the GPU-marked tests), JUnit XML beside the log;
-#   5. benchmarks/devices.py --budget $BUDGET --json (sweep, stream training, tutorial experiments).
-# Exit status: 0 all ran and passed, 1 tests failed, 3 no TensorFlow, 4 no GPU visible to TensorFlow.
-# GPU_CHECK_ALLOW_CPU=1 goes on without a GPU (a dry run of the script: GPU tests skip, devices.py --quick).
-#
-# TensorFlow: seqkit needs tensorflow (2.21, built against CUDA 12.5 / cuDNN 9) and its CUDA 12
-# libraries. In order of preference this script uses
-#   a. a python3 that already imports tensorflow (PYTHON=... to name another);
-#   b. wheels carried in ./.whl (pip install --no-index --target /tmp/site .whl/*.whl);
-#   c. pip from an index, if the machine reaches one: a venv with 'tensorflow[and-cuda]==2.21.*'.
-# The workplace's lent H100/H200 machines have none of these: no TensorFlow in their image, no
-# network, and a 64 MiB limit on what a call carries, while the tensorflow wheel alone is ~550 MiB
-# and the CUDA 12 cuDNN and cuBLAS wheels ~670 and ~550 MiB. There the script stops at step 1
-# with exit 3 within seconds.
+#   1. the card (nvidia-smi), Keras from carried wheels if the machine has none (.whl/*.whl:
+#      keras, namex, optree), seqkit from this source tree, JAX's devices;
+#   2. the HLO replay: seqkit's XLA programs, exported on a CPU with TensorFlow by
+#      benchmarks/hlo_export.py into $HLO (carried), compiled and run with jaxlib
+#      (benchmarks/gpu_replay.py): compile time, ms per step, outputs against the CPU's, TF32 on/off;
+#   3. seqkit's StreamTrainer on Keras's JAX backend through its public API in a process where
+#      `import tensorflow` fails (tests/jax_worker.py): trains, generates, saves a bundle;
+#   4. stream training on the JAX backend against PyTorch's cuDNN nn.LSTM, same model, batches and
+#      steps (benchmarks/gpu_stream.py): characters per second and the loss after the same steps.
+# Exit status: 0 every step ran; 1 a step failed (see summary.txt); 3 no JAX or no Keras.
+# A machine with TensorFlow and a GPU runs benchmarks/devices.py and `pytest -m gpu` instead.
 set -uo pipefail
 
 OUT="${OUT:-$PWD/gpu-check-out}"
-BUDGET="${BUDGET:-240}"          # seconds of benchmarking before devices.py skips the rest
+HLO="${HLO:-benchmarks/.cache/hlo}"
+DRY="${GPU_CHECK_DRY:-0}"
+PY="${PYTHON:-python3}"
 mkdir -p "$OUT"
-export PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=3
+export PYTHONUNBUFFERED=1 KERAS_BACKEND=jax XLA_PYTHON_CLIENT_PREALLOCATE=false
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
 say() { echo "[gpu_check $(date +%H:%M:%S)] $*" | tee -a "$SUMMARY"; }
 started=$(date +%s)
+failed=0
+step() {  # step NAME SECONDS COMMAND...: run, log to $OUT/NAME.txt, note the exit status
+    local name="$1" limit="$2"
+    shift 2
+    say "$name: $*"
+    timeout "$limit" "$@" >"$OUT/$name.txt" 2>&1
+    local status=$?
+    [ "$status" -eq 0 ] || failed=1
+    say "$name exit $status after $(( $(date +%s) - started )) s: $(tail -n 1 "$OUT/$name.txt")"
+}
 
-# 1. The card and a Python with TensorFlow -------------------------------------------------
+# 1. The card, Keras, seqkit, JAX ---------------------------------------------------------
 { nvidia-smi || echo "nvidia-smi failed"; } >"$OUT/nvidia-smi.txt" 2>&1
-say "card: $(nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo unknown)"
-
-PY="${PYTHON:-python3}"
-has_tensorflow() { "$1" -c "import tensorflow" >/dev/null 2>&1; }
-
-if has_tensorflow "$PY"; then
-    say "using $PY (TensorFlow already installed)"
-elif compgen -G ".whl/*.whl" >/dev/null; then
+say "card: $(nvidia-smi --query-gpu=name,compute_cap,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo none)"
+if ! "$PY" -c "import keras" >/dev/null 2>&1 && compgen -G ".whl/*.whl" >/dev/null; then
     say "installing the carried wheels from .whl"
-    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+    "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/seqkit-site .whl/*.whl \
         >>"$OUT/install.txt" 2>&1 || say "pip install of .whl failed (see install.txt)"
-    export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
-elif timeout 20 "$PY" -m pip download --no-deps -q -d /tmp/probe-index "six" >/dev/null 2>&1; then
-    say "an index is reachable: a venv with tensorflow[and-cuda]==2.21.*"
-    "$PY" -m venv --system-site-packages /tmp/seqkit-venv >>"$OUT/install.txt" 2>&1
-    PY=/tmp/seqkit-venv/bin/python
-    timeout 900 "$PY" -m pip install -q 'tensorflow[and-cuda]==2.21.*' -e '.[test]' >>"$OUT/install.txt" 2>&1 \
-        || say "pip install tensorflow failed (see install.txt)"
+    export PYTHONPATH="/tmp/seqkit-site${PYTHONPATH:+:$PYTHONPATH}"
 fi
-if ! has_tensorflow "$PY"; then
-    say "NO TENSORFLOW: $PY cannot import tensorflow, no wheels in .whl, no package index reachable."
-    "$PY" -c "import sys; print(sys.version)" >>"$SUMMARY" 2>&1
-    "$PY" -c "import tensorflow" >>"$SUMMARY" 2>&1
-    say "nothing to run: exit 3 after $(( $(date +%s) - started )) s"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+if ! "$PY" -c "import jax, keras, seqkit.engine.jax_loop" >>"$SUMMARY" 2>&1; then
+    say "no JAX or no Keras on $PY: exit 3"
     exit 3
 fi
-
-# seqkit itself: installed in place (no network needed), else from the source tree.
-if ! "$PY" -c "import seqkit.cli.main" >/dev/null 2>&1; then
-    "$PY" -m pip install -q --no-deps --no-build-isolation --no-index -e . >>"$OUT/install.txt" 2>&1 \
-        || say "pip install -e . failed; using PYTHONPATH=$PWD (seqkit.cli then comes from cli/ via the installer only)"
-    export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-fi
-"$PY" - >>"$SUMMARY" 2>&1 <<'EOF'
-import sys
-from importlib.metadata import PackageNotFoundError, version
-print("python", sys.version.split()[0])
-for name in ("tensorflow", "keras", "numpy", "click", "rich", "pytest", "hypothesis", "seqkit"):
-    try:
-        print(name, version(name))
-    except PackageNotFoundError:
-        print(name, "MISSING")
-from seqkit._quiet import quiet_import
-quiet_import()
-import tensorflow as tf
-print("build", dict(tf.sysconfig.get_build_info()))
-print("gpus", tf.config.list_physical_devices("GPU"))
-EOF
-
-# 2. TensorFlow must see the GPU --------------------------------------------------------
-QUICK=()
-if ! "$PY" -c "import tensorflow as tf, sys; sys.exit(0 if tf.config.list_physical_devices('GPU') else 1)" >/dev/null 2>&1; then
-    if [ "${GPU_CHECK_ALLOW_CPU:-0}" != 1 ]; then
-        say "TensorFlow sees NO GPU (CUDA 12 libraries missing?): exit 4"
-        exit 4
-    fi
-    say "TensorFlow sees no GPU; GPU_CHECK_ALLOW_CPU=1: a dry run (GPU tests skip, devices.py --quick)"
-    QUICK=(--quick)
+"$PY" -c "import jax, keras; print('python', __import__('sys').version.split()[0], 'jax', jax.__version__, 'keras', keras.__version__, 'backend', keras.config.backend(), 'devices', jax.devices())" >>"$SUMMARY" 2>&1
+if [ "$DRY" = 1 ]; then
+    say "dry run (GPU_CHECK_DRY=1): CPU, tiny sizes"
+    export JAX_PLATFORMS=cpu
+    DRY_FLAG=(--dry)
+else
+    DRY_FLAG=()
 fi
 
-# 3. seqkit info --------------------------------------------------------------------------
-timeout 120 "$PY" -c "from seqkit.cli.main import main; main(['info', '--json'])" >"$OUT/info.json" 2>>"$SUMMARY"
-say "seqkit info: policy device $("$PY" -c "import json; print(json.load(open('$OUT/info.json'))['policy_device'])" 2>/dev/null || echo '?')"
+# 2. The HLO replay -----------------------------------------------------------------------
+if [ -f "$HLO/manifest.json" ] || compgen -G "$HLO/*/manifest.json" >/dev/null; then
+    step replay 150 "$PY" benchmarks/gpu_replay.py --folder "$HLO" "${DRY_FLAG[@]}" --json "$OUT/replay.json"
+else
+    say "replay skipped: no exported programs in $HLO (make them with benchmarks/hlo_export.py where TensorFlow is)"
+    failed=1
+fi
 
-# 4. The GPU-marked tests -----------------------------------------------------------------
-say "pytest -m gpu"
-timeout 300 "$PY" -m pytest -m gpu tests/test_gpu.py -p no:cacheprovider -q -rs --durations=10 \
-    --junitxml="$OUT/pytest-gpu.xml" >"$OUT/pytest-gpu.txt" 2>&1
-tests_status=$?
-say "pytest -m gpu exit $tests_status: $(tail -n 1 "$OUT/pytest-gpu.txt")"
+# 3. The public API on the JAX backend, TensorFlow unimportable ---------------------------
+step trainer 120 "$PY" tests/jax_worker.py train "$OUT/jax-gpu.seqkit"
 
-# 5. The device benchmark -----------------------------------------------------------------
-say "benchmarks/devices.py --budget $BUDGET"
-timeout $(( BUDGET + 150 )) "$PY" benchmarks/devices.py "${QUICK[@]}" --budget "$BUDGET" --json "$OUT/devices.json" \
-    >"$OUT/devices.txt" 2>&1
-say "devices.py exit $?; $(grep -E '^suggested CUDNN_MIN_WORK' "$OUT/devices.txt" || echo 'no suggestion printed')"
+# 4. seqkit on JAX against PyTorch's cuDNN LSTM ----------------------------------------------
+step stream 300 "$PY" benchmarks/gpu_stream.py "${DRY_FLAG[@]}" --json "$OUT/gpu-stream.json"
 
 say "done in $(( $(date +%s) - started )) s"
-[ "$tests_status" -eq 0 ] || exit 1
-exit 0
+exit "$failed"

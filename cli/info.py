@@ -25,6 +25,7 @@ POLICY_MODELS: tuple[tuple[str, int, int, bool, int | None], ...] = (
     ("variable-length LSTM 32, batch 1, masked", 32, 1, True, 5),
     ("stream LSTM 64 x 32 streams", 64, 32, False, None),
     ("stream LSTM 256 x 128 streams", 256, 128, False, None),
+    ("stream LSTM 512 x 128 streams", 512, 128, False, None),
 )
 """``(model, units, batch_size, masked, steps)``: the sizes whose policy ``seqkit info`` shows
 (``steps``: time steps per window; None for stream training's segments)."""
@@ -58,7 +59,8 @@ def collect_info() -> dict[str, Any]:
     import numpy
     import tensorflow as tf
 
-    from seqkit.engine.policy import PRECISIONS, choose_policy, visible_device
+    from seqkit.backends import CAPABILITIES
+    from seqkit.engine.policy import PRECISIONS, choose_policy, tf32_enabled, visible_device
     from seqkit.errors import ConfigurationError
     from seqkit.version import __version__
 
@@ -94,6 +96,8 @@ def collect_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "keras_backend": keras.config.backend(),
+        "jax": _installed_version("jax"),
         "numpy": numpy.__version__,
         "platform": platform.platform(),
         "tensorflow_build": {
@@ -102,9 +106,21 @@ def collect_info() -> dict[str, Any]:
         },
         "devices": devices,
         "policy_device": device,
+        "tf32": tf32_enabled(device),
         "precisions": precisions,
         "policies": policies,
+        "backends": {name: list(what) for name, what in CAPABILITIES.items()},
     }
+
+
+def _installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, read from its metadata (not imported), or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
 
 
 def describe_devices(tf: Any) -> list[dict[str, Any]]:
@@ -139,7 +155,7 @@ def _yes_no(value: bool | None) -> str:
 
 
 def render_info(document: dict[str, Any]) -> list[Table]:
-    """The three tables of ``seqkit info``: versions, devices, policy."""
+    """The four tables of ``seqkit info``: versions, devices, policy, what runs on each Keras backend."""
     build = document["tensorflow_build"]
     versions = key_value_table(
         "seqkit",
@@ -147,7 +163,8 @@ def render_info(document: dict[str, Any]) -> list[Table]:
             ("seqkit", document["seqkit"]),
             ("Python", document["python"]),
             ("TensorFlow", document["tensorflow"]),
-            ("Keras", document["keras"]),
+            ("Keras", f"{document['keras']} (backend: {document['keras_backend']})"),
+            ("JAX", document["jax"] or "not installed (pip install -e '.[jax]' for KERAS_BACKEND=jax)"),
             ("NumPy", document["numpy"]),
             ("platform", document["platform"]),
             ("TensorFlow built with", f"CUDA {build['cuda']}, cuDNN {build['cudnn']}" if build["cuda"] else "no CUDA"),
@@ -163,7 +180,7 @@ def render_info(document: dict[str, Any]) -> list[Table]:
         )
     policy = Table(
         title=f"Training policy on {document['policy_device'].upper()} "
-        f"(precisions: {', '.join(document['precisions'])})",
+        f"(precisions: {', '.join(document['precisions'])}; TF32: {_yes_no(document['tf32'])})",
         title_justify="left",
         title_style="bold",
     )
@@ -181,4 +198,9 @@ def render_info(document: dict[str, Any]) -> list[Table]:
             "auto" if chosen["use_cudnn"] == "auto" else _yes_no(bool(chosen["use_cudnn"])),
             escape(chosen["reason"]),
         )
-    return [versions, devices, policy]
+    backends = Table(title="What runs on each Keras backend (KERAS_BACKEND)", title_justify="left", title_style="bold")
+    backends.add_column("backend", style="cyan")
+    backends.add_column("seqkit runs", overflow="fold")
+    for name, what in document["backends"].items():
+        backends.add_row(name, ", ".join(what))
+    return [versions, devices, policy, backends]

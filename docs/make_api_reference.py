@@ -39,6 +39,8 @@ MODULES = (
     "seqkit.streams",
     "seqkit.corpora",
     "seqkit.distribute",
+    "seqkit.backends",
+    "seqkit.engine.jax_loop",
     "seqkit.callbacks",
     "seqkit.sequence_model",
     "seqkit.scoring",

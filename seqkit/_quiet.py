@@ -1,4 +1,4 @@
-"""Import TensorFlow and Keras; quiet them only when the application asks.
+"""Import Keras (and TensorFlow, where Keras runs on it); quiet them only when the application asks.
 
 seqkit is a library: importing it changes no process-wide setting. Its
 modules import TensorFlow through :func:`quiet_import`, which by default is a
@@ -58,6 +58,17 @@ def lean_keras_import() -> Iterator[None]:
         sys.meta_path.remove(finder)
 
 
+@contextlib.contextmanager
+def hidden(*names: str) -> Iterator[None]:
+    """Within the block, the named top-level packages look uninstalled (unless already imported)."""
+    finder = _Hide(tuple(name for name in names if name not in sys.modules))
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def silence_tensorflow(*, lean: bool = False) -> None:
     """Quiet TensorFlow and Keras for the whole process: for applications, never the library.
 
@@ -75,39 +86,54 @@ def silence_tensorflow(*, lean: bool = False) -> None:
     _silenced = True
     _lean = _lean or lean
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "tensorflow" in sys.modules:  # imported already: quiet what can still be quieted
+    if sys.modules.get("tensorflow") is not None:  # imported already: quiet what can still be quieted
         sys.modules["tensorflow"].get_logger().setLevel("ERROR")
 
 
-def quiet_import() -> None:
-    """Import ``tensorflow`` and ``keras``; silently if :func:`silence_tensorflow` was called.
+def _on_tensorflow() -> bool:
+    """Keras runs on TensorFlow (its default backend; ``KERAS_BACKEND=jax`` picks JAX)."""
+    import keras
 
-    Idempotent: once both are imported, this does nothing.
-    """
-    if "tensorflow" in sys.modules and "keras" in sys.modules:
-        return
-    if not _silenced:
-        import keras  # noqa: F401
+    return bool(keras.config.backend() == "tensorflow")
+
+
+def _done() -> bool:
+    """Keras is imported, and TensorFlow too where Keras runs on it."""
+    return "keras" in sys.modules and ("tensorflow" in sys.modules or not _on_tensorflow())
+
+
+def _import_both() -> None:
+    """``import keras``, then ``import tensorflow`` where Keras runs on TensorFlow."""
+    import keras  # noqa: F401
+
+    if _on_tensorflow():
         import tensorflow  # noqa: F401
 
+
+def quiet_import() -> None:
+    """Import ``keras``, and ``tensorflow`` where Keras runs on it; silently if :func:`silence_tensorflow` was called.
+
+    On Keras's JAX backend (``KERAS_BACKEND=jax``) TensorFlow is not imported at all
+    (:mod:`seqkit.backends`). Idempotent: once both are imported, this does nothing.
+    """
+    if _done():
+        return
+    if not _silenced:
+        _import_both()
         return
     try:
         sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):  # no real stderr (e.g. embedded): import loudly
-        import keras  # noqa: F401
-        import tensorflow  # noqa: F401
-
+        _import_both()
         return
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
         with lean_keras_import() if _lean else contextlib.nullcontext():
-            import tensorflow as tf
-
-            import keras  # noqa: F401
-
-        tf.get_logger().setLevel("ERROR")
+            _import_both()
+        if sys.modules.get("tensorflow") is not None:
+            sys.modules["tensorflow"].get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved, 2)
         os.close(saved)

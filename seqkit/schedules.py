@@ -10,6 +10,8 @@ Three, named as the CLI's ``--lr-schedule`` takes them:
   training loss) has not improved for ``P`` epochs, 2 by default, down to a hundredth of
   the rate (Keras's ``ReduceLROnPlateau``, a callback between epochs).
 
+:func:`make_optimizer` builds the Adam that reads the rate, on either Keras backend.
+
 >>> parse_schedule("cosine:100")
 Schedule(kind='cosine', warmup=100, patience=2)
 >>> parse_schedule("plateau").describe(), parse_schedule("constant").describe()
@@ -34,7 +36,7 @@ import keras
 
 from seqkit.errors import ConfigurationError
 
-__all__ = ["SCHEDULE_KINDS", "Schedule", "WarmupCosine", "parse_schedule"]
+__all__ = ["SCHEDULE_KINDS", "LearningRate", "Schedule", "WarmupCosine", "make_optimizer", "parse_schedule"]
 
 SCHEDULE_KINDS = ("constant", "cosine", "plateau")
 """The schedules there are."""
@@ -136,3 +138,34 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
 
     def get_config(self) -> dict[str, Any]:
         return {"rate": self.rate, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
+"""Adam's learning rate: a number, or a schedule of the step (:mod:`seqkit.schedules`)."""
+
+
+def make_optimizer(
+    network: keras.Model, learning_rate: LearningRate, *, loss_scale: bool = False, clip_norm: float | None = None
+) -> keras.optimizers.Optimizer:
+    """Adam for ``network``, built, attached as ``network.optimizer`` (as ``compile`` does).
+
+    The one optimizer of every trainer, on either backend (:mod:`seqkit.engine.driver`,
+    :mod:`seqkit.engine.jax_loop`).
+
+    Args:
+        network: the model whose trainable variables it updates.
+        learning_rate: Adam's learning rate, or a Keras ``LearningRateSchedule``.
+        loss_scale: wrap it in a :class:`keras.optimizers.LossScaleOptimizer` (for
+            ``mixed_float16``). Defaults to False.
+        clip_norm: clip the gradients to this global norm before each update (Keras's
+            ``global_clipnorm``). Defaults to None: no clipping.
+    """
+    rate = learning_rate if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) else float(learning_rate)
+    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(
+        learning_rate=rate, global_clipnorm=None if clip_norm is None else float(clip_norm)
+    )
+    if loss_scale:
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    optimizer.build(network.trainable_variables)
+    network.optimizer = optimizer
+    return optimizer

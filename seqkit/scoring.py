@@ -36,7 +36,7 @@ import keras
 import numpy as np
 
 from seqkit.datasets import Corpus
-from seqkit.engine.loops import StreamLoop
+from seqkit.backends import keras_backend
 from seqkit.engine.plans import StreamSegments, stream_segments
 from seqkit.engine.policy import choose_policy
 from seqkit.errors import DataError
@@ -150,19 +150,34 @@ def score_streams(
     policy stream training chooses for the same network (so a score repeats the trainer's).
     """
     segments = corpus_segments(corpus, vocabulary, streams, segment_length)
-    policy = choose_policy(
-        units=spec.units, batch_size=int(streams), kernel=None if spec.cell == "lstm" else False,
-        dropout=spec.dropout > 0, owner="SequenceModel.score",
-    )
-    stream_network = build_stream_model(spec, vocabulary_size=vocabulary.size, use_cudnn=policy.use_cudnn)
-    for layer in stream_network.layers:
-        if layer.weights:
-            layer.set_weights(network.get_layer(layer.name).get_weights())
-    logs = StreamLoop(lambda: stream_network, streams=int(streams), policy=policy).evaluate(segments)
+    if keras_backend() == "jax":
+        from seqkit.engine.jax_loop import JaxStreamLoop, jax_policy
+
+        policy = jax_policy(units=spec.units, batch_size=int(streams), owner="SequenceModel.score")
+        stream_network = _stream_network(network, spec, vocabulary, policy.use_cudnn)
+        logs = JaxStreamLoop(stream_network, streams=int(streams), policy=policy).evaluate(segments)
+    else:
+        from seqkit.engine.loops import StreamLoop
+
+        policy = choose_policy(
+            units=spec.units, batch_size=int(streams), kernel=None if spec.cell == "lstm" else False,
+            dropout=spec.dropout > 0, owner="SequenceModel.score",
+        )
+        stream_network = _stream_network(network, spec, vocabulary, policy.use_cudnn)
+        logs = StreamLoop(lambda: stream_network, streams=int(streams), policy=policy).evaluate(segments)
     return Score(
         float(logs["loss"]), float(logs["accuracy"]), segments.tokens,
         characters_of(vocabulary, scored_stream_tokens(corpus), corpus.level),
     )
+
+
+def _stream_network(network: keras.Model, spec: ModelSpec, vocabulary: Vocabulary, use_cudnn: bool | str) -> keras.Model:
+    """A stream network with ``network``'s weights, copied by layer name."""
+    stream_network = build_stream_model(spec, vocabulary_size=vocabulary.size, use_cudnn=use_cudnn)
+    for layer in stream_network.layers:
+        if layer.weights:
+            layer.set_weights(network.get_layer(layer.name).get_weights())
+    return stream_network
 
 
 def model_spec(record: dict[str, Any]) -> ModelSpec:

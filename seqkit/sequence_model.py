@@ -22,21 +22,20 @@ from seqkit._quiet import quiet_import
 quiet_import()
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
+from seqkit.backends import keras_backend
 from seqkit.bundle import BundleContents, read_bundle, write_bundle
 from seqkit.datasets import Corpus
 from seqkit.checks import check_float, check_int
 from seqkit.engine.policy import prediction_use_cudnn
 from seqkit.errors import DataError
-from seqkit.export import export_model
 from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers
 from seqkit.reading import Reading, StatefulReading, StatelessReading
@@ -80,9 +79,40 @@ class Evaluation:
         return self.total - (len(self.mistakes) if self.wrong is None else self.wrong)
 
 
-def _predict(network: keras.Model, inputs: tf.Tensor) -> tf.Tensor:
+def _predict(network: keras.Model, inputs: Any) -> Any:
     """The network's prediction (``training=False``), for :class:`SequenceModel`'s compiled function."""
     return network(inputs, training=False)
+
+
+def prediction_function(network: keras.Model, input_shape: tuple[int | None, ...]) -> Callable[[np.ndarray], np.ndarray]:
+    """``inputs -> probabilities`` for ``network`` on this process's Keras backend.
+
+    On TensorFlow, one ``tf.function`` traced once for every batch size. On JAX, a stateless
+    network runs as one ``jax.jit`` program of its ``stateless_call`` (the weights passed
+    at each call, so later changes to them count); a stateful network is called eagerly,
+    since Keras's JAX backend keeps a stateful layer's state only outside ``jit``.
+    """
+    dtype = network.inputs[0].dtype
+    if keras_backend() == "jax":
+        if recurrent_layers(network):
+            return lambda inputs: np.asarray(network(np.asarray(inputs, dtype=dtype), training=False))
+        import jax
+
+        stateless = jax.jit(lambda trainable, other, inputs: network.stateless_call(trainable, other, inputs)[0])
+
+        def run(inputs: np.ndarray) -> np.ndarray:
+            values = ([v.value for v in network.trainable_variables], [v.value for v in network.non_trainable_variables])
+            return np.asarray(stateless(*values, np.asarray(inputs, dtype=dtype)))
+
+        return run
+    import tensorflow as tf
+
+    # One trace per model, for every batch size. TensorFlow counts traces per Python code
+    # object: a lambda here would share its count with every other SequenceModel, and
+    # after five models TensorFlow warns of "retracing"; a partial is this model's own.
+    spec = tf.TensorSpec(input_shape, dtype)
+    compiled = tf.function(functools.partial(_predict, network), input_signature=[spec])
+    return lambda inputs: np.asarray(compiled(tf.convert_to_tensor(inputs, dtype=spec.dtype)))
 
 
 class SequenceModel:
@@ -120,11 +150,7 @@ class SequenceModel:
         for layer in network.layers:  # prediction runs outside XLA: Keras's kernel choice, no cuDNN if masked
             if isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
                 layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
-        # One trace per model, for every batch size. TensorFlow counts traces per Python code
-        # object: a lambda here would share its count with every other SequenceModel, and
-        # after five models TensorFlow warns of "retracing"; a partial is this model's own.
-        self._input_spec = tf.TensorSpec(self._reading.input_shape(network), network.inputs[0].dtype)
-        self._predict = tf.function(functools.partial(_predict, network), input_signature=[self._input_spec])
+        self._predict = prediction_function(network, self._reading.input_shape(network))
 
     @property
     def stateful(self) -> bool:
@@ -191,7 +217,15 @@ class SequenceModel:
 
         Returns:
             The path written.
+
+        Raises:
+            ConfigurationError: Keras runs on JAX in this process (export is TensorFlow's).
         """
+        from seqkit.backends import require_tensorflow
+
+        require_tensorflow("Export")
+        from seqkit.export import export_model
+
         return export_model(self, path, format, overwrite=overwrite)
 
     # Inputs -------------------------------------------------------------------------
@@ -211,7 +245,7 @@ class SequenceModel:
     def probabilities(self, id_windows: np.ndarray) -> np.ndarray:
         """The next-token distribution after each window of ids ``(n, L)``, ``(n, V)``."""
         inputs = self.layout.transform(id_windows, self.vocabulary.size)
-        return np.asarray(self._predict(tf.convert_to_tensor(inputs, dtype=self._input_spec.dtype)))
+        return self._predict(inputs)
 
     # Prediction ---------------------------------------------------------------------
     def next_distribution(self, tokens: Any) -> np.ndarray:

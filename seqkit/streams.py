@@ -24,10 +24,6 @@ its own streams (replica ``k`` of ``R`` owns rows ``k * B / R`` to ``(k + 1) * B
 
 from __future__ import annotations
 
-from seqkit._quiet import quiet_import
-
-quiet_import()
-
 import contextlib
 import dataclasses
 import os
@@ -37,14 +33,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import tensorflow as tf
 
 from seqkit.checks import check_int
 from seqkit.datasets import Corpus
 from seqkit.errors import ConfigurationError, DataError
 from seqkit.files import TEXT_FILE, check_path, read_text
 from seqkit.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = [
     "StreamLayout",
@@ -288,6 +288,11 @@ def stream_dataset(
     :class:`tf.data.FixedLengthRecordDataset` readers (inputs, and targets one id
     later) over the row's part of the file, so only a few segments are in memory.
     """
+    from seqkit._quiet import quiet_import
+
+    quiet_import()
+    import tensorflow as tf
+
     record_bytes = layout.segment_length * _ID_DTYPE.itemsize
     filename = str(tokens.path)
 

@@ -25,8 +25,8 @@ from seqkit.cli.render import Consoles
 from seqkit.engine.policy import CUDNN_MIN_WORK, choose_policy
 
 TOP_KEYS = [
-    "seqkit", "python", "tensorflow", "keras", "numpy", "platform", "tensorflow_build",
-    "devices", "policy_device", "precisions", "policies",
+    "seqkit", "python", "tensorflow", "keras", "keras_backend", "jax", "numpy", "platform", "tensorflow_build",
+    "devices", "policy_device", "tf32", "precisions", "policies", "backends",
 ]
 DEVICE_KEYS = ["name", "type", "description", "compute_capability", "bfloat16"]
 MODELS = [
@@ -36,6 +36,7 @@ MODELS = [
     ("variable-length LSTM 32, batch 1, masked", 32, 1, True, 5),
     ("stream LSTM 64 x 32 streams", 64, 32, False, None),
     ("stream LSTM 256 x 128 streams", 256, 128, False, None),
+    ("stream LSTM 512 x 128 streams", 512, 128, False, None),
 ]
 
 
@@ -116,7 +117,9 @@ def test_info_json_is_one_document_with_exact_keys() -> None:
     assert document["python"] == platform.python_version()
     assert document["tensorflow"] == tf.__version__
     assert document["keras"] == keras.__version__
+    assert document["keras_backend"] == "tensorflow"
     assert document["numpy"] == numpy.__version__
+    assert document["backends"]["jax"] == ["StreamTrainer", "generate", "load", "predict", "save", "score"]
     assert document["platform"] == platform.platform()
     assert list(document["tensorflow_build"]) == ["cuda", "cudnn"]
     assert document["devices"], "TensorFlow always sees at least the CPU"
@@ -158,18 +161,19 @@ def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) ->
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
             "reason": "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step", "kernel": False, "shards": 1,
-            "unroll": True, "distributed": False,
+            "unroll": True, "distributed": False, "backend": "tensorflow", "tf32": False,
         }
     assert policies[MODELS[3][0]] == {
         "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
         "reason": "CPU: XLA-compiled steps", "kernel": False, "shards": 1, "unroll": False,
-        "distributed": False,
+        "distributed": False, "backend": "tensorflow", "tf32": False,
     }
     for model, streams in [("stream LSTM 64 x 32 streams", 32), ("stream LSTM 256 x 128 streams", 128)]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
             "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at once",
             "kernel": True, "shards": 2, "unroll": False, "distributed": False,
+            "backend": "tensorflow", "tf32": False,
         }
 
 
@@ -183,11 +187,12 @@ def test_info_json_with_a_simulated_gpu(simulated_gpu: None) -> None:
          "compute_capability": "9.0", "bfloat16": True},
     ]
     assert document["precisions"] == ["float32", "mixed_float16", "mixed_bfloat16"]
+    assert document["tf32"] is True, "TensorFlow's TF32 execution is on by default"
     chosen = {row["model"]: (row["policy"]["jit_compile"], row["policy"]["use_cudnn"]) for row in document["policies"]}
     assert chosen["alphabet LSTM 32, batch 1"] == (True, False)
     assert chosen["variable-length LSTM 32, batch 1, masked"] == (True, False)
-    if 256 * 128 >= CUDNN_MIN_WORK:
-        assert chosen["stream LSTM 256 x 128 streams"] == (False, "auto")
+    assert chosen["stream LSTM 512 x 128 streams"] == (False, "auto")  # 65,536 >= CUDNN_MIN_WORK
+    assert chosen["stream LSTM 256 x 128 streams"] == (True, False)
     for jit_compile, use_cudnn in chosen.values():
         assert not (jit_compile and use_cudnn)
 
@@ -237,15 +242,22 @@ def test_info_tables() -> None:
     assert ["model", "batch x units", "XLA", "cuDNN", "why"] in rows
     policy_rows = [row for row in rows if row[0] in {model for model, *_ in MODELS}]
     assert [row[0] for row in policy_rows] == [model for model, *_ in MODELS]
-    assert [row[1] for row in policy_rows] == ["32", "400", "50", "32", "2,048", "32,768"]
+    assert [row[1] for row in policy_rows] == ["32", "400", "50", "32", "2,048", "32,768", "65,536"]
     assert err.strip() == "Override the policy with jit_compile= on a trainer, or --jit on|off on seqkit train."
+
+
+def test_info_says_what_runs_on_each_keras_backend() -> None:
+    _, out, _ = invoke_wide(["info"])
+    rows = table_rows(out)
+    assert "What runs on each Keras backend (KERAS_BACKEND)" in out
+    assert ["jax", "StreamTrainer, generate, load, predict, save, score"] in rows
 
 
 def test_info_tables_on_a_cpu() -> None:
     result, out, _ = invoke_wide(["info"])
     if "Training policy on CPU" not in out:
         pytest.skip("TensorFlow sees a GPU here")
-    assert "Training policy on CPU (precisions: float32, mixed_bfloat16)" in out
+    assert "Training policy on CPU (precisions: float32, mixed_bfloat16; TF32: no)" in out
     assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step"] in (
         table_rows(out)
     )
@@ -254,16 +266,15 @@ def test_info_tables_on_a_cpu() -> None:
 def test_info_tables_with_a_simulated_gpu(simulated_gpu: None) -> None:
     _, out, _ = invoke_wide(["info"])
     rows = table_rows(out)
-    assert "Training policy on GPU (precisions: float32, mixed_float16, mixed_bfloat16)" in out
+    assert "Training policy on GPU (precisions: float32, mixed_float16, mixed_bfloat16; TF32: yes)" in out
     assert ["/physical_device:GPU:0", "GPU", "NVIDIA H100 80GB HBM3", "9.0", "yes"] in rows
     small = choose_policy(units=32, batch_size=1, device="gpu")
     masked = choose_policy(units=32, batch_size=1, device="gpu", masked=True)
-    large = choose_policy(units=256, batch_size=128, device="gpu")
+    large = choose_policy(units=512, batch_size=128, device="gpu", kernel=None)
     show = {True: "yes", False: "no", "auto": "auto"}
     assert ["alphabet LSTM 32, batch 1", "32", show[small.jit_compile], show[small.use_cudnn], small.reason] in rows
     assert ["variable-length LSTM 32, batch 1, masked", "32", "yes", "no", masked.reason] in rows
-    assert ["stream LSTM 256 x 128 streams", "32,768", show[large.jit_compile], show[large.use_cudnn],
-            large.reason] in rows
+    assert ["stream LSTM 512 x 128 streams", "65,536", "no", "auto", large.reason] in rows
 
 
 def test_info_quiet_and_json_print_no_note() -> None:
@@ -290,3 +301,26 @@ def test_info_console_script_keeps_tensorflow_quiet() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert list(json.loads(done.stdout)) == TOP_KEYS
+
+
+def test_info_reports_tf32_off_on_a_cpu() -> None:
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    if document["policy_device"] != "cpu":
+        pytest.skip("TensorFlow sees a GPU here")
+    assert document["tf32"] is False
+    assert all(row["policy"]["tf32"] is False for row in document["policies"])
+
+
+def test_info_reports_tf32_turned_off_on_a_gpu(simulated_gpu: None) -> None:
+    import tensorflow as tf
+
+    was = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution(False)
+    try:
+        document = json.loads(invoke(["info", "--json"]).stdout)
+        _, out, _ = invoke_wide(["info"])
+    finally:
+        tf.config.experimental.enable_tensor_float_32_execution(was)
+    assert document["tf32"] is False
+    assert all(row["policy"]["tf32"] is False for row in document["policies"])
+    assert "(precisions: float32, mixed_float16, mixed_bfloat16; TF32: no)" in out

@@ -94,7 +94,10 @@ def assert_trained(record: dict[str, Any], *, device: str, jit_compile: bool) ->
     assert record["finite"] and len(record["loss"]) == 2, describe(record)
     policy = record["policy"]
     assert isinstance(policy, dict), f"model.spec['policy'] missing: {describe(record)}"
-    assert set(policy) == {"device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll", "distributed"}
+    assert set(policy) == {
+        "device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll", "distributed",
+        "backend", "tf32",
+    }
     assert (policy["device"], policy["jit_compile"], policy["precision"]) == (device, jit_compile, "float32")
     assert not (policy["jit_compile"] and policy["use_cudnn"])
 

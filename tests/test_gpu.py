@@ -40,7 +40,9 @@ pytestmark = [
     pytest.mark.skipif(not GPUS, reason="TensorFlow sees no GPU here"),
 ]
 
-POLICY_KEYS = {"device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll", "distributed"}
+POLICY_KEYS = {
+    "device", "jit_compile", "use_cudnn", "precision", "reason", "kernel", "shards", "unroll", "distributed", "backend", "tf32",
+}
 
 
 def bfloat16_card() -> bool:

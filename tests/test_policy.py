@@ -22,14 +22,34 @@ from seqkit.engine.policy import (
     CUDNN_MIN_WORK,
     PRECISIONS,
     UNROLL_MAX_STEPS,
+    TF32_NOTE,
     DevicePolicy,
     choose_policy,
+    network_masks,
+    policy_for_network,
     visible_device,
 )
 from seqkit.errors import ConfigurationError
 
+@pytest.fixture(autouse=True)
+def tf32(request: pytest.FixtureRequest):
+    """TF32 execution off unless a test asks for ``tf32_on``: the exact GPU reasons below are those
+    of a GPU without TF32 (TensorFlow's default turns it on; its own tests are at the end)."""
+    import tensorflow as tf
+
+    was = tf.config.experimental.tensor_float_32_execution_enabled()
+    tf.config.experimental.enable_tensor_float_32_execution("tf32_on" in request.fixturenames)
+    yield
+    tf.config.experimental.enable_tensor_float_32_execution(was)
+
+
+@pytest.fixture
+def tf32_on() -> None:
+    """TensorFlow's TF32 execution on (as by default), for the tests of TF32 itself."""
+
+
 SMALL = {"units": 32, "batch_size": 1}  # the tutorial's alphabet LSTM: launch overhead only
-LARGE = {"units": 256, "batch_size": 128}  # 32,768 >= CUDNN_MIN_WORK: enough work for cuDNN
+LARGE = {"units": 512, "batch_size": 128}  # 65,536 >= CUDNN_MIN_WORK: enough work for cuDNN
 
 
 def test_constants() -> None:
@@ -47,7 +67,7 @@ def test_cpu_default_is_xla_without_cudnn() -> None:
 def test_cpu_large_steps_train_in_a_graph() -> None:
     policy = choose_policy(**LARGE, device="cpu")
     assert policy == DevicePolicy(
-        "cpu", False, False, "float32", f"CPU, batch x units = 32768 >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)"
+        "cpu", False, False, "float32", f"CPU, batch x units = 65536 >= {CPU_GRAPH_MIN_WORK}: a graph (oneDNN matmuls)"
     )
 
 
@@ -79,7 +99,7 @@ def test_gpu_small_model_is_xla_without_cudnn() -> None:
 def test_gpu_large_model_is_cudnn_in_a_graph() -> None:
     policy = choose_policy(**LARGE, device="gpu")
     assert (policy.jit_compile, policy.use_cudnn) == (False, "auto")
-    assert policy.reason == f"GPU, batch x units = 32768 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph"
+    assert policy.reason == f"GPU, batch x units = 65536 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph"
 
 
 def test_gpu_threshold_is_batch_times_units() -> None:
@@ -216,11 +236,13 @@ def test_policy_config_is_json_ready() -> None:
         "jit_compile": False,
         "use_cudnn": "auto",
         "precision": "mixed_float16",
-        "reason": f"GPU, batch x units = 32768 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph",
+        "reason": f"GPU, batch x units = 65536 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph",
         "kernel": False,
         "shards": 1,
         "unroll": False,
         "distributed": False,
+        "backend": "tensorflow",
+        "tf32": False,
     }
     assert json.loads(json.dumps(config)) == config
     assert DevicePolicy(**config) == choose_policy(**LARGE, device="gpu", precision="mixed_float16")
@@ -310,3 +332,82 @@ def test_no_unrolling_on_a_gpu_where_it_was_not_measured() -> None:
 
 def test_no_unrolling_when_the_step_count_is_unknown() -> None:
     assert not choose_policy(units=32, batch_size=1, device="cpu").unroll
+
+
+# TF32 -----------------------------------------------------------------------------------
+def test_a_gpu_with_tf32_on_records_it_and_says_so(tf32_on: None) -> None:
+    policy = choose_policy(**LARGE, device="gpu")
+    assert policy.tf32 is True
+    assert policy.get_config()["tf32"] is True
+    assert policy.reason == f"GPU, batch x units = 65536 >= {CUDNN_MIN_WORK}: cuDNN kernels in a graph{TF32_NOTE}"
+    assert TF32_NOTE == "; float32 matmuls in TF32"
+
+
+def test_a_gpu_with_tf32_off_records_exact_float32() -> None:
+    policy = choose_policy(**LARGE, device="gpu")
+    assert policy.tf32 is False
+    assert TF32_NOTE not in policy.reason
+
+
+def test_a_cpu_never_has_tf32(tf32_on: None) -> None:
+    for size in (SMALL, LARGE):
+        policy = choose_policy(**size, device="cpu")
+        assert policy.tf32 is False and TF32_NOTE not in policy.reason
+
+
+# Masking read from the network ----------------------------------------------------------
+def _lstm_network(*, masking: bool = False, mask_zero: bool | None = None):
+    import keras
+
+    if mask_zero is not None:
+        layers = [keras.Input((3,), dtype="int32"), keras.layers.Embedding(5, 2, mask_zero=mask_zero)]
+    else:
+        layers = [keras.Input((3, 1)), *([keras.layers.Masking(0.0)] if masking else [])]
+    return keras.Sequential([*layers, keras.layers.LSTM(4), keras.layers.Dense(2)])
+
+
+def test_network_masks_finds_a_masking_layer_or_an_embedding_with_mask_zero() -> None:
+    assert network_masks(_lstm_network(masking=True)) is True
+    assert network_masks(_lstm_network(mask_zero=True)) is True
+    assert network_masks(_lstm_network(mask_zero=False)) is False
+    assert network_masks(_lstm_network()) is False
+
+
+def test_network_masks_looks_inside_nested_models() -> None:
+    import keras
+
+    inner = _lstm_network(masking=True)
+    outer = keras.Sequential([keras.Input((3, 1)), inner])
+    assert network_masks(outer) is True
+
+
+def test_choose_policy_reads_masking_from_the_network() -> None:
+    policy = choose_policy(**LARGE, device="gpu", network=_lstm_network(masking=True))
+    assert policy == choose_policy(**LARGE, device="gpu", masked=True)
+    assert choose_policy(**LARGE, device="gpu", network=_lstm_network()).use_cudnn == "auto"
+
+
+def test_a_cudnn_policy_meets_a_masking_network_without_cudnn() -> None:
+    network = _lstm_network(mask_zero=True)
+    policy = policy_for_network(choose_policy(**LARGE, device="gpu"), network)
+    assert policy.use_cudnn is False and policy.jit_compile is False
+    assert policy.reason.endswith("; the network masks its input (Masking or Embedding(mask_zero=True)), so no cuDNN")
+    assert [layer.use_cudnn for layer in network.layers if hasattr(layer, "use_cudnn")] == [False]
+
+
+def test_a_policy_without_cudnn_or_a_network_without_masks_is_kept() -> None:
+    cudnn = choose_policy(**LARGE, device="gpu")
+    network = _lstm_network()
+    assert policy_for_network(cudnn, network) is cudnn
+    assert network.layers[-2].use_cudnn == "auto"
+    xla = choose_policy(**SMALL, device="gpu")
+    assert policy_for_network(xla, _lstm_network(masking=True)) is xla
+
+
+def test_the_driver_trains_a_masking_network_without_cudnn_under_a_cudnn_policy() -> None:
+    from seqkit.engine.loops import TrainingLoop
+
+    network = _lstm_network(masking=True)
+    loop = TrainingLoop(network, policy=choose_policy(**LARGE, device="gpu"))
+    assert loop.policy.use_cudnn is False
+    assert network.layers[-2].use_cudnn is False

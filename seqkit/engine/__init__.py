@@ -19,24 +19,31 @@ machinery is paid once per epoch instead of once per step. One concept per modul
 - :mod:`seqkit.engine.epochs` — :func:`run_epochs`, Keras callbacks around compiled calls;
 - :mod:`seqkit.engine.policy` — :func:`choose_policy`: XLA, cuDNN, precision, the kernel,
   shards and distribution per model and device.
+
+Its names are imported on first use (PEP 562), so that the modules that need no TensorFlow
+(:mod:`~seqkit.engine.plans`, :mod:`~seqkit.engine.policy`, :mod:`~seqkit.engine.epochs`,
+:mod:`~seqkit.engine.jax_loop`) import on Keras's JAX backend without it.
 """
 
-from seqkit._quiet import quiet_import
+import importlib
+from typing import Any
 
-quiet_import()
+_HOMES = {
+    "Driver": "driver", "Position": "driver",
+    "observers_only": "epochs", "run_epochs": "epochs",
+    "StreamLoop": "loops", "TrainingLoop": "loops", "make_optimizer": "loops", "stateful_batch_size": "loops",
+    "EpochPlan": "plans", "WindowedInputs": "plans", "auto_epochs_per_call": "plans",
+    "shuffled_plan": "plans", "stream_indices": "plans",
+    "DevicePolicy": "policy", "choose_policy": "policy",
+    "train_step": "step",
+}
 
-from seqkit.engine.driver import Driver, Position  # noqa: E402
-from seqkit.engine.epochs import observers_only, run_epochs  # noqa: E402
-from seqkit.engine.loops import StreamLoop, TrainingLoop, make_optimizer, stateful_batch_size  # noqa: E402
-from seqkit.engine.plans import (  # noqa: E402
-    EpochPlan,
-    WindowedInputs,
-    auto_epochs_per_call,
-    shuffled_plan,
-    stream_indices,
-)
-from seqkit.engine.policy import DevicePolicy, choose_policy  # noqa: E402
-from seqkit.engine.step import train_step  # noqa: E402
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'seqkit.engine' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"seqkit.engine.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "DevicePolicy",

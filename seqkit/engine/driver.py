@@ -52,41 +52,14 @@ import tensorflow as tf
 from seqkit.engine.epochs import EpochLogs, run_epochs
 from seqkit.engine.feeds import Feed
 from seqkit.engine.kernel import stream_forward, supports_kernel
-from seqkit.engine.policy import DevicePolicy
+from seqkit.engine.policy import DevicePolicy, policy_for_network
 from seqkit.engine.shards import Shards
 from seqkit.engine.state import LayerState, StreamState
 from seqkit.engine.step import evaluate_step, train_step
 from seqkit.errors import ConfigurationError
+from seqkit.schedules import LearningRate, make_optimizer
 
 __all__ = ["Driver", "LearningRate", "Position", "is_distributing", "logs_of", "make_optimizer"]
-
-LearningRate = float | keras.optimizers.schedules.LearningRateSchedule
-"""Adam's learning rate: a number, or a schedule of the step (:mod:`seqkit.schedules`)."""
-
-
-def make_optimizer(
-    network: keras.Model, learning_rate: LearningRate, *, loss_scale: bool = False, clip_norm: float | None = None
-) -> keras.optimizers.Optimizer:
-    """Adam for ``network``, built, attached as ``network.optimizer`` (as ``compile`` does).
-
-    Args:
-        network: the model whose trainable variables it updates.
-        learning_rate: Adam's learning rate, or a Keras ``LearningRateSchedule``.
-        loss_scale: wrap it in a :class:`keras.optimizers.LossScaleOptimizer` (for
-            ``mixed_float16``). Defaults to False.
-        clip_norm: clip the gradients to this global norm before each update (Keras's
-            ``global_clipnorm``). Defaults to None: no clipping.
-    """
-    rate = learning_rate if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule) else float(learning_rate)
-    optimizer: keras.optimizers.Optimizer = keras.optimizers.Adam(
-        learning_rate=rate, global_clipnorm=None if clip_norm is None else float(clip_norm)
-    )
-    if loss_scale:
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    optimizer.build(network.trainable_variables)
-    network.optimizer = optimizer
-    return optimizer
-
 
 def is_distributing(strategy: tf.distribute.Strategy | None) -> bool:
     """True when steps must run under ``strategy`` rather than the default strategy (several
@@ -150,6 +123,7 @@ class Driver:
         owner: str = "Driver",
     ) -> None:
         self.model = network
+        policy = policy_for_network(policy, network)  # a network that masks its input never gets cuDNN
         self.policy = policy
         self.strategy = strategy or tf.distribute.get_strategy()
         if policy.distributed and policy.jit_compile:

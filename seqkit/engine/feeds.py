@@ -284,10 +284,13 @@ class PlanFeed(Feed):
         if self.windowing is None:
             return tf.gather(data["inputs"], rows), tf.gather(data["targets"], rows)
         window_length, encode = self.windowing
-        starts = tf.gather(data["starts"], rows)
-        positions = tf.expand_dims(starts, -1) + tf.range(window_length, dtype=starts.dtype)
-        window_ids = tf.reshape(tf.gather(data["sequence"], positions), [-1, window_length])
-        return encode(window_ids), tf.gather(data["sequence"], starts + window_length)
+        # The window positions are computed in int64: on a GPU, TensorFlow keeps int32 tensors of
+        # arithmetic in host memory, so int32 sums of the gathered starts would cross to the host
+        # and back on every step; int64 stays on the device. (Gathering (rows, L) positions gives
+        # the (rows, L) windows, so no reshape of the int32 ids is needed.)
+        starts = tf.cast(tf.gather(data["starts"], rows), tf.int64)
+        positions = tf.expand_dims(starts, -1) + tf.constant(np.arange(window_length), tf.int64)  # a Range reads host scalars
+        return encode(tf.gather(data["sequence"], positions)), tf.gather(data["sequence"], starts + window_length)
 
     def batch(self, data: dict[str, tf.Tensor], element: Any) -> Batch:
         """The samples of the step's slots; an empty slot (``-1``) reads sample 0 at weight 0.
@@ -326,6 +329,10 @@ class SegmentFeed(Feed):
     ``ids[starts[t, r] + offsets]`` for stream ``r``, the segment and the id after it.
 
     The network reads ``ids + 1`` (0 is its padding id); the loss is divided by ``B * T``.
+    The ``+ 1`` is added once, to a copy of the whole table, rather than to every step's
+    window: on a GPU, TensorFlow computes int32 arithmetic in host memory, so adding to (or
+    slicing) the gathered window inside the loop would copy it to the host and back on every
+    step. Each step gathers its inputs from the shifted table and its targets from the ids.
     """
 
     streams: InMemoryStreams
@@ -333,8 +340,14 @@ class SegmentFeed(Feed):
     """The most rows a call's table has had (shorter tables are padded to it)."""
 
     def data(self) -> dict[str, tf.Tensor]:
-        """The ids and the offsets of one segment."""
-        return {"ids": tf.constant(self.streams.ids), "offsets": tf.constant(self.streams.offsets)}
+        """The ids read as inputs (``ids + 1``) and as targets, and the offsets of each within a segment."""
+        ids, offsets = self.streams.ids, self.streams.offsets
+        return {
+            "inputs": tf.constant(ids + np.int32(1), tf.int32),
+            "targets": tf.constant(ids, tf.int32),
+            "input_offsets": tf.constant(offsets[:-1], tf.int32),
+            "target_offsets": tf.constant(offsets[1:], tf.int32),
+        }
 
     def steps_per_epoch(self, epoch: int) -> int:
         """The same steps every epoch."""
@@ -352,12 +365,13 @@ class SegmentFeed(Feed):
         return table, [len(starts)]
 
     def batch(self, data: dict[str, tf.Tensor], element: Any) -> Batch:
-        """The segments starting at the step's starts, and the ids one step later."""
-        window = tf.gather(data["ids"], tf.expand_dims(element["starts"], -1) + data["offsets"])
-        targets = window[:, 1:]
+        """The segments starting at the step's starts (``+ 1``), and the ids one step later."""
+        starts = tf.expand_dims(element["starts"], -1)
+        inputs = tf.gather(data["inputs"], starts + data["input_offsets"])
+        targets = tf.gather(data["targets"], starts + data["target_offsets"])
         streams, segment = self.streams.starts.shape[1], self.streams.offsets.shape[0] - 1
         count = tf.constant(float(streams * segment), tf.float32)  # every stream's, for a slice of them too
-        return Batch(window[:, :-1] + 1, targets, tf.ones(tf.shape(targets), tf.float32), element["resets"], count)
+        return Batch(inputs, targets, tf.ones(tf.shape(targets), tf.float32), element["resets"], count)
 
 
 @dataclass(eq=False)

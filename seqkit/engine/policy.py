@@ -23,11 +23,13 @@ and the rest of the code only reads the :class:`DevicePolicy`:
 - on a **GPU**: either cuDNN kernels inside a plain graph, or XLA without cuDNN, by the
   size of a step (``batch x units`` against :data:`CUDNN_MIN_WORK`): cuDNN for big steps,
   XLA for the tutorial's tiny models, whose steps are all kernel-launch overhead that XLA
-  fuses away. The threshold is *provisional*: ``benchmarks/devices.py`` measures both paths
-  over a sweep of sizes and prints the threshold to set, but no GPU with TensorFlow has
-  been available to seqkit's developers yet (``benchmarks/RESULTS.md``);
+  fuses away. The threshold was measured on an H200 through seqkit's XLA programs replayed
+  with jaxlib (no TensorFlow runs there): ``benchmarks/gpu_replay.py``, ``benchmarks/RESULTS.md``;
 - **masked (padded) input** never goes to cuDNN: seqkit pads in front, as the tutorial
   does, and cuDNN accepts right-padded masks only;
+- **TF32**: on Ampere and later GPUs TensorFlow runs float32 matmuls and cuDNN in TF32
+  (10-bit mantissas) unless ``tf.config.experimental.enable_tensor_float_32_execution(False)``;
+  a GPU policy records whether it is on (:attr:`DevicePolicy.tf32`) and says so in its reason;
 - under a **distributing strategy** no XLA (XLA inside ``strategy.run`` fails on CPU
   devices) and, on GPUs, cuDNN.
 
@@ -37,10 +39,12 @@ is refused with one line naming the way out.
 >>> policy = choose_policy(units=32, batch_size=1, device="cpu")
 >>> policy.jit_compile, policy.use_cudnn
 (True, False)
->>> choose_policy(units=256, batch_size=128, device="gpu").use_cudnn
+>>> choose_policy(units=512, batch_size=128, device="gpu").use_cudnn
 'auto'
 >>> choose_policy(units=32, batch_size=1, device="gpu", masked=True).jit_compile
 True
+>>> choose_policy(units=32, batch_size=1, device="cpu").tf32
+False
 """
 
 from __future__ import annotations
@@ -60,7 +64,10 @@ __all__ = [
     "DevicePolicy",
     "choose_policy",
     "cpu_shards",
+    "network_masks",
+    "policy_for_network",
     "prediction_use_cudnn",
+    "tf32_enabled",
     "visible_device",
 ]
 
@@ -74,9 +81,14 @@ Measured on this project's 2-core AVX-512 CPU (``benchmarks/RESULTS.md``, stream
 a graph; at 64 x 128 the two tie (29 against 30); at 128 x 128 the graph's oneDNN matmuls
 win (46 against 60), and at 128 x 256 (118 against 159)."""
 
-CUDNN_MIN_WORK = 64 * 256
-"""``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Provisional, not yet
-measured: ``benchmarks/devices.py`` on a GPU prints the value to set (see the module doc)."""
+CUDNN_MIN_WORK = 128 * 512
+"""``batch_size * units`` from which cuDNN is chosen over XLA on a GPU. Measured on an NVIDIA
+H200 (``benchmarks/RESULTS.md``, "GPU"), where no TensorFlow runs: seqkit's XLA programs,
+exported as HLO and replayed with jaxlib, trained the stream model at 1.04 ms a step at
+32 x 64 and 1.69 at 128 x 256 (TF32), faster than any cuDNN LSTM measured on the same card
+at 128 x 256 (Keras-on-JAX 2.1-2.8 ms, PyTorch 4.2-5.6); at 256 x 1024 cuDNN won (5.4 ms
+against 8.9 for XLA's scan). The threshold is the next power of two above the largest size
+where XLA won; TensorFlow's own cuDNN path is still unmeasured."""
 
 MIN_SHARD_STREAMS = 16
 """The fewest streams a shard of the kernel's step computes (:func:`cpu_shards`): the smallest
@@ -113,6 +125,11 @@ class DevicePolicy:
         distributed: the steps run under a distributing ``tf.distribute`` strategy (several
             replicas, or a strategy other than the default one): never XLA, never shards.
             Decided here, once, for the :class:`~seqkit.engine.driver.Driver`. Defaults to False.
+        backend: the Keras backend the steps run on: ``"tensorflow"``, or ``"jax"``
+            (:func:`seqkit.engine.jax_loop.jax_policy`: ``jit`` always, and on a GPU cuDNN's
+            LSTM inside it, which JAX allows). Defaults to ``"tensorflow"``.
+        tf32: float32 matmuls and cuDNN kernels run in TF32 (a GPU with TensorFlow's TF32
+            execution on: :func:`tf32_enabled`); always False on a CPU. Defaults to False.
     """
 
     device: Device
@@ -124,9 +141,11 @@ class DevicePolicy:
     shards: int = 1
     unroll: bool = False
     distributed: bool = False
+    backend: str = "tensorflow"
+    tf32: bool = False
 
     def __post_init__(self) -> None:
-        if self.jit_compile and self.use_cudnn:
+        if self.backend == "tensorflow" and self.jit_compile and self.use_cudnn:
             raise ConfigurationError(
                 "A device policy cannot combine XLA (jit_compile=True) with cuDNN kernels: "
                 "CudnnRNNV3 has no XLA implementation. Use jit_compile=False for cuDNN."
@@ -138,13 +157,95 @@ class DevicePolicy:
 
 
 def visible_device() -> Device:
-    """``"gpu"`` when TensorFlow sees a GPU (the check Keras's LSTM makes), else ``"cpu"``."""
+    """``"gpu"`` when TensorFlow sees a GPU, else ``"cpu"``.
+
+    Reads the *physical* devices, which does not start TensorFlow's runtime: after it, a
+    program may still call ``tf.config.set_visible_devices`` or
+    ``tf.config.experimental.set_memory_growth`` (both refused once the runtime runs, which
+    ``tf.config.list_logical_devices`` would have started).
+    """
     from seqkit._quiet import quiet_import
 
     quiet_import()
     import tensorflow as tf
 
-    return "gpu" if tf.config.list_logical_devices("GPU") else "cpu"
+    return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
+
+
+def tf32_enabled(device: Device) -> bool:
+    """True when float32 matmuls and cuDNN kernels on ``device`` run in TF32: a GPU, with
+    TensorFlow's TF32 execution on (its default, which rounds on Ampere and later GPUs).
+
+    >>> tf32_enabled("cpu")
+    False
+    """
+    if device != "gpu":
+        return False
+    from seqkit._quiet import quiet_import
+
+    quiet_import()
+    import tensorflow as tf
+
+    return bool(tf.config.experimental.tensor_float_32_execution_enabled())
+
+
+TF32_NOTE = "; float32 matmuls in TF32"
+"""What a GPU policy's reason adds while TF32 is on."""
+
+
+def network_masks(network: Any) -> bool:
+    """True when ``network`` masks its input: a ``keras.layers.Masking`` layer, or an
+    ``Embedding(mask_zero=True)``, anywhere in it (nested models included).
+
+    seqkit pads in front and cuDNN takes right-padded masks only, so such a network must
+    never get cuDNN, whatever the spec it was built from says.
+
+    >>> import keras
+    >>> network_masks(keras.Sequential([keras.Input((3,)), keras.layers.Embedding(5, 2, mask_zero=True)]))
+    True
+    >>> network_masks(keras.Sequential([keras.Input((3, 1)), keras.layers.LSTM(2)]))
+    False
+    """
+    import keras
+
+    for layer in _layers(network):
+        if isinstance(layer, keras.layers.Masking) or getattr(layer, "mask_zero", False) is True:
+            return True
+    return False
+
+
+def _layers(network: Any) -> list[Any]:
+    """Every layer inside ``network``, nested models' included (depth first, through the public ``layers``)."""
+    found: list[Any] = []
+    for layer in getattr(network, "layers", []):
+        found += [layer, *_layers(layer)]
+    return found
+
+
+def policy_for_network(policy: DevicePolicy, network: Any) -> DevicePolicy:
+    """``policy`` as it applies to the built ``network``: without cuDNN where the network masks
+    its input (:func:`network_masks`), its recurrent layers then set to skip cuDNN too.
+
+    A policy chosen from a spec that did not know of the network's mask (a network built by
+    hand, given to a :class:`~seqkit.engine.loops.TrainingLoop` with a GPU policy) would
+    otherwise hand left-padded masks to cuDNN, which refuses them at run time.
+
+    >>> import keras
+    >>> network = keras.Sequential([keras.Input((3,)), keras.layers.Embedding(5, 2, mask_zero=True),
+    ...                             keras.layers.LSTM(2)])
+    >>> policy = policy_for_network(choose_policy(units=512, batch_size=128, device="gpu"), network)
+    >>> policy.use_cudnn, network.layers[-1].use_cudnn
+    (False, False)
+    """
+    if not policy.use_cudnn or not network_masks(network):
+        return policy
+    for layer in _layers(network):
+        if hasattr(layer, "use_cudnn"):
+            layer.use_cudnn = False
+    return replace(
+        policy, use_cudnn=False,
+        reason=f"{policy.reason}; the network masks its input (Masking or Embedding(mask_zero=True)), so no cuDNN",
+    )
 
 
 def available_cores() -> int:
@@ -184,6 +285,7 @@ def choose_policy(
     kernel: bool | None = False,
     steps: int | None = None,
     dropout: bool = False,
+    network: Any = None,
 ) -> DevicePolicy:
     """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
 
@@ -209,6 +311,8 @@ def choose_policy(
         dropout: the network draws dropout masks in training. Its shards would draw from
             one shared seed generator and so run one after the other (measured slower than
             one program), so the kernel is not sharded. Defaults to False.
+        network: the built network, where it exists: one that masks its input
+            (:func:`network_masks`) counts as ``masked``. Defaults to None.
 
     Raises:
         ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
@@ -222,11 +326,15 @@ def choose_policy(
     ...
     seqkit.errors.ConfigurationError: Trainer cannot compile distributed steps with XLA (jit_compile=True): XLA inside tf.distribute's strategy.run fails on CPU devices. Leave jit_compile=None or set it to False.
     """
+    if network is not None:
+        masked = masked or network_masks(network)
     policy = _choose(
         units=units, batch_size=batch_size, device=device, masked=masked, distributed=distributed,
         jit_compile=jit_compile, precision=precision, owner=owner, kernel=kernel, steps=steps, dropout=dropout,
     )
-    return replace(policy, distributed=bool(distributed))
+    tf32 = tf32_enabled(policy.device)
+    reason = f"{policy.reason}{TF32_NOTE}" if tf32 else policy.reason
+    return replace(policy, distributed=bool(distributed), tf32=tf32, reason=reason)
 
 
 def _choose(

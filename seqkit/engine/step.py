@@ -54,7 +54,8 @@ def score(
     """
     predictions = tf.cast(predictions, tf.float32)
     cross_entropy = keras.losses.sparse_categorical_crossentropy(targets, predictions, from_logits=from_logits)
-    correct = tf.cast(tf.equal(tf.argmax(predictions, axis=-1, output_type=tf.int32), targets), tf.float32)
+    # Compared in int64: on a GPU, int32 comparisons run in host memory, a copy per step.
+    correct = tf.cast(tf.equal(tf.argmax(predictions, axis=-1), tf.cast(targets, tf.int64)), tf.float32)
     return cross_entropy, correct
 
 

@@ -3,21 +3,30 @@
 >>> from seqkit.trainers import StatelessTrainer, InBatchTrainer, StatefulTrainer
 >>> StatefulTrainer(reset="every:3").reset
 'every:3'
+
+The names are imported on first use (PEP 562). On Keras's TensorFlow backend (the default)
+every trainer is here; on its JAX backend (``KERAS_BACKEND=jax``) :class:`StreamTrainer`
+trains without TensorFlow (:mod:`seqkit.engine.jax_loop`), and asking for a window trainer
+says, in one line, that it needs TensorFlow (:mod:`seqkit.backends`).
 """
 
-from seqkit.engine.plans import stream_indices
-from seqkit.trainers.base import FitResult, History, RandomWindows, Trainer
-from seqkit.trainers.stateful import StatefulTrainer
-from seqkit.trainers.stateless import InBatchTrainer, StatelessTrainer
-from seqkit.trainers.stream import StreamTrainer
-from seqkit.trainers.windowed import WindowTrainer
+from __future__ import annotations
 
-TRAINERS: dict[str, type[Trainer]] = {
-    "stateless": StatelessTrainer,
-    "in-batch": InBatchTrainer,
-    "stateful": StatefulTrainer,
-    "stream": StreamTrainer,
+import importlib
+from typing import Any
+
+from seqkit.backends import keras_backend
+from seqkit.errors import ConfigurationError
+
+_HOMES = {
+    "FitResult": "base", "History": "base", "RandomWindows": "base", "Trainer": "base",
+    "StatefulTrainer": "stateful",
+    "InBatchTrainer": "stateless", "StatelessTrainer": "stateless",
+    "StreamTrainer": "stream",
+    "WindowTrainer": "windowed",
 }
+_ON_JAX = {"FitResult", "History", "RandomWindows", "Trainer", "StreamTrainer"}
+_TRAINER_NAMES = {"stateless": "StatelessTrainer", "in-batch": "InBatchTrainer", "stateful": "StatefulTrainer", "stream": "StreamTrainer"}
 
 __all__ = [
     "TRAINERS",
@@ -32,3 +41,27 @@ __all__ = [
     "WindowTrainer",
     "stream_indices",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "stream_indices":
+        from seqkit.engine.plans import stream_indices
+
+        return stream_indices
+    if name == "TRAINERS":
+        names = _TRAINER_NAMES if keras_backend() == "tensorflow" else {"stream": "StreamTrainer"}
+        return {key: __getattr__(value) for key, value in names.items()}
+    if name not in _HOMES:
+        raise AttributeError(f"module 'seqkit.trainers' has no attribute {name!r}")
+    backend = keras_backend()
+    if backend != "tensorflow" and name not in _ON_JAX:
+        raise ConfigurationError(
+            f"{name} needs Keras's TensorFlow backend; this process runs Keras on {backend!r} "
+            f"(KERAS_BACKEND={backend}), where seqkit trains StreamTrainer only. "
+            "Unset KERAS_BACKEND (or set it to tensorflow) to use it."
+        )
+    return getattr(importlib.import_module(f"seqkit.trainers.{_HOMES[name]}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

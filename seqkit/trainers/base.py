@@ -16,7 +16,7 @@ subclass overrides the stage that differs, never ``fit`` itself:
 
 from __future__ import annotations
 
-from seqkit._quiet import quiet_import
+from seqkit._quiet import hidden, quiet_import
 
 quiet_import()
 
@@ -28,14 +28,12 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import keras
 import numpy as np
 
-from seqkit.checkpoint import checkpoint_for
-from seqkit.engine.driver import Driver, is_distributing
-from seqkit.engine.feeds import Feed
+from seqkit.backends import keras_backend
 from seqkit.history import History
 from seqkit.trainers.stages import Prepared, Run
 from seqkit.checks import check_bool, check_float, check_int, check_optional_int
@@ -50,6 +48,10 @@ from seqkit.sequence_model import SequenceModel
 from seqkit.trainers.continuation import Continuation, continuation, load_weights
 from seqkit.trainers.holdout import CorpusLike, HeldOut, as_corpus
 from seqkit.vocab import Vocabulary
+
+if TYPE_CHECKING:
+    from seqkit.engine.driver import Driver
+    from seqkit.engine.feeds import Feed
 
 MAX_SEED = 2**32 - 1
 """The largest seed NumPy and Keras accept."""
@@ -272,6 +274,8 @@ class Trainer(HeldOut, abc.ABC):
                     "(kernel=True): the kernel computes LSTMs only. Leave kernel=None, or use cell='lstm'."
                 )
             kernel = False
+        from seqkit.engine.driver import is_distributing
+
         if self.clip_norm is not None and is_distributing(prepared.strategy):
             raise ConfigurationError(
                 f"{type(self).__name__} cannot clip gradients (clip_norm={self.clip_norm}) under a distributing "
@@ -319,6 +323,8 @@ class Trainer(HeldOut, abc.ABC):
         settings = {"epochs": int(self.epochs), "verbose": verbose, "validation": run.validation}
         if self.checkpoint_dir is None:
             return run.driver.train(run.feed, callbacks=all_callbacks, **settings)
+        from seqkit.checkpoint import checkpoint_for
+
         checkpoint = checkpoint_for(
             trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
             every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.data.corpus_data,
@@ -462,12 +468,26 @@ def seeded(seed: int) -> Iterator[None]:
     True
     """
     numpy_state, python_state = np.random.get_state(), random.getstate()
-    keras.utils.set_random_seed(int(seed))
+    set_random_seed(int(seed))
     try:
         yield
     finally:
         np.random.set_state(numpy_state)
         random.setstate(python_state)
+
+
+def set_random_seed(seed: int) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow on Keras's JAX backend.
+
+    Keras's own also seeds TensorFlow whenever TensorFlow is installed, importing it; on JAX
+    seqkit hides TensorFlow from that call, so Keras's process-wide record of it says
+    "not installed" (it is not in use there: Keras runs on JAX).
+    """
+    if keras_backend() == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    with hidden("tensorflow"):
+        keras.utils.set_random_seed(seed)
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:

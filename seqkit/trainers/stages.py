@@ -8,16 +8,18 @@ finish stage turns into a fitted model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
-from seqkit.engine.driver import Driver
-from seqkit.engine.feeds import Feed
 from seqkit.engine.policy import DevicePolicy
 from seqkit.layouts import Layout
 from seqkit.models import ModelSpec
 from seqkit.vocab import Vocabulary
+
+if TYPE_CHECKING:  # TensorFlow's engine; on Keras's JAX backend the driver is a JaxStreamLoop
+    from seqkit.engine.driver import Driver
+    from seqkit.engine.feeds import Feed
 
 __all__ = ["Prepared", "Run"]
 

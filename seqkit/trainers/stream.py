@@ -12,17 +12,14 @@ import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import keras
 import numpy as np
 
+from seqkit.backends import keras_backend
 from seqkit.checks import check_int
-from seqkit.distribute import StrategyLike, check_strategy, resolve_strategy, strategy_name
 from seqkit.datasets import Corpus
-from seqkit.engine.driver import Driver
-from seqkit.engine.feeds import DatasetFeed, Feed, InMemoryStreams, SegmentFeed
-from seqkit.engine.loops import StreamLoop
 from seqkit.engine.plans import StreamSegments
 from seqkit.engine.policy import DevicePolicy
 from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
@@ -35,6 +32,13 @@ from seqkit.streams import STREAM_RESET_POLICIES, StreamLayout, TokenFile, encod
 from seqkit.trainers.base import Prepared, Run, Trainer, as_corpus, copy_weights
 from seqkit.vocab import Vocabulary
 from seqkit.windows import WindowIndex, Windows, sliding_window_index
+
+if TYPE_CHECKING:  # TensorFlow's engine (on Keras's JAX backend: seqkit.engine.jax_loop)
+    from seqkit.distribute import StrategyLike
+    from seqkit.engine.driver import Driver
+    from seqkit.engine.feeds import Feed
+    from seqkit.engine.jax_loop import JaxStreamLoop
+    from seqkit.engine.loops import StreamLoop
 
 __all__ = ["EVALUATION_TOKENS", "IN_MEMORY_BYTES", "StreamTrainer"]
 
@@ -172,7 +176,28 @@ class StreamTrainer(Trainer):
         check_int(owner, "batch_size", self.batch_size)
         if self.reset not in STREAM_RESET_POLICIES:
             raise parameter_error(owner, "reset", "'boundary' or 'epoch'", self.reset)
+        if keras_backend() == "jax":
+            self._validate_on_jax(owner)
+            return
+        from seqkit.distribute import check_strategy
+
         check_strategy(owner, self.strategy)
+
+    def _validate_on_jax(self, owner: str) -> None:
+        """Refuse, in one line each, what Keras's JAX backend does not train: TensorFlow's parts."""
+        tensorflow_only = {
+            "strategy": (self.strategy is not None, "tf.distribute is TensorFlow's"),
+            "checkpoint_dir": (self.checkpoint_dir is not None, "checkpoints are written by TensorFlow"),
+            "kernel": (bool(self.kernel), "seqkit's LSTM kernel is written in TensorFlow"),
+            "jit_compile": (self.jit_compile is False, "on JAX every epoch is one jax.jit program"),
+            "precision": (self.precision != "float32", "on JAX seqkit trains in float32"),
+        }
+        for name, (refused, why) in tensorflow_only.items():
+            if refused:
+                raise ConfigurationError(
+                    f"{owner} cannot take {name}={getattr(self, name)!r} on Keras's JAX backend: {why}. "
+                    f"Leave {name} at its default, or unset KERAS_BACKEND to train on TensorFlow."
+                )
 
     def training_windows(self, corpus: Any, vocabulary: Vocabulary) -> WindowIndex:
         """Every position of the corpus as a window of one token (what the model predicts from)."""
@@ -222,8 +247,12 @@ class StreamTrainer(Trainer):
         """Encode the corpus to a token file (or read a :class:`~seqkit.streams.TokenFile` as
         it is, with its own vocabulary) laid out as streams; the held-out text, if any, as
         :class:`~seqkit.engine.plans.StreamSegments`."""
-        strategy = resolve_strategy(self.strategy)
-        replicas = int(strategy.num_replicas_in_sync)
+        strategy = None
+        if keras_backend() == "tensorflow":
+            from seqkit.distribute import resolve_strategy
+
+            strategy = resolve_strategy(self.strategy)
+        replicas = 1 if strategy is None else int(strategy.num_replicas_in_sync)
         if int(self.batch_size) % replicas:
             raise parameter_error(
                 type(self).__name__,
@@ -266,7 +295,7 @@ class StreamTrainer(Trainer):
                 "streams": {
                     "streams": layout.streams, "segment_length": layout.segment_length,
                     "steps_per_epoch": layout.steps, "replicas": replicas,
-                    "strategy": strategy_name(strategy),
+                    "strategy": _strategy_name(strategy),
                 },
             },
         )
@@ -278,8 +307,27 @@ class StreamTrainer(Trainer):
             precision=policy.precision,
         )
 
-    def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> StreamLoop:
-        """A :class:`~seqkit.engine.loops.StreamLoop` (the driver, each replica its own streams' state)."""
+    def _policy(self, prepared: Prepared) -> DevicePolicy:
+        """The device policy: TensorFlow's (:func:`~seqkit.engine.policy.choose_policy`), or on Keras's
+        JAX backend :func:`~seqkit.engine.jax_loop.jax_policy`."""
+        if keras_backend() == "jax":
+            from seqkit.engine.jax_loop import jax_policy
+
+            return jax_policy(units=prepared.spec.units, batch_size=prepared.step_rows, precision=self.precision)
+        return super()._policy(prepared)
+
+    def _driver(self, prepared: Prepared, policy: DevicePolicy, network: keras.Model) -> StreamLoop | JaxStreamLoop:
+        """A :class:`~seqkit.engine.loops.StreamLoop` (the driver, each replica its own streams' state),
+        or on Keras's JAX backend a :class:`~seqkit.engine.jax_loop.JaxStreamLoop`."""
+        if policy.backend == "jax":
+            from seqkit.engine.jax_loop import JaxStreamLoop
+
+            self.loop_ = JaxStreamLoop(
+                network, streams=prepared.material.layout.streams, policy=policy, **self._optimizer_settings()
+            )
+            return self.loop_
+        from seqkit.engine.loops import StreamLoop
+
         self.loop_ = StreamLoop(
             lambda: network, streams=prepared.material.layout.streams, strategy=prepared.strategy,
             policy=policy, **self._optimizer_settings(),
@@ -288,8 +336,14 @@ class StreamTrainer(Trainer):
 
     def _feeds(self, prepared: Prepared, driver: Driver) -> tuple[Feed, Feed | None, int]:
         """The segments from memory (one compiled program per epoch), or from ``tf.data`` for a corpus
-        over :data:`IN_MEMORY_BYTES` or a distributing strategy; the held-out segments."""
+        over :data:`IN_MEMORY_BYTES` or a distributing strategy; the held-out segments. On JAX, the ids,
+        segment starts and resets on the device (every corpus from memory)."""
         tokens, layout, resets, segments = prepared.material
+        if driver.policy.backend == "jax":
+            feed = driver.feed(tokens.read(), layout.segment_starts(), resets, layout.segment_length)
+            return feed, None if segments is None else driver.held_out(segments), layout.steps
+        from seqkit.engine.feeds import DatasetFeed, InMemoryStreams, SegmentFeed
+        from seqkit.engine.loops import StreamLoop
         if not driver.policy.distributed and tokens.length * 4 <= IN_MEMORY_BYTES:
             feed: Feed = SegmentFeed(InMemoryStreams(
                 np.asarray(tokens.read(), dtype=np.int32), layout.segment_starts().astype(np.int32),
@@ -308,3 +362,12 @@ class StreamTrainer(Trainer):
             batch_size=1, stateful=True,
         )
         return copy_weights(run.network, twin)
+
+
+def _strategy_name(strategy: Any) -> str:
+    """The strategy's name for the record; ``"none"`` on Keras's JAX backend, which has none."""
+    if strategy is None:
+        return "none"
+    from seqkit.distribute import strategy_name
+
+    return strategy_name(strategy)

@@ -1,0 +1,128 @@
+"""seqkit on Keras's JAX backend: stream training and generation without TensorFlow, bundles across backends.
+
+The JAX runs happen in ``tests/jax_worker.py``, a process where ``import tensorflow`` fails
+and ``KERAS_BACKEND=jax``; this process runs Keras on TensorFlow, so the same bundle is
+read on both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqkit.errors import ConfigurationError
+
+pytest.importorskip("jax")
+
+WORKER = Path(__file__).with_name("jax_worker.py")
+TEXT = "def add(a, b):\n    return a + b\n\n" * 40
+
+
+def run_worker(*arguments: str) -> dict:
+    environment = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run(
+        [sys.executable, str(WORKER), *arguments], capture_output=True, text=True, timeout=300, env=environment,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def jax_trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    bundle = tmp_path_factory.mktemp("jax") / "jax.seqkit"
+    return bundle, run_worker("train", str(bundle))
+
+
+def test_stream_trainer_trains_on_jax_without_tensorflow(jax_trained: tuple[Path, dict]) -> None:
+    _, result = jax_trained
+    assert result["tensorflow_imported"] is False
+    assert result["policy"]["backend"] == "jax" and result["policy"]["jit_compile"] is True
+    assert result["loss"][-1] < result["loss"][0] / 3
+    assert len(result["val_loss"]) == len(result["loss"]) == 6
+
+
+def test_a_jax_bundle_generates_the_same_greedy_text_on_tensorflow(jax_trained: tuple[Path, dict]) -> None:
+    from seqkit.sequence_model import SequenceModel
+
+    bundle, result = jax_trained
+    model = SequenceModel.load(bundle)
+    model.reset()
+    assert "".join(model.generate("def ", steps=40)) == result["greedy"]
+    assert model.score(TEXT).loss == pytest.approx(result["score"], rel=1e-5)
+
+
+@pytest.mark.slow  # a TensorFlow training and a JAX process, ~15 s; the other direction stays in the default run
+def test_a_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp_path: Path) -> None:
+    from seqkit.trainers import StreamTrainer
+
+    trainer = StreamTrainer(window=16, batch_size=4, units=24, embedding_dim=8, epochs=6, learning_rate=0.01)
+    model, _ = trainer.fit(TEXT)
+    bundle = model.save(tmp_path / "tf.seqkit")
+    model.reset()
+    expected = "".join(model.generate("def ", steps=40))
+    result = run_worker("generate", str(bundle), "def ", "40")
+    assert result["tensorflow_imported"] is False
+    assert result["greedy"] == expected
+    assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5)
+
+
+def test_a_window_trainer_on_jax_says_it_needs_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import seqkit.trainers
+
+    monkeypatch.setattr(seqkit.trainers, "keras_backend", lambda: "jax")
+    with pytest.raises(ConfigurationError) as caught:
+        seqkit.trainers.StatelessTrainer  # noqa: B018
+    assert str(caught.value) == (
+        "StatelessTrainer needs Keras's TensorFlow backend; this process runs Keras on 'jax' (KERAS_BACKEND=jax), "
+        "where seqkit trains StreamTrainer only. Unset KERAS_BACKEND (or set it to tensorflow) to use it."
+    )
+    assert list(seqkit.trainers.TRAINERS) == ["stream"]
+
+
+def test_the_stream_trainer_on_jax_refuses_tensorflow_only_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import seqkit.trainers.stream as stream
+
+    monkeypatch.setattr(stream, "keras_backend", lambda: "jax")
+    with pytest.raises(ConfigurationError) as caught:
+        stream.StreamTrainer(checkpoint_dir="runs").fit(TEXT)
+    assert str(caught.value) == (
+        "StreamTrainer cannot take checkpoint_dir='runs' on Keras's JAX backend: checkpoints are written by "
+        "TensorFlow. Leave checkpoint_dir at its default, or unset KERAS_BACKEND to train on TensorFlow."
+    )
+
+
+def test_export_on_jax_says_it_needs_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import seqkit.backends
+
+    monkeypatch.setattr(seqkit.backends, "keras_backend", lambda: "jax")
+    with pytest.raises(ConfigurationError) as caught:
+        seqkit.backends.require_tensorflow("Export")
+    assert str(caught.value) == (
+        "Export needs Keras's TensorFlow backend; this process runs Keras on 'jax' (KERAS_BACKEND=jax), where "
+        "seqkit offers StreamTrainer, generate, load, predict, save, score. Unset KERAS_BACKEND (or set it to "
+        "tensorflow) for this."
+    )
+
+
+def test_the_jax_policy_puts_cudnn_inside_jit_on_a_gpu() -> None:
+    from seqkit.engine.jax_loop import jax_policy
+
+    policy = jax_policy(units=256, batch_size=128, device="gpu")
+    assert (policy.backend, policy.jit_compile, policy.use_cudnn) == ("jax", True, "auto")
+    assert jax_policy(units=8, batch_size=4, device="cpu").use_cudnn is False
+
+
+def test_the_jax_policy_refuses_mixed_precision() -> None:
+    from seqkit.engine.jax_loop import jax_policy
+
+    with pytest.raises(ConfigurationError) as caught:
+        jax_policy(units=8, batch_size=4, device="cpu", precision="mixed_bfloat16")
+    assert str(caught.value) == (
+        "StreamTrainer trains in float32 on Keras's JAX backend; got precision='mixed_bfloat16'. "
+        "Use precision='float32', or the TensorFlow backend for mixed precision."
+    )
