@@ -770,6 +770,7 @@ def test_stream_training_checkpoints_inside_epochs_and_resumes(runner, tmp_path)
     assert latest_epoch(run) == 3
 
 
+@pytest.mark.slow  # a resumed run inside an epoch, ~5 s; resuming itself stays in the default run
 def test_a_resume_inside_an_epoch_names_the_step(runner, tmp_path):
     import keras
 

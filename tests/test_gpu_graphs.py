@@ -334,6 +334,7 @@ def test_a_step_with_infinite_gradients_is_skipped_and_the_scale_halves() -> Non
 
 
 # The device query leaves the runtime unstarted -------------------------------------------
+@pytest.mark.slow  # a fresh process (~6 s)
 def test_choosing_a_policy_leaves_tensorflows_device_settings_open() -> None:
     """After ``import seqkit``, a trainer built and the device chosen by TensorFlow's view, a program
     may still hide GPUs and set memory growth (both refused once TensorFlow's runtime has started)."""

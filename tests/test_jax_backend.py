@@ -38,6 +38,7 @@ def jax_trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     return bundle, run_worker("train", str(bundle))
 
 
+@pytest.mark.slow  # a JAX process that trains, ~20 s with the test below; the refusals further down stay in the default run
 def test_stream_trainer_trains_on_jax_without_tensorflow(jax_trained: tuple[Path, dict]) -> None:
     _, result = jax_trained
     assert result["tensorflow_imported"] is False
@@ -46,6 +47,7 @@ def test_stream_trainer_trains_on_jax_without_tensorflow(jax_trained: tuple[Path
     assert len(result["val_loss"]) == len(result["loss"]) == 6
 
 
+@pytest.mark.slow
 def test_a_jax_bundle_generates_the_same_greedy_text_on_tensorflow(jax_trained: tuple[Path, dict]) -> None:
     from seqkit.sequence_model import SequenceModel
 
@@ -56,7 +58,7 @@ def test_a_jax_bundle_generates_the_same_greedy_text_on_tensorflow(jax_trained: 
     assert model.score(TEXT).loss == pytest.approx(result["score"], rel=1e-5)
 
 
-@pytest.mark.slow  # a TensorFlow training and a JAX process, ~15 s; the other direction stays in the default run
+@pytest.mark.slow  # a TensorFlow training and a JAX process, ~15 s
 def test_a_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp_path: Path) -> None:
     from seqkit.trainers import StreamTrainer
 

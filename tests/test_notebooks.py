@@ -160,6 +160,7 @@ def test_a_setup_cfg_without_a_github_url_stops_the_generator(tmp_path):
     )
 
 
+@pytest.mark.slow  # a notebook executed in a kernel, ~4 s
 def test_a_parameters_cell_is_overridden_and_the_install_cell_skipped(tmp_path):
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("raise SystemExit('the install cell ran')", metadata={"tags": ["skip-execution"]}),

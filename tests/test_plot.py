@@ -227,6 +227,7 @@ def test_train_plot_and_tensorboard(runner, tmp_path):
     assert len(list((logs / "train").glob("events.out.tfevents.*"))) == 1
 
 
+@pytest.mark.slow  # the six experiments' plot, ~4 s; train's plot stays in the default run
 def test_experiments_plot_and_tensorboard(runner, tmp_path):
     from seqkit.cli.main import main
 

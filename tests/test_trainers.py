@@ -121,6 +121,7 @@ def test_boundary_policy_resets_a_stream_where_it_enters_the_next_sequence():
     assert np.flatnonzero(plan.reset_rows[:, 1]).tolist() == [0, 12]
 
 
+@pytest.mark.slow  # four trainings, ~5 s; never-against-every-epoch stays in the default run
 def test_every_reset_policy_trains_and_each_trains_differently():
     """Each policy's resets reach the network: four policies, four different trained networks."""
     corpus = Corpus.from_sequences([ALPHABET, ALPHABET])
