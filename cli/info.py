@@ -46,12 +46,17 @@ def info(ui: UI) -> None:
     """
     document = collect_info()
     ui.result(*render_info(document))
-    ui.note("Override the policy with jit_compile= on a trainer, or --jit on|off on seqkit train.")
+    if document["keras_backend"] == "tensorflow":
+        ui.note("Override the policy with jit_compile= on a trainer, or --jit on|off on seqkit train.")
     ui.emit_json(document)
 
 
 def collect_info() -> dict[str, Any]:
-    """Everything ``seqkit info`` shows, as JSON-ready values."""
+    """Everything ``seqkit info`` shows, as JSON-ready values (on Keras's JAX backend, :func:`collect_info_on_jax`)."""
+    from seqkit.backends import keras_backend
+
+    if keras_backend() == "jax":
+        return collect_info_on_jax()
     from seqkit._quiet import quiet_import
 
     quiet_import()
@@ -113,6 +118,53 @@ def collect_info() -> dict[str, Any]:
     }
 
 
+def collect_info_on_jax() -> dict[str, Any]:
+    """``seqkit info`` where Keras runs on JAX: JAX's devices and the JAX policy of the stream sizes,
+    without importing TensorFlow (the same keys as on TensorFlow)."""
+    import jax
+    import keras
+    import numpy
+
+    from seqkit.backends import CAPABILITIES, jax_device
+    from seqkit.engine.jax_loop import jax_policy
+    from seqkit.version import __version__
+
+    device = jax_device()
+    devices = [
+        {
+            "name": f"{entry.platform}:{entry.id}", "type": "GPU" if entry.platform in ("gpu", "cuda", "rocm") else "CPU",
+            "description": str(getattr(entry, "device_kind", "")) or None,
+            "compute_capability": getattr(entry, "compute_capability", None), "bfloat16": None,
+        }
+        for entry in jax.devices()
+    ]
+    policies = [
+        {
+            "model": model, "units": units, "batch_size": batch_size, "masked": masked, "steps": steps,
+            "policy": jax_policy(units=units, batch_size=batch_size, device=device).get_config(),
+        }
+        for model, units, batch_size, masked, steps in POLICY_MODELS
+        if model.startswith("stream")  # on JAX seqkit trains stream models only
+    ]
+    return {
+        "seqkit": __version__,
+        "python": platform.python_version(),
+        "tensorflow": _installed_version("tensorflow"),
+        "keras": keras.__version__,
+        "keras_backend": keras.config.backend(),
+        "jax": jax.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "tensorflow_build": {"cuda": None, "cudnn": None},
+        "devices": devices,
+        "policy_device": device,
+        "tf32": device == "gpu",  # JAX's default float32 dots and cuDNN's LSTM take TF32 on a GPU
+        "precisions": ["float32"],
+        "policies": policies,
+        "backends": {name: list(what) for name, what in CAPABILITIES.items()},
+    }
+
+
 def _installed_version(distribution: str) -> str | None:
     """The installed version of ``distribution``, read from its metadata (not imported), or None."""
     from importlib.metadata import PackageNotFoundError, version
@@ -150,27 +202,35 @@ def describe_devices(tf: Any) -> list[dict[str, Any]]:
     return devices
 
 
+def _build_text(document: dict[str, Any]) -> str:
+    """What TensorFlow was built with, or why that is not shown (Keras on JAX does not import it)."""
+    if document["keras_backend"] == "jax":
+        return "- (not imported: Keras runs on JAX)"
+    build = document["tensorflow_build"]
+    return f"CUDA {build['cuda']}, cuDNN {build['cudnn']}" if build["cuda"] else "no CUDA"
+
+
 def _yes_no(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
 
 def render_info(document: dict[str, Any]) -> list[Table]:
     """The four tables of ``seqkit info``: versions, devices, policy, what runs on each Keras backend."""
-    build = document["tensorflow_build"]
     versions = key_value_table(
         "seqkit",
         [
             ("seqkit", document["seqkit"]),
             ("Python", document["python"]),
-            ("TensorFlow", document["tensorflow"]),
+            ("TensorFlow", document["tensorflow"] or "not installed"),
             ("Keras", f"{document['keras']} (backend: {document['keras_backend']})"),
             ("JAX", document["jax"] or "not installed (pip install -e '.[jax]' for KERAS_BACKEND=jax)"),
             ("NumPy", document["numpy"]),
             ("platform", document["platform"]),
-            ("TensorFlow built with", f"CUDA {build['cuda']}, cuDNN {build['cudnn']}" if build["cuda"] else "no CUDA"),
+            ("TensorFlow built with", _build_text(document)),
         ],
     )
-    devices = Table(title="Devices TensorFlow sees", title_justify="left", title_style="bold")
+    seer = "JAX" if document["keras_backend"] == "jax" else "TensorFlow"
+    devices = Table(title=f"Devices {seer} sees", title_justify="left", title_style="bold")
     for column in ("device", "type", "name", "compute capability", "bfloat16"):
         devices.add_column(column)
     for entry in document["devices"]:

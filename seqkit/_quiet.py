@@ -58,17 +58,6 @@ def lean_keras_import() -> Iterator[None]:
         sys.meta_path.remove(finder)
 
 
-@contextlib.contextmanager
-def hidden(*names: str) -> Iterator[None]:
-    """Within the block, the named top-level packages look uninstalled (unless already imported)."""
-    finder = _Hide(tuple(name for name in names if name not in sys.modules))
-    sys.meta_path.insert(0, finder)
-    try:
-        yield
-    finally:
-        sys.meta_path.remove(finder)
-
-
 def silence_tensorflow(*, lean: bool = False) -> None:
     """Quiet TensorFlow and Keras for the whole process: for applications, never the library.
 

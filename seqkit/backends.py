@@ -5,9 +5,10 @@ Keras is imported). seqkit's default is TensorFlow, and TensorFlow is the only b
 the window trainers, ``tf.distribute``, checkpoints, export and LiteRT. On **JAX**, where a
 GPU machine has JAX but no TensorFlow, the stream trainer trains (one ``jax.jit``-compiled
 program per epoch, the LSTM state carried explicitly, cuDNN's LSTM inside ``jit`` on a GPU:
-:mod:`seqkit.engine.jax_loop`) and a fitted or loaded model predicts, generates, scores and
-saves, without TensorFlow ever being imported. A bundle written on one backend loads on the
-other (a ``.keras`` file is backend-neutral).
+:mod:`seqkit.engine.jax_loop`) and a fitted or loaded model predicts, generates and scores
+without importing TensorFlow, and saves (Keras's serializer imports TensorFlow there if it
+is installed, to check for its types). A bundle written on one backend loads on the other
+(a ``.keras`` file is backend-neutral).
 
 >>> keras_backend() in BACKENDS
 True

@@ -87,24 +87,12 @@ def _predict(network: keras.Model, inputs: Any) -> Any:
 def prediction_function(network: keras.Model, input_shape: tuple[int | None, ...]) -> Callable[[np.ndarray], np.ndarray]:
     """``inputs -> probabilities`` for ``network`` on this process's Keras backend.
 
-    On TensorFlow, one ``tf.function`` traced once for every batch size. On JAX, a stateless
-    network runs as one ``jax.jit`` program of its ``stateless_call`` (the weights passed
-    at each call, so later changes to them count); a stateful network is called eagerly,
-    since Keras's JAX backend keeps a stateful layer's state only outside ``jit``.
+    On TensorFlow, one ``tf.function`` traced once for every batch size. On JAX, one
+    ``jax.jit`` program (:func:`_jax_prediction`).
     """
     dtype = network.inputs[0].dtype
     if keras_backend() == "jax":
-        if recurrent_layers(network):
-            return lambda inputs: np.asarray(network(np.asarray(inputs, dtype=dtype), training=False))
-        import jax
-
-        stateless = jax.jit(lambda trainable, other, inputs: network.stateless_call(trainable, other, inputs)[0])
-
-        def run(inputs: np.ndarray) -> np.ndarray:
-            values = ([v.value for v in network.trainable_variables], [v.value for v in network.non_trainable_variables])
-            return np.asarray(stateless(*values, np.asarray(inputs, dtype=dtype)))
-
-        return run
+        return _jax_prediction(network, dtype)
     import tensorflow as tf
 
     # One trace per model, for every batch size. TensorFlow counts traces per Python code
@@ -113,6 +101,39 @@ def prediction_function(network: keras.Model, input_shape: tuple[int | None, ...
     spec = tf.TensorSpec(input_shape, dtype)
     compiled = tf.function(functools.partial(_predict, network), input_signature=[spec])
     return lambda inputs: np.asarray(compiled(tf.convert_to_tensor(inputs, dtype=spec.dtype)))
+
+
+def _jax_prediction(network: keras.Model, dtype: str) -> Callable[[np.ndarray], np.ndarray]:
+    """``inputs -> probabilities`` as one ``jax.jit`` program on Keras's JAX backend.
+
+    The weights, and a stateful network's LSTM state, are passed in at each call (so later
+    changes to them count) through a :class:`keras.StatelessScope`; the state the call leaves
+    is read from the scope and written back to the layers' state variables. Keras's own
+    ``stateless_call`` would drop it: a stateful layer's state variables are not among the
+    network's tracked variables.
+    """
+    import jax
+
+    variables = list(network.variables)
+    states = [state for layer in recurrent_layers(network) for state in keras.tree.flatten(layer.states or [])]
+
+    def program(values: list[Any], state_values: list[Any], inputs: Any) -> tuple[Any, list[Any]]:
+        with keras.StatelessScope(state_mapping=[*zip(variables, values), *zip(states, state_values)]) as scope:
+            outputs = network(inputs, training=False)
+            ends = [scope.get_current_value(state) for state in states]
+        return outputs, [old if end is None else end for old, end in zip(state_values, ends)]
+
+    compiled = jax.jit(program)
+
+    def predict(inputs: np.ndarray) -> np.ndarray:
+        outputs, ends = compiled(
+            [variable.value for variable in variables], [state.value for state in states], np.asarray(inputs, dtype=dtype)
+        )
+        for state, end in zip(states, ends):
+            state.assign(end)
+        return np.asarray(outputs)
+
+    return predict
 
 
 class SequenceModel:

@@ -23,8 +23,9 @@ WORKER = Path(__file__).with_name("jax_worker.py")
 TEXT = "def add(a, b):\n    return a + b\n\n" * 40
 
 
-def run_worker(*arguments: str) -> dict:
-    environment = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+def run_worker(*arguments: str, allow_tensorflow: bool = False) -> dict:
+    environment = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
+                   "JAX_WORKER_ALLOW_TENSORFLOW": "1" if allow_tensorflow else "0"}
     done = subprocess.run(
         [sys.executable, str(WORKER), *arguments], capture_output=True, text=True, timeout=300, env=environment,
     )
@@ -45,6 +46,29 @@ def test_stream_trainer_trains_on_jax_without_tensorflow(jax_trained: tuple[Path
     assert result["policy"]["backend"] == "jax" and result["policy"]["jit_compile"] is True
     assert result["loss"][-1] < result["loss"][0] / 3
     assert len(result["val_loss"]) == len(result["loss"]) == 6
+
+
+@pytest.mark.slow  # a JAX process, ~15 s
+def test_where_tensorflow_is_installed_jax_training_generation_and_scoring_do_not_import_it(tmp_path: Path) -> None:
+    result = run_worker("train", str(tmp_path / "jax.seqkit"), allow_tensorflow=True)
+    assert result["tensorflow_imported_before_save"] is False
+
+
+@pytest.mark.slow  # a JAX process, ~8 s
+def test_seqkit_info_on_jax_shows_the_jax_policy_without_tensorflow() -> None:
+    code = (
+        "import sys; sys.modules['tensorflow'] = None\n"
+        "from seqkit.cli.main import main\n"
+        "main(['info', '--json'])\n"
+    )
+    environment = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=environment)
+    document = json.loads(done.stdout)
+    assert document["keras_backend"] == "jax" and document["tensorflow_build"] == {"cuda": None, "cudnn": None}
+    assert [row["model"] for row in document["policies"]] == [
+        "stream LSTM 64 x 32 streams", "stream LSTM 256 x 128 streams", "stream LSTM 512 x 128 streams",
+    ]
+    assert {row["policy"]["backend"] for row in document["policies"]} == {"jax"}
 
 
 @pytest.mark.slow
@@ -70,6 +94,17 @@ def test_a_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp_path: Pat
     result = run_worker("generate", str(bundle), "def ", "40")
     assert result["tensorflow_imported"] is False
     assert result["greedy"] == expected
+    assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5)
+
+
+@pytest.mark.slow  # a TensorFlow training and a JAX process, ~12 s
+def test_a_stateless_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp_path: Path) -> None:
+    from seqkit.trainers import StatelessTrainer
+
+    model, _ = StatelessTrainer(window=4, units=16, epochs=20, encoding="onehot").fit(TEXT)
+    bundle = model.save(tmp_path / "stateless.seqkit")
+    result = run_worker("generate", str(bundle), "def ", "30")
+    assert result["greedy"] == "".join(model.generate("def ", steps=30))
     assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5)
 
 

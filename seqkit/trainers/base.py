@@ -16,7 +16,7 @@ subclass overrides the stage that differs, never ``fit`` itself:
 
 from __future__ import annotations
 
-from seqkit._quiet import hidden, quiet_import
+from seqkit._quiet import quiet_import
 
 quiet_import()
 
@@ -479,15 +479,15 @@ def seeded(seed: int) -> Iterator[None]:
 def set_random_seed(seed: int) -> None:
     """``keras.utils.set_random_seed``, without importing TensorFlow on Keras's JAX backend.
 
-    Keras's own also seeds TensorFlow whenever TensorFlow is installed, importing it; on JAX
-    seqkit hides TensorFlow from that call, so Keras's process-wide record of it says
-    "not installed" (it is not in use there: Keras runs on JAX).
+    Keras's own also seeds TensorFlow wherever TensorFlow is installed, importing it. On JAX,
+    what Keras draws an unseeded initializer's or seed generator's seed from is Python's
+    ``random`` (``keras.random.SeedGenerator``), so seqkit seeds that, and NumPy, and nothing else.
     """
     if keras_backend() == "tensorflow":
         keras.utils.set_random_seed(seed)
         return
-    with hidden("tensorflow"):
-        keras.utils.set_random_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
 
 
 def copy_weights(source: keras.Model, target: keras.Model) -> keras.Model:
