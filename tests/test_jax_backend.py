@@ -150,7 +150,7 @@ def test_the_jax_policy_puts_cudnn_inside_jit_on_a_gpu() -> None:
     from seqkit.engine.jax_loop import jax_policy
 
     policy = jax_policy(units=256, batch_size=128, device="gpu")
-    assert (policy.backend, policy.jit_compile, policy.use_cudnn) == ("jax", True, "auto")
+    assert (policy.backend, policy.jit_compile, policy.use_cudnn, policy.tf32) == ("jax", True, "auto", True)
     assert jax_policy(units=8, batch_size=4, device="cpu").use_cudnn is False
 
 
