@@ -83,6 +83,11 @@ class StreamTrainer(Trainer):
     The fitted model predicts one token at a time through a batch-1 stateful twin with
     the trained weights: ``model.reset(); model.prime(prefix); model.generate(...)``.
 
+    On Keras's JAX backend (``KERAS_BACKEND=jax``) the same stages train through
+    :class:`~seqkit.engine.jax_loop.JaxStreamLoop` (each epoch one ``jax.jit`` program, cuDNN's
+    LSTM inside it on a GPU), without TensorFlow; what only TensorFlow does (``strategy``,
+    checkpoints, ``kernel=True``, mixed precision) is refused there in one line.
+
     Args:
         window: the segment length ``T``. Defaults to 64.
         batch_size: the number of streams ``B``. Defaults to 32.
@@ -188,6 +193,7 @@ class StreamTrainer(Trainer):
         tensorflow_only = {
             "strategy": (self.strategy is not None, "tf.distribute is TensorFlow's"),
             "checkpoint_dir": (self.checkpoint_dir is not None, "checkpoints are written by TensorFlow"),
+            "checkpoint_steps": (self.checkpoint_steps is not None, "checkpoints are written by TensorFlow"),
             "kernel": (bool(self.kernel), "seqkit's LSTM kernel is written in TensorFlow"),
             "jit_compile": (self.jit_compile is False, "on JAX every epoch is one jax.jit program"),
             "precision": (self.precision != "float32", "on JAX seqkit trains in float32"),
