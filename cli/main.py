@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from seqkit._quiet import silence_tensorflow
+from seqkit.version import __version__
 
 from .startup import enable_compilation_cache, exit_now
 
@@ -75,7 +76,7 @@ class SeqkitGroup(click.Group):
 
 
 @click.group(cls=SeqkitGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(package_name="seqkit", prog_name="seqkit")
+@click.version_option(version=__version__, prog_name="seqkit")  # seqkit/version.py, not installed metadata that may lag
 @click.option("--quiet", "-q", is_flag=True, help="Hide progress and notes in every subcommand.")
 @click.pass_context
 def main(ctx: click.Context, quiet: bool) -> None:

@@ -9,7 +9,12 @@ generates.
 >>> import seqkit
 >>> seqkit.Vocabulary.from_chars("ABCA").tokens
 ('A', 'B', 'C')
+
+:class:`SequenceModel` and :func:`load` (a bundle) are here too, imported on first use, so
+that ``import seqkit`` stays free of Keras and TensorFlow until they are needed.
 """
+
+from typing import Any
 
 from seqkit.datasets import Corpus, alphabet, load_text
 from seqkit.errors import (
@@ -36,14 +41,29 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "SeqkitError",
+    "SequenceModel",
     "TimeSteps",
     "Vocabulary",
     "VocabularyError",
     "Windows",
     "__version__",
     "alphabet",
+    "load",
     "load_text",
     "make_layout",
     "random_windows",
     "sliding_windows",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``SequenceModel`` and ``load`` on first use (they import Keras)."""
+    if name == "SequenceModel":
+        from seqkit.sequence_model import SequenceModel
+
+        return SequenceModel
+    if name == "load":
+        from seqkit.sequence_model import load_bundle
+
+        return load_bundle
+    raise AttributeError(f"module 'seqkit' has no attribute {name!r}")

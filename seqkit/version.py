@@ -9,4 +9,4 @@ record it.
 2
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

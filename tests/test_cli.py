@@ -14,6 +14,8 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+
+import seqkit
 from click.testing import CliRunner, Result
 from rich.console import Console
 
@@ -255,7 +257,7 @@ def test_interrupted_experiments_say_what_finished(runner, monkeypatch):
 # Root -------------------------------------------------------------------------------
 def test_version(runner):
     result = invoke(runner, ["--version"])
-    assert (result.exit_code, result.stdout) == (0, "seqkit, version 0.1.0\n")
+    assert (result.exit_code, result.stdout) == (0, f"seqkit, version {seqkit.__version__}\n")
 
 
 def test_help_lists_every_command(runner):

@@ -80,3 +80,13 @@ def test_many_models_predicting_many_batch_sizes_log_no_retracing_warning(model)
     finally:
         logger.removeHandler(handler)
     assert not [record.getMessage() for record in records if "retracing" in record.getMessage()]
+
+
+def test_sequence_model_and_load_are_at_the_top_level(tmp_path):
+    import seqkit
+    from seqkit.trainers import StatelessTrainer
+
+    model, _ = StatelessTrainer(window=2, units=4, epochs=1).fit(seqkit.alphabet())
+    loaded = seqkit.load(model.save(tmp_path / "alphabet.seqkit"))
+    assert isinstance(loaded, seqkit.SequenceModel)
+    assert loaded.generate("AB", 3) == model.generate("AB", 3)
