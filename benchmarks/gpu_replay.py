@@ -192,16 +192,7 @@ def _context() -> Any:
     return context
 
 
-def _strip_mhlo_attributes(parsed: Any) -> None:
-    """Drop every ``mhlo.*`` attribute (TensorFlow's frontend attributes, aliasing, flags) from the module."""
-    for operation in [parsed.operation, *_walk(parsed.operation)]:
-        names = [str(getattr(item, "name", item)) for item in operation.attributes]  # a name, or a NamedAttribute
-        names = [name for name in names if name.startswith("mhlo.")]
-        for name in names:
-            del operation.attributes[name]
-
-
-def prepare_module(module: Any, *, highest: bool, strip_attributes: bool = False) -> tuple[str, int, int]:
+def prepare_module(module: Any, *, highest: bool) -> tuple[str, int, int]:
     """``module`` (StableHLO bytecode or text) made compilable by this jaxlib, as text.
 
     TensorFlow's HLO holds ``copy`` instructions, which the converter keeps as ``mhlo.copy``:
@@ -220,8 +211,6 @@ def prepare_module(module: Any, *, highest: bool, strip_attributes: bool = False
         for operation in copies:
             operation.results[0].replace_all_uses_with(operation.operands[0])
             operation.erase()
-        if strip_attributes:
-            _strip_mhlo_attributes(parsed)
         count = 0
         if highest:
             attribute = ir.ArrayAttr.get([hlo.PrecisionAttr.get("HIGHEST")] * 2)
@@ -233,40 +222,35 @@ def prepare_module(module: Any, *, highest: bool, strip_attributes: bool = False
 
 
 def compile_module(proto: bytes, *, highest: bool) -> tuple[Any, str, float, int]:
-    """The loaded executable for the default device; the entry points used, the compile seconds, dots rewritten.
-
-    The module is prepared (:func:`prepare_module`) and compiled; where every entry point refuses
-    it, once more with TensorFlow's ``mhlo.*`` attributes stripped as well.
-    """
+    """The loaded executable for the default device; the entry points used, the compile seconds, dots rewritten."""
     import jax
     from jax._src.lib import xla_client
 
     converted, converter = _to_stablehlo(proto)
+    module, copies, rewritten = prepare_module(converted, highest=highest)
+    how = converter + (f" ({copies} mhlo.copy removed)" if copies else "")
     device = jax.devices()[0]
     client = device.client
     options = xla_client.CompileOptions()
+    attempts: list[tuple[str, Callable[[], Any]]] = [
+        ("client.compile_and_load(module, [device])", lambda: client.compile_and_load(module, [device], options)),
+        ("client.compile_and_load(module, DeviceList)",
+         lambda: client.compile_and_load(module, xla_client.DeviceList((device,)), options)),
+        ("client.compile(module)", lambda: client.compile(module, compile_options=options)),
+    ]
     failures = []
-    for strip in (False, True):
-        module, copies, rewritten = prepare_module(converted, highest=highest, strip_attributes=strip)
-        how = converter + (f" ({copies} mhlo.copy removed)" if copies else "") + (", mhlo attributes stripped" if strip else "")
-        attempts: list[tuple[str, Callable[[], Any]]] = [
-            ("client.compile_and_load(module, [device])", lambda: client.compile_and_load(module, [device], options)),
-            ("client.compile_and_load(module, DeviceList)",
-             lambda: client.compile_and_load(module, xla_client.DeviceList((device,)), options)),
-            ("client.compile(module)", lambda: client.compile(module, compile_options=options)),
-        ]
-        for name, attempt in attempts:
-            started = time.perf_counter()
-            try:
-                executable = attempt()
-            except Exception as error:  # noqa: BLE001 - any failure: try the next entry point
-                detail = " | ".join(str(error).splitlines()[:4]) if str(error) else type(error).__name__
-                failures.append(f"{name}{' (stripped)' if strip else ''}: {detail[:600]}")
-                continue
-            if not hasattr(executable, "execute_sharded") and not hasattr(executable, "execute"):
-                failures.append(f"{name}: returned {type(executable).__name__}, not a loaded executable")
-                continue
-            return executable, f"{how} -> {name}", time.perf_counter() - started, rewritten
+    for name, attempt in attempts:
+        started = time.perf_counter()
+        try:
+            executable = attempt()
+        except Exception as error:  # noqa: BLE001 - any failure: try the next entry point
+            detail = " | ".join(str(error).splitlines()[:4]) if str(error) else type(error).__name__
+            failures.append(f"{name}: {detail[:600]}")
+            continue
+        if not hasattr(executable, "execute_sharded") and not hasattr(executable, "execute"):
+            failures.append(f"{name}: returned {type(executable).__name__}, not a loaded executable")
+            continue
+        return executable, f"{how} -> {name}", time.perf_counter() - started, rewritten
     raise ReplayError("gpu_replay: no jaxlib entry point compiles the module: " + "; ".join(failures), code=3)
 
 

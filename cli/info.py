@@ -125,14 +125,14 @@ def collect_info_on_jax() -> dict[str, Any]:
     import keras
     import numpy
 
-    from seqkit.backends import CAPABILITIES, jax_device
+    from seqkit.backends import CAPABILITIES, GPU_PLATFORMS, jax_device
     from seqkit.engine.jax_loop import jax_policy
     from seqkit.version import __version__
 
     device = jax_device()
     devices = [
         {
-            "name": f"{entry.platform}:{entry.id}", "type": "GPU" if entry.platform in ("gpu", "cuda", "rocm") else "CPU",
+            "name": f"{entry.platform}:{entry.id}", "type": "GPU" if entry.platform in GPU_PLATFORMS else "CPU",
             "description": str(getattr(entry, "device_kind", "")) or None,
             "compute_capability": getattr(entry, "compute_capability", None), "bfloat16": None,
         }

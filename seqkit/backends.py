@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from seqkit.errors import ConfigurationError
 
-__all__ = ["BACKENDS", "CAPABILITIES", "jax_device", "keras_backend", "require_tensorflow"]
+__all__ = ["BACKENDS", "CAPABILITIES", "GPU_PLATFORMS", "jax_device", "keras_backend", "require_tensorflow"]
 
 BACKENDS = ("tensorflow", "jax")
 """The Keras backends seqkit runs on."""
@@ -69,8 +69,12 @@ def require_tensorflow(what: str) -> None:
         )
 
 
+GPU_PLATFORMS = ("gpu", "cuda", "rocm")
+"""JAX's names for a GPU platform (a backend's, or a device's ``platform``)."""
+
+
 def jax_device() -> str:
     """``"gpu"`` when JAX's default backend is a GPU, else ``"cpu"`` (imports JAX)."""
     import jax
 
-    return "gpu" if jax.default_backend() in ("gpu", "cuda", "rocm") else "cpu"
+    return "gpu" if jax.default_backend() in GPU_PLATFORMS else "cpu"

@@ -49,7 +49,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqkit.engine.epochs import EpochLogs, run_epochs
+from seqkit.engine.epochs import EpochLogs, logs_of, run_epochs
 from seqkit.engine.feeds import Feed
 from seqkit.engine.kernel import stream_forward, supports_kernel
 from seqkit.engine.policy import DevicePolicy, policy_for_network
@@ -67,12 +67,6 @@ def is_distributing(strategy: tf.distribute.Strategy | None) -> bool:
     if strategy is None:
         return tf.distribute.has_strategy()
     return strategy.num_replicas_in_sync > 1 or strategy is not tf.distribute.get_strategy() or tf.distribute.has_strategy()
-
-
-def logs_of(record: Sequence[float]) -> EpochLogs:
-    """``{"loss", "accuracy"}`` from a summed record ``[loss sum, correct, count]``."""
-    loss_sum, correct, count = record
-    return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
 
 
 @dataclass

@@ -26,9 +26,19 @@ import keras
 from seqkit.checks import check_int
 from seqkit.engine.plans import auto_epochs_per_call
 
-__all__ = ["EpochLogs", "observers_only", "run_epochs"]
+__all__ = ["EpochLogs", "logs_of", "observers_only", "run_epochs"]
 
 EpochLogs = dict[str, float]
+
+
+def logs_of(record: Sequence[float]) -> EpochLogs:
+    """``{"loss", "accuracy"}`` from a summed record ``[loss sum, correct, count]``.
+
+    >>> logs_of([3.0, 1.0, 4.0])
+    {'loss': 0.75, 'accuracy': 0.25}
+    """
+    loss_sum, correct, count = record
+    return {"loss": float(loss_sum / count), "accuracy": float(correct / count)}
 
 
 class _NoCallbacks:

@@ -31,7 +31,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from seqkit.engine.epochs import EpochLogs, run_epochs
+from seqkit.engine.epochs import EpochLogs, logs_of, run_epochs
 from seqkit.engine.plans import StreamSegments
 from seqkit.engine.policy import DevicePolicy
 from seqkit.errors import ConfigurationError
@@ -256,7 +256,7 @@ class JaxStreamLoop:
         trainable, other, _ = self._values()
         arrays = (segments.inputs, segments.targets, segments.weights, segments.resets)
         total = np.asarray(self._score(trainable, other, arrays), dtype=np.float64).sum(axis=0)
-        return _logs(total)
+        return logs_of(total)
 
     def train(
         self,
@@ -283,7 +283,7 @@ class JaxStreamLoop:
         def run_call(first: int, count: int) -> list[EpochLogs]:
             logs = []
             for _ in range(count):
-                logs.append(_logs(self.run_epoch(feed)))
+                logs.append(logs_of(self.run_epoch(feed)))
             if validation is not None:
                 scores = self.evaluate(validation)
                 logs[-1].update(val_loss=scores["loss"], val_accuracy=scores["accuracy"])
@@ -302,14 +302,8 @@ class JaxStreamLoop:
         timed = []
         for _ in range(epochs):
             started = time.perf_counter()
-            logs = _logs(self.run_epoch(feed))
+            logs = logs_of(self.run_epoch(feed))
             timed.append((time.perf_counter() - started, logs))
         return timed
-
-
-def _logs(total: np.ndarray) -> EpochLogs:
-    """``{"loss", "accuracy"}`` from a summed ``[loss sum, correct, count]``."""
-    count = max(float(total[2]), 1.0)
-    return {"loss": float(total[0] / count), "accuracy": float(total[1] / count)}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from seqkit.backends import keras_backend
+from seqkit.backends import CAPABILITIES, keras_backend
 from seqkit.errors import ConfigurationError
 
 _HOMES = {
@@ -25,7 +25,6 @@ _HOMES = {
     "StreamTrainer": "stream",
     "WindowTrainer": "windowed",
 }
-_ON_JAX = {"FitResult", "History", "RandomWindows", "Trainer", "StreamTrainer"}
 _TRAINER_NAMES = {"stateless": "StatelessTrainer", "in-batch": "InBatchTrainer", "stateful": "StatefulTrainer", "stream": "StreamTrainer"}
 
 __all__ = [
@@ -48,16 +47,16 @@ def __getattr__(name: str) -> Any:
         from seqkit.engine.plans import stream_indices
 
         return stream_indices
-    if name == "TRAINERS":
-        names = _TRAINER_NAMES if keras_backend() == "tensorflow" else {"stream": "StreamTrainer"}
-        return {key: __getattr__(value) for key, value in names.items()}
+    backend = keras_backend()
+    if name == "TRAINERS":  # the trainers this backend runs (seqkit.backends.CAPABILITIES)
+        return {key: __getattr__(value) for key, value in _TRAINER_NAMES.items() if value in CAPABILITIES[backend]}
     if name not in _HOMES:
         raise AttributeError(f"module 'seqkit.trainers' has no attribute {name!r}")
-    backend = keras_backend()
-    if backend != "tensorflow" and name not in _ON_JAX:
+    if name.endswith("Trainer") and name != "Trainer" and name not in CAPABILITIES[backend]:
+        runs = ", ".join(what for what in CAPABILITIES[backend] if what.endswith("Trainer"))
         raise ConfigurationError(
             f"{name} needs Keras's TensorFlow backend; this process runs Keras on {backend!r} "
-            f"(KERAS_BACKEND={backend}), where seqkit trains StreamTrainer only. "
+            f"(KERAS_BACKEND={backend}), where seqkit trains {runs} only. "
             "Unset KERAS_BACKEND (or set it to tensorflow) to use it."
         )
     return getattr(importlib.import_module(f"seqkit.trainers.{_HOMES[name]}"), name)
