@@ -1,8 +1,15 @@
-"""``seqkit generate``: extend a prime token by token."""
+"""``seqkit generate``: extend primes token by token, one sample or many in one batch."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from .errors import SeqkitCommand
@@ -11,21 +18,49 @@ from .options import (
     POSITIVE,
     SEED,
     FiniteFloatRange,
+    PathType,
     bundle_argument,
     model_level,
     open_bundle,
     output_options,
     split_context,
 )
-from .render import UI, join_tokens, terminal_safe
+from .paths import Input, Output, check_outputs
+from .render import UI, join_tokens, json_ready, terminal_safe
+
+MAX_STEPS = 1_000_000
+"""The most ``--steps``: :data:`seqkit.sampling.MAX_STEPS` (spelled out so that ``--help`` imports no Keras)."""
+
+MAX_ROWS = 4096
+"""The most samples in one run: :data:`seqkit.sampling.MAX_ROWS`."""
+
+MAX_BEAM = 256
+"""The widest ``--beam``: :data:`seqkit.sampling.MAX_BEAM`."""
+
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+"""``--out`` files written as JSON Lines; any other name gets plain text."""
+
+_ESCAPE = re.compile(r"\\(n|t|r|\\)")
+
+
+def unescape(text: str) -> str:
+    r"""``--stop`` as typed in a shell: ``\n``, ``\t``, ``\r`` and ``\\`` read as the characters they name.
+
+    >>> unescape(r"\n\n") == "\n\n", unescape(r"a\\n")
+    (True, 'a\\n')
+    """
+    return _ESCAPE.sub(lambda match: {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}[match.group(1)], text)
 
 
 @click.command(cls=SeqkitCommand, short_help="Generate tokens after a prime.")
 @bundle_argument
-@click.option("--prime", required=True, metavar="TOKENS",
+@click.option("--prime", "primes", required=True, multiple=True, metavar="TOKENS",
               help="The tokens to start from, at the model's level (e.g. A, or \"C D\"; text for a subword "
-                   "model, split by its tokenizer).")
-@click.option("--steps", type=POSITIVE, default=25, show_default=True, help="How many tokens to generate.")
+                   "model, split by its tokenizer). Repeat it for several primes.")
+@click.option("--steps", "--max-steps", "steps", type=click.IntRange(1, MAX_STEPS), default=25, show_default=True,
+              help=f"The most tokens per sample (fewer when a --stop sequence comes first); at most {MAX_STEPS:,}.")
+@click.option("--num-samples", "-n", type=click.IntRange(1, MAX_ROWS), default=1, show_default=True,
+              help="Samples per prime, made together as the rows of one batch; sample i is seeded --seed + i.")
 @click.option("--temperature", type=FiniteFloatRange(MIN_TEMPERATURE), default=None,
               help=f"Sample with this temperature (at least {MIN_TEMPERATURE:g}) instead of taking the most "
                    "likely token.")
@@ -33,46 +68,192 @@ from .render import UI, join_tokens, terminal_safe
               help="Sample among the K most likely tokens only.")
 @click.option("--top-p", type=FiniteFloatRange(0, 1, min_open=True), default=None, metavar="P",
               help="Sample within the nucleus: the fewest most likely tokens whose probability adds up to P.")
-@click.option("--seed", type=SEED, default=None, help="Seed of the sampling (with --temperature, --top-k or --top-p).")
+@click.option("--repetition-penalty", type=FiniteFloatRange(0, min_open=True), default=None, metavar="R",
+              help="Multiply the log-probability of every token already in the text by R (above 1 "
+                   "discourages repeats; 1.2 is a usual start).")
+@click.option("--beam", type=click.IntRange(1, MAX_BEAM), default=None, metavar="W",
+              help="Beam search: the W most likely continuations, each with its log-probability.")
+@click.option("--stop", "stops", multiple=True, metavar="TEXT",
+              help="End a sample when it generates TEXT (\\n, \\t and \\\\ read as escapes); repeatable.")
+@click.option("--keep-stop", is_flag=True, help="Keep the stop sequence at the end of a sample (dropped by default).")
+@click.option("--seed", type=SEED, default=None,
+              help="Seed of the sampling (with --temperature, --top-k or --top-p); random and reported if not given.")
+@click.option("--out", "out_path", type=PathType(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="Also write the samples to FILE: JSON Lines (one object per sample) if it ends in .jsonl, "
+                   "else the texts, a blank line between them.")
 @output_options
 def generate(
-    bundle: str, prime: str, steps: int, temperature: float | None, top_k: int | None, top_p: float | None,
-    seed: int | None, ui: UI,
+    bundle: str, primes: tuple[str, ...], steps: int, num_samples: int, temperature: float | None,
+    top_k: int | None, top_p: float | None, repetition_penalty: float | None, beam: int | None,
+    stops: tuple[str, ...], keep_stop: bool, seed: int | None, out_path: Path | None, ui: UI,
 ) -> None:
-    """Generate STEPS tokens after --prime, feeding each prediction back in.
+    """Generate up to STEPS tokens after each --prime, feeding each prediction back in.
 
     Greedy by default; --temperature, --top-k and --top-p sample (temperature:
     lower is safer, higher wilder, at least 0.001; top-k: only the K most likely
     tokens; top-p: only the nucleus of probability P), reproducibly with --seed.
-    Control characters in the text are shown escaped. A stateful model starts
+    --num-samples makes several samples at once, in one batch; --beam W finds the
+    W most likely continuations instead. A sample ends after --steps tokens or at a
+    --stop sequence. One sample is shown as it is generated; many get a progress
+    bar. Control characters in the text are shown escaped. A stateful model starts
     from a zero state and primes it with --prime.
 
     \b
     Examples:
       seqkit generate alphabet.seqkit --prime A --steps 25
       seqkit generate code.seqkit --prime "def " --steps 200 --temperature 0.8 --top-p 0.9 --seed 7
+      seqkit generate code.seqkit --prime "def " -n 32 --stop '\\n' --temperature 0.8 --out samples.jsonl
+      seqkit generate code.seqkit --prime "import " --beam 5 --steps 20
     """
     sampling = temperature is not None or top_k is not None or top_p is not None
     if seed is not None and not sampling:
         raise click.UsageError("--seed applies to sampling only; give --temperature, --top-k or --top-p too.")
+    if beam is not None and sampling:
+        raise click.UsageError("--beam finds the most likely continuations and draws nothing; "
+                               "drop --temperature, --top-k and --top-p, or drop --beam.")
+    if beam is not None and num_samples != 1:
+        raise click.UsageError("--beam gives the beam's W continuations; drop --num-samples.")
+    if len(primes) * num_samples > MAX_ROWS:
+        raise click.UsageError(f"{len(primes)} primes x {num_samples} samples is {len(primes) * num_samples} "
+                               f"samples; one run makes at most {MAX_ROWS}. Generate in several runs.")
+    for prime in primes:
+        if prime == "":
+            raise click.UsageError("--prime is empty; give at least one token to start from (e.g. --prime A).")
+    stop_texts = [unescape(stop) for stop in stops]
+    if any(stop == "" for stop in stop_texts):
+        raise click.UsageError("--stop is empty; give the text that ends a sample (e.g. --stop '\\n').")
+    if out_path is not None:
+        check_outputs([Output("--out", out_path)], [Input("BUNDLE", Path(bundle))])
     model = open_bundle(bundle)
     level = model_level(model)
-    tokens = split_context(prime, level, model.vocabulary)
-    model.reset()
+    prime_tokens = [split_context(prime, level, model.vocabulary) for prime in primes]
+    for prime, tokens in zip(primes, prime_tokens):
+        if not tokens:
+            raise click.UsageError(f"--prime {prime!r} holds no token at the model's {level} level; give at least one.")
     if top_k is not None and top_k > model.vocabulary.size:
         raise click.UsageError(f"--top-k {top_k} is more than the model's {model.vocabulary.size} tokens.")
-    generated = model.generate(tokens, steps, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
+    if seed is None and sampling:
+        import secrets
+
+        seed = secrets.randbelow(2**32 - MAX_ROWS)
+        ui.note(f"Seed {seed}: give --seed {seed} to make these samples again.")
+    model.reset()
+    rows = len(primes) * (beam or num_samples)
+    options: dict[str, Any] = dict(
+        num_samples=num_samples, temperature=temperature, top_k=top_k, top_p=top_p,
+        repetition_penalty=repetition_penalty, beam=beam, stop=stop_texts or None, keep_stop=keep_stop, seed=seed,
+    )
     separator = " " if level == "word" else ""
-    text = Text(terminal_safe(join_tokens(tokens, level, model.vocabulary), keep_layout=True), style="bold")
-    text.append(terminal_safe(separator + join_tokens(generated, level, model.vocabulary), keep_layout=True),
-                style="green")
-    ui.result(text)
-    ui.emit_json({
-        "prime": tokens,
-        "generated": generated,
-        "text": join_tokens(tokens + generated, level, model.vocabulary),
-        "temperature": temperature,
-        "top_k": top_k,
-        "top_p": top_p,
-        "seed": seed,
-    })
+    if rows == 1 and beam is None and not ui.as_json:
+        ui.out.print(Text(terminal_safe(join_tokens(prime_tokens[0], level, model.vocabulary), keep_layout=True),
+                          style="bold"), end="", soft_wrap=True)
+        with _streamed(ui, level, model.vocabulary, separator) as on_tokens:
+            samples = model.sample(primes=prime_tokens, steps=steps, on_tokens=on_tokens, **options)
+    else:
+        with _step_progress(ui, steps, rows) as on_step:
+            samples = model.sample(primes=prime_tokens, steps=steps, on_step=on_step, **options)
+        for number, sample in enumerate(samples):
+            ui.result(Text(_header(number, samples, sample, beam is not None, len(primes)), style="dim"),
+                      _shown(sample, level, model.vocabulary, separator))
+    records = [_record(number, sample, level, model.vocabulary, options) for number, sample in enumerate(samples)]
+    if out_path is not None:
+        _write(out_path, records)
+        ui.note(f"Wrote {len(records)} sample{'s' if len(records) != 1 else ''} to {out_path}.")
+    document: dict[str, Any] = {"samples": records}
+    if len(records) == 1:  # the one-sample document of seqkit 0.2, kept
+        only = records[0]
+        document = {"prime": only["prime"], "generated": only["tokens"], "text": only["text"],
+                    "temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": only["seed"], **document}
+    ui.emit_json(document)
+
+
+def _record(number: int, sample: Any, level: str, vocabulary: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """One sample as a JSON object: what was made, and what made it."""
+    separator = " " if level == "word" and sample.prime and sample.tokens else ""
+    return {
+        "sample": number + 1,
+        "prime_index": sample.prime_index,
+        "prime": list(sample.prime),
+        "tokens": list(sample.tokens),
+        "text": join_tokens(sample.prime, level, vocabulary) + separator + join_tokens(sample.tokens, level, vocabulary),
+        "continuation": join_tokens(sample.tokens, level, vocabulary),
+        "stop_reason": sample.stop_reason,
+        "log_probability": sample.log_probability,
+        "seed": sample.seed,
+        **{name: options[name] for name in ("temperature", "top_k", "top_p", "repetition_penalty", "beam", "stop", "keep_stop")},
+    }
+
+
+def _write(path: Path, records: Sequence[dict[str, Any]]) -> None:
+    """The samples to ``path``, atomically: JSON Lines, or the texts a blank line apart."""
+    import json
+
+    from seqkit.files import write_text_atomic
+
+    if path.suffix.lower() in JSON_LINES_SUFFIXES:
+        text = "".join(json.dumps(json_ready(record), ensure_ascii=False, allow_nan=False) + "\n" for record in records)
+    else:
+        text = "\n\n".join(record["text"] for record in records) + "\n"
+    write_text_atomic(path, text)
+
+
+def _header(number: int, samples: Sequence[Any], sample: Any, beam: bool, primes: int) -> str:
+    """``sample 2/32 · seed 8 · log p -20.31 · stopped`` above each of many samples (numbered per prime)."""
+    same = [other for other in samples if other.prime_index == sample.prime_index]
+    place = sum(1 for other in samples[:number] if other.prime_index == sample.prime_index)
+    parts = [f"{'beam' if beam else 'sample'} {place + 1}/{len(same)}"]
+    if primes > 1:
+        parts.insert(0, f"prime {sample.prime_index + 1}")
+    if sample.seed is not None:
+        parts.append(f"seed {sample.seed}")
+    parts.append(f"log p {sample.log_probability:.2f}")
+    parts.append("stopped" if sample.stop_reason == "stop" else "length")
+    return " · ".join(parts)
+
+
+def _shown(sample: Any, level: str, vocabulary: Any, separator: str) -> Text:
+    """The prime in bold and the continuation in green, control characters escaped."""
+    text = Text(terminal_safe(join_tokens(sample.prime, level, vocabulary), keep_layout=True), style="bold")
+    if sample.tokens:
+        text.append(terminal_safe(separator + join_tokens(sample.tokens, level, vocabulary), keep_layout=True),
+                    style="green")
+    return text
+
+
+@contextmanager
+def _streamed(ui: UI, level: str, vocabulary: Any, separator: str) -> Iterator[Callable[[int, list[str]], None]]:
+    """``on_tokens`` that prints one sample's tokens as they come (ending the line after)."""
+    tokens: list[str] = []
+    shown = [0]
+
+    def on_tokens(row: int, new: list[str]) -> None:
+        tokens.extend(new)
+        text = join_tokens(tokens, level, vocabulary)
+        if level not in ("char", "word") and text.endswith("\ufffd"):
+            text = text[:-1]  # a subword piece ended inside a character: wait for the rest
+        piece = text[shown[0]:]
+        if piece:
+            lead = separator if shown[0] == 0 else ""
+            ui.out.print(Text(terminal_safe(lead + piece, keep_layout=True), style="green"), end="", soft_wrap=True)
+            ui.out.file.flush()
+            shown[0] = len(text)
+
+    try:
+        yield on_tokens
+    finally:
+        rest = join_tokens(tokens, level, vocabulary)[shown[0]:]
+        if rest:
+            ui.out.print(Text(terminal_safe(rest, keep_layout=True), style="green"), end="", soft_wrap=True)
+        ui.out.print()
+
+
+@contextmanager
+def _step_progress(ui: UI, steps: int, rows: int) -> Iterator[Callable[[int], None] | None]:
+    """A rich progress bar of the steps on a terminal (chatty); None elsewhere."""
+    if not (ui.chatty and ui.err.is_terminal):
+        yield None
+        return
+    with Progress(TextColumn(f"[bold]generating {rows} samples"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("steps"), TimeRemainingColumn(), console=ui.err, transient=True) as progress:
+        task = progress.add_task("generate", total=steps)
+        yield lambda done: progress.update(task, completed=done)

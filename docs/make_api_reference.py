@@ -43,6 +43,8 @@ MODULES = (
     "seqkit.engine.jax_loop",
     "seqkit.callbacks",
     "seqkit.sequence_model",
+    "seqkit.sampling",
+    "seqkit.stepping",
     "seqkit.scoring",
     "seqkit.baselines",
     "seqkit.splits",

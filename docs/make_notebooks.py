@@ -278,6 +278,21 @@ PAGES: tuple[Page, ...] = (
         slow=True,
     ),
     Page(
+        "generation",
+        edits=(Edit("model, history = trainer.fit(python_stdlib(max_bytes=200_000))",
+                    "model, history = trainer.fit(python_stdlib(max_bytes=200_000), verbose=1)",
+                    "`verbose=1` on the fit, to show Keras's progress bar"),),
+        after={
+            "from seqkit.corpora import python_stdlib": (
+                "# Notebook only: the training curve of the model the page writes with (seqkit.plot returns a Figure).\n"
+                "from seqkit.plot import plot_history\n"
+                "\n"
+                'plot_history({"stream, LSTM 128": history})'
+            ),
+        },
+        slow=True,
+    ),
+    Page(
         "cli",
         after={
             '!seqkit train --tokens "C G Am F C G Am F C G Am F C G F C"': (
@@ -295,7 +310,7 @@ PAGES: tuple[Page, ...] = (
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
 alphabet, then state), held-out evaluation on real text, your own vocabulary, the layouts,
-in-batch training, variable-length windows, export, scale and the command line. The first
+in-batch training, variable-length windows, export, scale, generation and the command line. The first
 runs in full in the test suite (about 15 s on two CPU cores, kernel start included); the
 others run in full in the slow suite, which CI runs too. A page's ``console`` blocks (a
 terminal session) run as ``!seqkit ...`` cells; its ``bash`` blocks (the reader's own files,

@@ -30,13 +30,15 @@ from seqkit._quiet import quiet_import
 
 quiet_import()
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import keras
 
-from seqkit.checks import check_float, check_int
+from seqkit.checks import check_int
 from seqkit.errors import parameter_error
+from seqkit.sampling import Decoding
 
 
 class StopAtAccuracy(keras.callbacks.Callback):
@@ -113,9 +115,10 @@ class SampleText(keras.callbacks.Callback):
         every: generate after every ``every``-th epoch (and the last); an int >= 1.
         prime: the tokens to start from.
         steps: tokens to generate. Defaults to 80.
-        temperature, top_k, top_p, seed: as :meth:`SequenceModel.generate`. Defaults to
-            greedy.
-        function: receives ``(epoch, text)``. Defaults to None: nothing but the log.
+        num_samples, temperature, top_k, top_p, repetition_penalty, beam, stop, keep_stop, seed:
+            as :meth:`SequenceModel.sample <seqkit.sequence_model.SequenceModel.sample>` (the same
+            path as ``generate`` and ``seqkit generate``). Defaults to one greedy sample.
+        function: receives ``(epoch, text)``, once per sample. Defaults to None: nothing but the log.
         log_dir: a TensorBoard folder. Defaults to None.
         separator: joins the tokens. Defaults to ``""`` (characters); use ``" "`` for words. A
             subword vocabulary's pieces are joined by its own ``join``.
@@ -135,9 +138,14 @@ class SampleText(keras.callbacks.Callback):
         prime: Any,
         steps: int = 80,
         *,
+        num_samples: int = 1,
         temperature: float | None = None,
         top_k: int | None = None,
         top_p: float | None = None,
+        repetition_penalty: float | None = None,
+        beam: int | None = None,
+        stop: Any = None,
+        keep_stop: bool = False,
         seed: int | None = None,
         function: Callable[[int, str], None] | None = None,
         log_dir: Any = None,
@@ -146,14 +154,19 @@ class SampleText(keras.callbacks.Callback):
         super().__init__()
         self.every = check_int("SampleText", "every", every)
         self.steps = check_int("SampleText", "steps", steps)
-        if temperature is not None:
-            check_float("SampleText", "temperature", temperature, low=0.0, low_inclusive=False)
-        if top_k is not None:
-            check_int("SampleText", "top_k", top_k)
-        if top_p is not None:
-            check_float("SampleText", "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
         self.prime = prime
-        self.options = {"temperature": temperature, "top_k": top_k, "top_p": top_p, "seed": seed}
+        # Checked here as far as they can be without the model, then against its vocabulary in
+        # bind, before training, by the one sampling path.
+        check_int("SampleText", "num_samples", num_samples)
+        Decoding.checked(
+            "SampleText", sys.maxsize, temperature=temperature, top_k=top_k, top_p=top_p,
+            repetition_penalty=repetition_penalty, beam=beam, keep_stop=keep_stop,
+        )
+        self.options = {
+            "num_samples": num_samples, "temperature": temperature, "top_k": top_k, "top_p": top_p,
+            "repetition_penalty": repetition_penalty, "beam": beam, "stop": stop, "keep_stop": keep_stop,
+            "seed": seed,
+        }
         self.function = function
         self.log_dir = log_dir
         self.separator = separator
@@ -168,7 +181,7 @@ class SampleText(keras.callbacks.Callback):
         self._snapshot = snapshot
         model = snapshot()
         model.reset()
-        model.generate(self.prime, 1, **self.options)
+        model.sample(self.prime, 1, **self.options, owner="SampleText")
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self.samples = []
@@ -179,12 +192,16 @@ class SampleText(keras.callbacks.Callback):
             return
         model = self._snapshot()
         model.reset()
-        tokens = model.generate(self.prime, self.steps, **self.options)
         join = getattr(model.vocabulary, "join", None)  # a subword vocabulary joins its pieces back into text
-        text = join(tokens) if callable(join) else self.separator.join(tokens)
-        self.samples.append((epoch, text))
-        if self.function is not None:
-            self.function(epoch, text)
+        texts = [
+            join(sample.tokens) if callable(join) else self.separator.join(sample.tokens)
+            for sample in model.sample(self.prime, self.steps, **self.options, owner="SampleText")
+        ]
+        for text in texts:
+            self.samples.append((epoch, text))
+            if self.function is not None:
+                self.function(epoch, text)
+        text = "\n\n".join(texts)
         if self.log_dir is not None:
             import os
 

@@ -3,8 +3,8 @@
 A stateless model reads the last window of the text, each prediction on its own; a
 stateful one feeds every id through its batch-1 network once, the LSTM state carrying the
 rest. The model picks one :class:`Reading` when it is made and delegates to it everything
-that differs: the prediction's input shape, reading a prompt, one generated step, priming,
-resetting, the stride of evaluation windows, what ``generate`` needs, and evaluation.
+that differs: the prediction's input shape, reading a prompt, priming,
+resetting, the stride of evaluation windows, and evaluation.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import keras
 import numpy as np
 
-from seqkit.errors import ConfigurationError, DataError
+from seqkit.errors import DataError
 from seqkit.models import reset_states
 from seqkit.windows import WindowIndex, Windows
 
@@ -45,9 +45,6 @@ class Reading(Protocol):
     def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
         """The next-token distribution after reading ``tokens`` (``ids``, their encoding, not empty)."""
 
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        """The next-token distribution after ``ids[-1]``, one token just generated, joins ``ids``."""
-
     def prime(self, model: SequenceModel, tokens: Any) -> None:
         """Warm the state on ``tokens``."""
 
@@ -56,9 +53,6 @@ class Reading(Protocol):
 
     def stride(self, window_length: int) -> int:
         """The stride of evaluation windows when the training record names none."""
-
-    def check_generate(self, model: SequenceModel) -> None:
-        """Refuse to generate (a step or more) from a model that cannot."""
 
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """The most likely next id of every window, in order."""
@@ -84,9 +78,6 @@ class StatelessReading:
             )
         return model.probabilities(model.last_window(ids))[0]
 
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        return model.probabilities(model.last_window(ids[-model.window_length :]))[0]
-
     def prime(self, model: SequenceModel, tokens: Any) -> None:
         pass
 
@@ -95,9 +86,6 @@ class StatelessReading:
 
     def stride(self, window_length: int) -> int:
         return 1
-
-    def check_generate(self, model: SequenceModel) -> None:
-        pass
 
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """All windows independently, a few thousand at a time."""
@@ -126,9 +114,6 @@ class StatefulReading:
     def read(self, model: SequenceModel, tokens: Any, ids: list[int]) -> np.ndarray:
         return self._feed(model, ids)
 
-    def step(self, model: SequenceModel, ids: list[int]) -> np.ndarray:
-        return self._feed(model, ids[-1:])
-
     def prime(self, model: SequenceModel, tokens: Any) -> None:
         model.next_distribution(tokens)
 
@@ -137,15 +122,6 @@ class StatefulReading:
 
     def stride(self, window_length: int) -> int:
         return window_length  # windows back to back
-
-    def check_generate(self, model: SequenceModel) -> None:
-        if model.window_length != 1:
-            raise ConfigurationError(
-                f"generate needs a stateful model that reads one token per step; this one reads "
-                f"windows of {model.window_length}, and feeding back overlapping windows would read "
-                "each token into the state several times. Train it with window=1 (the stateful "
-                "default), or use predict_next on whole windows."
-            )
 
     def predictions(self, model: SequenceModel, windows: Windows | WindowIndex) -> np.ndarray:
         """From a reset state, in order, the state reset wherever the corpus sequence changes."""

@@ -33,16 +33,17 @@ import numpy as np
 from seqkit.backends import keras_backend
 from seqkit.bundle import BundleContents, read_bundle, write_bundle
 from seqkit.datasets import Corpus
-from seqkit.checks import check_float, check_int
+from seqkit.checks import check_int
 from seqkit.engine.policy import prediction_use_cudnn
-from seqkit.errors import DataError
+from seqkit.errors import ConfigurationError, DataError
 from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers
 from seqkit.reading import Reading, StatefulReading, StatelessReading
-from seqkit.sampling import sample_next
+from seqkit.sampling import Sample
+from seqkit.stepping import Stepper, stepper_for
 from seqkit.subword import SubwordVocabulary
 from seqkit.scoring import Score, characters_of, model_spec, score_distributions, score_streams
-from seqkit.vocab import Vocabulary
+from seqkit.vocab import Vocabulary, split_tokens
 from seqkit.windows import PADDING_ID, WindowIndex, Windows, sliding_windows
 
 MAX_MISTAKES = 10_000
@@ -77,6 +78,11 @@ class Evaluation:
     @property
     def correct(self) -> int:
         return self.total - (len(self.mistakes) if self.wrong is None else self.wrong)
+
+
+def _is_token_list(value: object) -> bool:
+    """Whether ``value`` is a list or tuple of string tokens."""
+    return isinstance(value, list | tuple) and all(isinstance(token, str) for token in value)
 
 
 def _predict(network: keras.Model, inputs: Any) -> Any:
@@ -172,6 +178,7 @@ class SequenceModel:
             if isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
                 layer.use_cudnn = prediction_use_cudnn(bool(self.masked))
         self._predict = prediction_function(network, self._reading.input_shape(network))
+        self._stepper: Stepper | None = None
 
     @property
     def stateful(self) -> bool:
@@ -301,37 +308,77 @@ class SequenceModel:
         """Zero the state of a stateful model (no-op for stateless ones)."""
         self._reading.reset(self)
 
+    def stepper(self) -> Stepper:
+        """What steps this model for many rows at once (:mod:`seqkit.stepping`); made once, then reused."""
+        if self._stepper is None:
+            self._stepper = stepper_for(self)
+        return self._stepper
+
+    def split(self, text: str) -> list[str]:
+        """``text`` as this model's tokens: characters, words, or a subword vocabulary's pieces.
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> StatelessTrainer(units=4, epochs=1).fit(alphabet())[0].split("ABC")
+        ['A', 'B', 'C']
+        """
+        if isinstance(self.vocabulary, SubwordVocabulary):
+            return list(self.vocabulary.split(text))
+        return split_tokens(text, self.level)  # type: ignore[arg-type]
+
     def generate(
         self,
-        prime: Any,
-        steps: int,
+        prime: Any = None,
+        steps: int | None = None,
         *,
+        primes: Sequence[Any] | None = None,
+        num_samples: int | None = None,
         temperature: float | None = None,
         top_k: int | None = None,
         top_p: float | None = None,
+        repetition_penalty: float | None = None,
+        stop: Any = None,
+        keep_stop: bool = False,
         seed: int | None = None,
-    ) -> list[str]:
-        """Extend ``prime`` by ``steps`` tokens, feeding each prediction back in.
+    ) -> list[Any]:
+        """Extend ``prime`` by up to ``steps`` tokens, feeding each prediction back in.
 
         Greedy (the most likely token) by default. With ``temperature``, ``top_k`` or
-        ``top_p`` the next token is sampled (:func:`seqkit.sampling.sample_next`: the
-        temperature first, then the ``k`` most likely tokens, then the nucleus of
-        probability ``p``), from ``numpy.random.default_rng(seed)``: the same seed gives
-        the same text. The state of a stateful model is *not* reset first: call
-        :meth:`reset` for a cold start. Each step costs the same whatever the length
-        of the text so far: a stateless model reads only its last window.
+        ``top_p`` the next token is sampled (:mod:`seqkit.sampling`: the temperature
+        first, then the ``k`` most likely tokens, then the nucleus of probability ``p``),
+        from ``numpy.random.default_rng(seed)``: the same seed gives the same text. A
+        stateful model starts from the state it holds (it is *not* reset first: call
+        :meth:`reset` for a cold start) and keeps it: generating does not change it. Each
+        step costs the same whatever the length of the text so far.
+
+        With ``num_samples=N`` it makes ``N`` samples as the rows of one batch (one compiled
+        call per step for all of them), sample ``i`` seeded with ``seed + i``: the same tokens
+        as ``generate(prime, steps, seed=seed + i)`` alone. :meth:`sample` does the same and
+        also says why each sample ended, with its seed and log-probability.
 
         Args:
             prime: the tokens to start from (a string is read as characters, or split into a
-                subword vocabulary's pieces).
-            steps: how many tokens to generate; an int >= 0.
+                subword vocabulary's pieces; a list of strings is a list of tokens).
+            steps: the most tokens to generate; an int in ``[0, MAX_STEPS]``.
+            primes: several primes instead of ``prime`` (``["def ", "class "]``), each as
+                ``prime`` takes it; their samples are returned as a list of token lists, in
+                order. Defaults to None.
+            num_samples: samples per prime, returned as a list of token lists. Defaults to
+                None: one sample, returned as its tokens.
             temperature: a finite float > 0. Defaults to None.
             top_k: sample among the ``k`` most likely tokens. Defaults to None.
             top_p: sample within the nucleus of probability ``p`` in ``(0, 1]``. Defaults to None.
+            repetition_penalty: multiply the log-probability of tokens already in the text by
+                this float > 0 (above 1 discourages repeats). Defaults to None.
+            stop: a stop sequence or a list of them: a sample ends when it generates one. A
+                string is split as the model splits text (``"\\n"`` at the character level);
+                a list of token lists gives the tokens. Defaults to None.
+            keep_stop: whether the stop sequence stays at the end of a sample. Defaults to False.
             seed: the seed of the draws. Defaults to None (unseeded).
 
         Returns:
-            The generated tokens, without the prime.
+            The generated tokens, without the prime; a list of them per sample if
+            ``num_samples`` is given or ``prime`` is a list of primes.
 
         >>> from seqkit import alphabet
         >>> from seqkit.trainers import StatelessTrainer
@@ -339,32 +386,147 @@ class SequenceModel:
         >>> a = model.generate("AB", 5, temperature=0.8, top_k=3, seed=1)
         >>> a == model.generate("AB", 5, temperature=0.8, top_k=3, seed=1), len(a)
         (True, 5)
+        >>> model.generate("AB", 5, num_samples=3, temperature=0.8, top_k=3, seed=0)[1] == model.generate(
+        ...     "AB", 5, temperature=0.8, top_k=3, seed=1)
+        True
         """
-        owner = "SequenceModel.generate"
-        steps = check_int(owner, "steps", steps, minimum=0)
-        if temperature is not None:
-            temperature = check_float(owner, "temperature", temperature, low=0.0, low_inclusive=False)
-        if top_k is not None:
-            top_k = check_int(owner, "top_k", top_k, maximum=self.vocabulary.size)
-        if top_p is not None:
-            top_p = check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
-        if not steps:
+        many = num_samples is not None or primes is not None
+        samples = self.sample(
+            prime, steps, primes=primes, num_samples=1 if num_samples is None else num_samples, temperature=temperature,
+            top_k=top_k, top_p=top_p, repetition_penalty=repetition_penalty, stop=stop, keep_stop=keep_stop,
+            seed=seed, owner="SequenceModel.generate",
+        )
+        tokens = [list(sample.tokens) for sample in samples]
+        return tokens if many else tokens[0]
+
+    def sample(
+        self,
+        prime: Any = None,
+        steps: int | None = None,
+        *,
+        primes: Sequence[Any] | None = None,
+        num_samples: int = 1,
+        temperature: float | None = None,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        repetition_penalty: float | None = None,
+        beam: int | None = None,
+        stop: Any = None,
+        keep_stop: bool = False,
+        seed: int | None = None,
+        on_tokens: Callable[[int, list[str]], None] | None = None,
+        on_step: Callable[[int], None] | None = None,
+        owner: str = "SequenceModel.sample",
+    ) -> list[Sample]:
+        """Samples of up to ``steps`` tokens after each prime, with what made them: :mod:`seqkit.sampling`.
+
+        The samples are the rows of one batch: ``num_samples`` per prime, in the order of the
+        primes. When sampling, sample ``i`` draws from ``numpy.random.default_rng(seed + i)``
+        (with no ``seed``, a random one, recorded in each :class:`~seqkit.sampling.Sample`), so it
+        is the same alone as in a batch. With ``beam=W`` it returns the ``W`` most likely
+        continuations of each prime instead, most likely first (``num_samples`` must be 1).
+
+        Args:
+            prime, steps, primes, temperature, top_k, top_p, repetition_penalty, stop, keep_stop, seed:
+                as :meth:`generate`.
+            num_samples: samples per prime; an int in ``[1, MAX_ROWS]`` with the primes. Defaults to 1.
+            beam: the width of a beam search, in ``[1, MAX_BEAM]``. Defaults to None.
+            on_tokens: called with ``(sample number, tokens)`` as each sample's tokens become final
+                (a stop sequence that is dropped is never passed). Defaults to None.
+            on_step: called with the number of steps done after each step. Defaults to None.
+
+        Returns:
+            One :class:`~seqkit.sampling.Sample` per row (per beam with ``beam``).
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatefulTrainer
+        >>> model, _ = StatefulTrainer(units=16, epochs=150, seed=7).fit(alphabet())
+        >>> [("".join(s.tokens), s.stop_reason) for s in model.sample(primes=["A", "ABC"], steps=8, stop="F", keep_stop=True)]
+        [('BCDEF', 'stop'), ('DEF', 'stop')]
+        """
+        from seqkit import sampling
+
+        steps = check_int(owner, "steps", steps, minimum=0, maximum=sampling.MAX_STEPS)
+        num_samples = check_int(owner, "num_samples", num_samples, maximum=sampling.MAX_ROWS)
+        decoding = sampling.Decoding.checked(
+            owner, self.vocabulary.size, temperature=temperature, top_k=top_k, top_p=top_p,
+            repetition_penalty=repetition_penalty, beam=beam, keep_stop=keep_stop,
+            stop=self._stop_sequences(stop),
+        )
+        if (prime is None) == (primes is None):
+            raise ConfigurationError(
+                f"{owner} takes one prime (prime=) or a list of them (primes=); give exactly one of the two."
+            )
+        given = [prime] if primes is None else list(primes) if isinstance(primes, Sequence) and not isinstance(primes, str) else None
+        if not given:
+            raise DataError(
+                f"primes= takes a list of primes, such as primes=['def ', 'class ']; got {primes!r}."
+            )
+        if len(given) * num_samples > sampling.MAX_ROWS:
+            raise ConfigurationError(
+                f"{len(given)} primes x {num_samples} samples is {len(given) * num_samples} rows; "
+                f"one generation makes at most {sampling.MAX_ROWS}. Generate in several calls."
+            )
+        if beam is not None and num_samples != 1:
+            raise ConfigurationError("Beam search returns the beam's continuations: give num_samples=1 with beam.")
+        encoded = []
+        for each in given:
+            ids = self.vocabulary.encode(each if isinstance(each, str) else list(each))  # the vocabulary reads a string
+            if not ids:
+                raise DataError("Give at least one token to predict from; got none.")
+            encoded.append(ids)
+        stepper = self.stepper()
+        decode = self.vocabulary.decode
+        if steps == 0:
+            return [Sample(tuple(decode(ids)), (), None, "length", 0.0, index)
+                    for index, ids in enumerate(encoded) for _ in range(num_samples)]
+        if beam is not None:
+            return [
+                Sample(tuple(decode(ids)), tuple(decode(found)), None, reason, log_p, index)
+                for index, ids in enumerate(encoded)
+                for found, reason, log_p in sampling.beam_search(
+                    stepper, ids, steps, decoding, vocabulary_size=self.vocabulary.size, on_step=on_step
+                )
+            ]
+        rows = [ids for ids in encoded for _ in range(num_samples)]
+        seeds = None
+        if decoding.sampling:
+            seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else check_int(owner, "seed", seed, minimum=0)
+            seeds = [seed + row for row in range(len(rows))]
+        results = sampling.generate(
+            stepper, rows, steps, decoding, vocabulary_size=self.vocabulary.size, seeds=seeds,
+            on_tokens=None if on_tokens is None else (lambda row, ids: on_tokens(row, decode(ids))),
+            on_step=on_step,
+        )
+        return [
+            Sample(tuple(decode(rows[row])), tuple(decode(ids)), None if seeds is None else seeds[row], reason, log_p,
+                   row // num_samples)
+            for row, (ids, reason, log_p) in enumerate(results)
+        ]
+
+    def _stop_sequences(self, stop: Any) -> list[list[int]]:
+        """``stop`` as id sequences: a string split as the model splits text, a list of them, or token lists."""
+        if stop is None:
             return []
-        self._reading.check_generate(self)
-        tokens = prime if isinstance(prime, str) else list(prime)  # the vocabulary reads a string
-        ids = self.vocabulary.encode(tokens)
-        if not ids:
-            raise DataError("Give at least one token to predict from; got none.")
-        generator = np.random.default_rng(seed)
-        distribution = self._reading.read(self, tokens, ids)
-        generated: list[str] = []
-        for step in range(steps):
-            token_id = sample_next(distribution, temperature=temperature, top_k=top_k, top_p=top_p, generator=generator)
-            generated.append(self.vocabulary.id_to_token(token_id))
-            ids.append(token_id)
-            if step + 1 < steps:
-                distribution = self._reading.step(self, ids)
-        return generated
+        given = [stop] if isinstance(stop, str) else list(stop) if isinstance(stop, Sequence) else None
+        if given is None or not all(isinstance(each, str) or _is_token_list(each) for each in given):
+            raise DataError(
+                f"A stop sequence is a string or a list of tokens; got {type(stop).__name__}. "
+                'Give stop="\\n", stop=["\\n\\n", "END"] or stop=[["</s>"]].'
+            )
+        sequences = []
+        for each in given:
+            tokens = self.split(each) if isinstance(each, str) else list(each)
+            if not tokens:
+                raise DataError(f"The stop sequence {each!r} holds no token at this model's level; give a non-empty one.")
+            missing = [token for token in tokens if token not in self.vocabulary]
+            if missing:
+                raise DataError(
+                    f"The stop sequence {each!r} holds {missing[0]!r}, which is not in the model's vocabulary, so it "
+                    "could never be generated. Give a stop sequence of the model's tokens."
+                )
+            sequences.append(self.vocabulary.encode(tokens))
+        return sequences
 
     # Evaluation ---------------------------------------------------------------------
     @property

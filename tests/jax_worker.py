@@ -3,7 +3,7 @@
 Used by ``tests/test_jax_backend.py`` and ``benchmarks/gpu_check.sh``; prints one JSON object::
 
     python tests/jax_worker.py train BUNDLE            # train a small stream model, save it
-    python tests/jax_worker.py generate BUNDLE PRIME STEPS   # load, greedy text, score
+    python tests/jax_worker.py generate BUNDLE PRIME STEPS   # load: greedy text, 5 samples in a batch, 3 beams, score
 
 With ``JAX_WORKER_ALLOW_TENSORFLOW=1`` TensorFlow stays importable, to check that nothing
 imports it when it could (``tensorflow_imported_before_save``: Keras's serializer itself
@@ -44,7 +44,11 @@ def generate(bundle: str, prime: str, steps: int) -> dict[str, object]:
 
     model = SequenceModel.load(bundle)
     model.reset()
-    return {"greedy": "".join(model.generate(prime, steps=steps)), "score": model.score(TEXT).loss}
+    return {
+        "greedy": "".join(model.generate(prime, steps=steps)), "score": model.score(TEXT).loss,
+        "samples": ["".join(tokens) for tokens in model.generate(prime, steps, num_samples=5, temperature=0.8, seed=3)],
+        "beams": ["".join(beam.tokens) for beam in model.sample(prime, steps, beam=3)],
+    }
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ BAD_INPUTS = [
      "Error: Invalid value for '--top-k' / '-k': 0 is not in the range x>=1."),
     (["generate", "{bundle}"], 2, "Error: Missing option '--prime'."),
     (["generate", "{bundle}", "--prime", "AB", "--steps", "0"], 2,
-     "Error: Invalid value for '--steps': 0 is not in the range x>=1."),
+     "Error: Invalid value for '--steps' / '--max-steps': 0 is not in the range 1<=x<=1000000."),
     (["generate", "{bundle}", "--prime", "AB", "--temperature", "-1"], 2,
      "Error: Invalid value for '--temperature': -1.0 is not in the range x>=0.001."),
     (["generate", "{bundle}", "--prime", "AB", "--temperature", "1e-39"], 2,

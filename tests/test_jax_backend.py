@@ -94,6 +94,9 @@ def test_a_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp_path: Pat
     result = run_worker("generate", str(bundle), "def ", "40")
     assert result["tensorflow_imported"] is False
     assert result["greedy"] == expected
+    # batched sampling and beam search: the same path, the same text on both backends
+    assert result["samples"] == ["".join(t) for t in model.generate("def ", 40, num_samples=5, temperature=0.8, seed=3)]
+    assert result["beams"] == ["".join(beam.tokens) for beam in model.sample("def ", 40, beam=3)]
     assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5)
 
 
