@@ -13,7 +13,7 @@ from .errors import SeqkitCommand
 from .options import (
     NON_NEGATIVE, DataSource, PathType, bundle_argument, data_options, model_level, open_bundle, output_options,
 )
-from .render import UI, cell, join_tokens, key_value_table, percent
+from .render import UI, cell, key_value_table, percent, visible_tokens
 from .scores import DEFAULT_BASELINE_ORDER, baseline_scores, model_name, model_row, scores_table
 
 MISTAKE_TOKENS = 2000
@@ -50,7 +50,7 @@ def evaluate(bundle: str, data: DataSource, shown: int, baseline_path: Path | No
         raise click.UsageError("--baseline-order sets the n-gram of --baseline TRAIN_FILE: give --baseline too.")
     baseline_order = baseline_order or DEFAULT_BASELINE_ORDER
     data.check()
-    model = open_bundle(bundle)
+    model = open_bundle(bundle, ui)
     token_level = model_level(model)
     corpus = data.load(default_level=token_level, vocabulary=model.vocabulary)
     score = model.score(corpus)
@@ -89,7 +89,8 @@ def evaluate(bundle: str, data: DataSource, shown: int, baseline_path: Path | No
         table.add_column("expected", style="green", overflow="fold")
         table.add_column("predicted", style="red", overflow="fold")
         for inputs, expected, predicted in evaluation.mistakes[:shown]:
-            table.add_row(cell(join_tokens(inputs, token_level, model.vocabulary)), cell(expected), cell(predicted))
+            table.add_row(*(cell(visible_tokens(shown_tokens, token_level, model.vocabulary))
+                            for shown_tokens in (inputs, [expected], [predicted])))
         ui.result(table)
         if wrong > shown:
             ui.result(f"... and {wrong - shown} more (--show N lists more).")

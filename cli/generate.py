@@ -14,9 +14,11 @@ from rich.text import Text
 
 from .errors import SeqkitCommand
 from .options import (
+    MAX_TEMPERATURE,
     MIN_TEMPERATURE,
     POSITIVE,
-    SEED,
+    SUBWORD_LEVEL_NAMES,
+    TEMPERATURE,
     FiniteFloatRange,
     PathType,
     bundle_argument,
@@ -36,6 +38,15 @@ MAX_ROWS = 4096
 
 MAX_BEAM = 256
 """The widest ``--beam``: :data:`seqkit.sampling.MAX_BEAM`."""
+
+MAX_TOKENS = 10_000_000
+"""The most tokens one run makes, all samples together: :data:`seqkit.sampling.MAX_TOKENS`."""
+
+MAX_PENALTY = 100.0
+"""The largest ``--repetition-penalty``: :data:`seqkit.sampling.MAX_PENALTY`."""
+
+GENERATE_SEED = click.IntRange(0, 2**63 - 1)
+"""``--seed``: any seed NumPy takes, so that sample i's own seed (``--seed`` + i) can be given again."""
 
 JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
 """``--out`` files written as JSON Lines; any other name gets plain text."""
@@ -60,27 +71,29 @@ def unescape(text: str) -> str:
 @click.option("--steps", "--max-steps", "steps", type=click.IntRange(1, MAX_STEPS), default=25, show_default=True,
               help=f"The most tokens per sample (fewer when a --stop sequence comes first); at most {MAX_STEPS:,}.")
 @click.option("--num-samples", "-n", type=click.IntRange(1, MAX_ROWS), default=1, show_default=True,
-              help="Samples per prime, made together as the rows of one batch; sample i is seeded --seed + i.")
-@click.option("--temperature", type=FiniteFloatRange(MIN_TEMPERATURE), default=None,
-              help=f"Sample with this temperature (at least {MIN_TEMPERATURE:g}) instead of taking the most "
-                   "likely token.")
+              help="Samples per prime, made together as the rows of one batch; sample i (counted over all the "
+                   "primes, from 0) is seeded --seed + i.")
+@click.option("--temperature", type=TEMPERATURE, default=None,
+              help=f"Sample with this temperature ({MIN_TEMPERATURE:g} to {MAX_TEMPERATURE:g}) instead of taking the "
+                   "most likely token.")
 @click.option("--top-k", type=POSITIVE, default=None, metavar="K",
               help="Sample among the K most likely tokens only.")
 @click.option("--top-p", type=FiniteFloatRange(0, 1, min_open=True), default=None, metavar="P",
               help="Sample within the nucleus: the fewest most likely tokens whose probability adds up to P.")
-@click.option("--repetition-penalty", type=FiniteFloatRange(0, min_open=True), default=None, metavar="R",
+@click.option("--repetition-penalty", type=FiniteFloatRange(0, MAX_PENALTY, min_open=True), default=None, metavar="R",
               help="Multiply the log-probability of every token already in the text by R (above 1 "
                    "discourages repeats; 1.2 is a usual start).")
 @click.option("--beam", type=click.IntRange(1, MAX_BEAM), default=None, metavar="W",
               help="Beam search: the W most likely continuations, each with its log-probability.")
 @click.option("--stop", "stops", multiple=True, metavar="TEXT",
-              help="End a sample when it generates TEXT (\\n, \\t and \\\\ read as escapes); repeatable.")
+              help="End a sample when it generates TEXT (\\n, \\t, \\r and \\\\ read as escapes); repeatable. Split "
+                   "into the model's tokens (words at the word level); a subword model finds it in the text.")
 @click.option("--keep-stop", is_flag=True, help="Keep the stop sequence at the end of a sample (dropped by default).")
-@click.option("--seed", type=SEED, default=None,
+@click.option("--seed", type=GENERATE_SEED, default=None,
               help="Seed of the sampling (with --temperature, --top-k or --top-p); random and reported if not given.")
 @click.option("--out", "out_path", type=PathType(dir_okay=False, path_type=Path), default=None, metavar="FILE",
-              help="Also write the samples to FILE: JSON Lines (one object per sample) if it ends in .jsonl, "
-                   "else the texts, a blank line between them.")
+              help="Also write the samples to FILE: JSON Lines (one object per sample) if it ends in .jsonl or "
+                   ".ndjson, else the texts, a blank line between them.")
 @output_options
 def generate(
     bundle: str, primes: tuple[str, ...], steps: int, num_samples: int, temperature: float | None,
@@ -113,9 +126,13 @@ def generate(
                                "drop --temperature, --top-k and --top-p, or drop --beam.")
     if beam is not None and num_samples != 1:
         raise click.UsageError("--beam gives the beam's W continuations; drop --num-samples.")
+    rows = len(primes) * (beam or num_samples)
     if len(primes) * num_samples > MAX_ROWS:
         raise click.UsageError(f"{len(primes)} primes x {num_samples} samples is {len(primes) * num_samples} "
                                f"samples; one run makes at most {MAX_ROWS}. Generate in several runs.")
+    if rows * steps > MAX_TOKENS:
+        raise click.UsageError(f"{rows} samples x {steps} steps is {rows * steps:,} tokens; one run makes at most "
+                               f"{MAX_TOKENS:,}. Give fewer --num-samples or --steps, or generate in several runs.")
     for prime in primes:
         if prime == "":
             raise click.UsageError("--prime is empty; give at least one token to start from (e.g. --prime A).")
@@ -123,13 +140,21 @@ def generate(
     if any(stop == "" for stop in stop_texts):
         raise click.UsageError("--stop is empty; give the text that ends a sample (e.g. --stop '\\n').")
     if out_path is not None:
+        if str(out_path) == "-":
+            raise click.UsageError("--out - would write a file named '-'; for the samples on standard output as "
+                                   "JSON, use --json.")
         check_outputs([Output("--out", out_path)], [Input("BUNDLE", Path(bundle))])
-    model = open_bundle(bundle)
+    model = open_bundle(bundle, ui)
     level = model_level(model)
     prime_tokens = [split_context(prime, level, model.vocabulary) for prime in primes]
     for prime, tokens in zip(primes, prime_tokens):
         if not tokens:
             raise click.UsageError(f"--prime {prime!r} holds no token at the model's {level} level; give at least one.")
+    if level not in SUBWORD_LEVEL_NAMES:  # a subword model finds its stops in the text
+        for stop in stop_texts:
+            if not split_context(stop, level):
+                raise click.UsageError(f"--stop {stop!r} holds no token at the model's {level} level; give a stop "
+                                       "made of the model's tokens.")
     if top_k is not None and top_k > model.vocabulary.size:
         raise click.UsageError(f"--top-k {top_k} is more than the model's {model.vocabulary.size} tokens.")
     if seed is None and sampling:
@@ -138,23 +163,22 @@ def generate(
         seed = secrets.randbelow(2**32 - MAX_ROWS)
         ui.note(f"Seed {seed}: give --seed {seed} to make these samples again.")
     model.reset()
-    rows = len(primes) * (beam or num_samples)
     options: dict[str, Any] = dict(
         num_samples=num_samples, temperature=temperature, top_k=top_k, top_p=top_p,
         repetition_penalty=repetition_penalty, beam=beam, stop=stop_texts or None, keep_stop=keep_stop, seed=seed,
     )
     separator = " " if level == "word" else ""
     if rows == 1 and beam is None and not ui.as_json:
-        ui.out.print(Text(terminal_safe(join_tokens(prime_tokens[0], level, model.vocabulary), keep_layout=True),
-                          style="bold"), end="", soft_wrap=True)
-        with _streamed(ui, level, model.vocabulary, separator) as on_tokens:
-            samples = model.sample(primes=prime_tokens, steps=steps, on_tokens=on_tokens, **options)
+        stream = Streamed(ui, join_tokens(prime_tokens[0], level, model.vocabulary), separator,
+                          lambda tokens: join_tokens(tokens, level, model.vocabulary))
+        samples = model.sample(primes=prime_tokens, steps=steps, on_tokens=stream.on_tokens, **options)
+        stream.finish(samples[0].text)
     else:
-        with _step_progress(ui, steps, rows) as on_step:
+        with _step_progress(ui, steps * (len(primes) if beam else 1), rows) as on_step:
             samples = model.sample(primes=prime_tokens, steps=steps, on_step=on_step, **options)
         for number, sample in enumerate(samples):
-            ui.result(Text(_header(number, samples, sample, beam is not None, len(primes)), style="dim"),
-                      _shown(sample, level, model.vocabulary, separator))
+            _print(ui, Text(_header(number, samples, sample, beam is not None, len(primes)), style="dim"))
+            _print(ui, _shown(sample, level, model.vocabulary, separator))
     records = [_record(number, sample, level, model.vocabulary, options) for number, sample in enumerate(samples)]
     if out_path is not None:
         _write(out_path, records)
@@ -167,16 +191,22 @@ def generate(
     ui.emit_json(document)
 
 
+def _print(ui: UI, text: Text) -> None:
+    """A result line as it is, never wrapped at the console's width (a sample's lines are its own)."""
+    if not ui.as_json:
+        ui.out.print(text, soft_wrap=True)
+
+
 def _record(number: int, sample: Any, level: str, vocabulary: Any, options: dict[str, Any]) -> dict[str, Any]:
     """One sample as a JSON object: what was made, and what made it."""
-    separator = " " if level == "word" and sample.prime and sample.tokens else ""
+    separator = " " if level == "word" and sample.prime and sample.text else ""
     return {
         "sample": number + 1,
         "prime_index": sample.prime_index,
         "prime": list(sample.prime),
         "tokens": list(sample.tokens),
-        "text": join_tokens(sample.prime, level, vocabulary) + separator + join_tokens(sample.tokens, level, vocabulary),
-        "continuation": join_tokens(sample.tokens, level, vocabulary),
+        "text": join_tokens(sample.prime, level, vocabulary) + separator + sample.text,
+        "continuation": sample.text,
         "stop_reason": sample.stop_reason,
         "log_probability": sample.log_probability,
         "seed": sample.seed,
@@ -214,37 +244,49 @@ def _header(number: int, samples: Sequence[Any], sample: Any, beam: bool, primes
 def _shown(sample: Any, level: str, vocabulary: Any, separator: str) -> Text:
     """The prime in bold and the continuation in green, control characters escaped."""
     text = Text(terminal_safe(join_tokens(sample.prime, level, vocabulary), keep_layout=True), style="bold")
-    if sample.tokens:
-        text.append(terminal_safe(separator + join_tokens(sample.tokens, level, vocabulary), keep_layout=True),
-                    style="green")
+    if sample.text:
+        text.append(terminal_safe(separator + sample.text, keep_layout=True), style="green")
     return text
 
 
-@contextmanager
-def _streamed(ui: UI, level: str, vocabulary: Any, separator: str) -> Iterator[Callable[[int, list[str]], None]]:
-    """``on_tokens`` that prints one sample's tokens as they come (ending the line after)."""
-    tokens: list[str] = []
-    shown = [0]
+class Streamed:
+    """One sample printed as it is generated: the prime once the first tokens come, then each piece.
 
-    def on_tokens(row: int, new: list[str]) -> None:
-        tokens.extend(new)
-        text = join_tokens(tokens, level, vocabulary)
-        if level not in ("char", "word") and text.endswith("\ufffd"):
+    Nothing is printed before the model has made a token, so a prime or a stop that the model
+    refuses leaves standard output empty. :meth:`finish` prints what the stream has not shown
+    (a subword sample cut at a stop inside its last piece ends with that cut) and the newline.
+    """
+
+    def __init__(self, ui: UI, prime: str, separator: str, join: Callable[[list[str]], str]) -> None:
+        self.ui, self.prime, self.separator, self.join = ui, prime, separator, join
+        self.tokens: list[str] = []
+        self.shown = ""
+        self.started = False
+
+    def _show(self, piece: str, style: str) -> None:
+        self.ui.out.print(Text(terminal_safe(piece, keep_layout=True), style=style), end="", soft_wrap=True)
+        self.ui.out.file.flush()
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self._show(self.prime, "bold")
+
+    def on_tokens(self, row: int, new: list[str]) -> None:
+        self._start()
+        self.tokens.extend(new)
+        text = self.join(self.tokens)
+        if text.endswith("\ufffd"):
             text = text[:-1]  # a subword piece ended inside a character: wait for the rest
-        piece = text[shown[0]:]
-        if piece:
-            lead = separator if shown[0] == 0 else ""
-            ui.out.print(Text(terminal_safe(lead + piece, keep_layout=True), style="green"), end="", soft_wrap=True)
-            ui.out.file.flush()
-            shown[0] = len(text)
+        if len(text) > len(self.shown) and text.startswith(self.shown):
+            self._show((self.separator if not self.shown else "") + text[len(self.shown):], "green")
+            self.shown = text
 
-    try:
-        yield on_tokens
-    finally:
-        rest = join_tokens(tokens, level, vocabulary)[shown[0]:]
-        if rest:
-            ui.out.print(Text(terminal_safe(rest, keep_layout=True), style="green"), end="", soft_wrap=True)
-        ui.out.print()
+    def finish(self, text: str) -> None:
+        self._start()
+        if len(text) > len(self.shown) and text.startswith(self.shown):
+            self._show((self.separator if not self.shown else "") + text[len(self.shown):], "green")
+        self.ui.out.print()
 
 
 @contextmanager

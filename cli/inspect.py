@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import click
 
 from .errors import SeqkitCommand
 from .options import SUBWORD_LEVEL_NAMES, bundle_argument, model_level, open_bundle, output_options
-from .render import UI, cell, key_value_table, percent
+from .render import UI, cell, key_value_table, percent, visible_token
 
 SHOWN_TOKENS = 40
 
@@ -20,12 +21,16 @@ def inspect(bundle: str, ui: UI) -> None:
     """Show a bundle's vocabulary, layout, trainer, hyperparameters and training history.
 
     The whole bundle is validated as by predict, so a file that inspect
-    accepts is one that predict and generate can use.
+    accepts is one that predict and generate can use: its parts agree (spec
+    and network, known trainer and reset names, tokens fit for the level) and
+    its weights are finite. A bundle written by a newer seqkit gets a note.
     """
-    from seqkit.bundle import read_bundle_spec
+    from seqkit.bundle import NewerBundleWarning, read_bundle_spec
 
-    model = open_bundle(bundle)
-    stored = read_bundle_spec(bundle)
+    model = open_bundle(bundle, ui)  # a newer bundle's note shown once, here
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NewerBundleWarning)
+        stored = read_bundle_spec(bundle)
     spec: dict[str, Any] = model.spec
     params = spec.get("hyperparameters")
     if not isinstance(params, dict):
@@ -33,7 +38,7 @@ def inspect(bundle: str, ui: UI) -> None:
     history = model.history
     losses, accuracies = history.get("loss") or [], history.get("accuracy") or []
     tokens = model.vocabulary.tokens
-    shown = " ".join(tokens[:SHOWN_TOKENS]) + (f" ... (+{len(tokens) - SHOWN_TOKENS})" if len(tokens) > SHOWN_TOKENS else "")
+    shown = " ".join(visible_token(token) for token in tokens[:SHOWN_TOKENS]) + (f" ... (+{len(tokens) - SHOWN_TOKENS})" if len(tokens) > SHOWN_TOKENS else "")
     level = model_level(model)
     kind = f"{level} pieces, Ġ a space, Ċ a newline" if level in SUBWORD_LEVEL_NAMES else level
     rows: list[tuple[str, Any]] = [

@@ -113,6 +113,88 @@ MAX_UNITS = 16384
 MIN_TEMPERATURE = 1e-3
 """The lowest ``--temperature``: below it sampling is greedy in all but name (and underflows)."""
 
+MAX_TEMPERATURE = 100.0
+"""The highest ``--temperature``: at 100 a softmax over next-token logits is already close to uniform
+(the model no longer matters), and above it nothing changes but the risk of overflow."""
+
+TEMPERATURE = FiniteFloatRange(MIN_TEMPERATURE, MAX_TEMPERATURE)
+"""``--temperature``: a finite number from :data:`MIN_TEMPERATURE` to :data:`MAX_TEMPERATURE`."""
+
+
+# Network size -----------------------------------------------------------------------
+MAX_PARAMETERS = 50_000_000
+"""The most parameters ``seqkit train`` builds a network of, unless ``--max-parameters`` raises it.
+
+The bundle loader's bound (:data:`seqkit.io.keras_config.MAX_PARAMETERS`), spelled out here so
+that the size is checked before TensorFlow is imported; a test keeps the two equal. A bundle
+above it is refused by ``load``, so raising it makes a model that seqkit cannot load back."""
+
+TRAINING_BYTES_PER_PARAMETER = 16
+"""What training holds per parameter, as float32: the weight, its gradient and Adam's two slots
+(4 x 4 bytes). Activations and carried states come on top."""
+
+NETWORK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "stateless": {"units": 32, "layers": 1, "cell": "lstm", "embedding_dim": 16, "window": 1,
+                  "layout": "timesteps", "encoding": "scaled"},
+    "in-batch": {"units": 16, "layers": 1, "cell": "lstm", "embedding_dim": 16, "window": 1,
+                 "layout": "timesteps", "encoding": "scaled"},
+    "stateful": {"units": 32, "layers": 1, "cell": "lstm", "embedding_dim": 16, "window": 1,
+                 "layout": "timesteps", "encoding": "scaled"},
+    "stream": {"units": 128, "layers": 1, "cell": "lstm", "embedding_dim": 16, "window": 64},
+}
+"""Each trainer's defaults for what sizes its network, mirrored from the trainers' signatures (a test
+keeps them equal) so that ``seqkit train`` sizes the network before importing TensorFlow. A stream
+network reads one token a step through an embedding: its ``window`` is the segment length, not the
+network's."""
+
+RECURRENT_WEIGHTS: dict[str, tuple[int, int]] = {"lstm": (4, 1), "gru": (3, 2)}
+"""Per cell, its gates and the bias vectors of each: an LSTM has 4 gates and one bias; Keras's GRU
+(``reset_after=True``) 3 gates and two biases (input and recurrent)."""
+
+
+def network_parameters(
+    layout: str, encoding: str, *, window_length: int, vocabulary_size: int, units: int, layers: int,
+    cell: str = "lstm", embedding_dim: int = 16,
+) -> int:
+    """The parameters of :func:`seqkit.models.build_model`'s network, counted from its options alone.
+
+    Nothing is built, and nothing heavier than :mod:`seqkit.layouts` is imported: an optional
+    ``Embedding`` of ``(V + 1) x E``, ``layers`` recurrent layers of ``gates x units x (inputs +
+    units + biases)`` (:data:`RECURRENT_WEIGHTS`), and the ``Dense`` softmax of ``V x (units + 1)``.
+    The inputs of the first layer are the layout's features: 1 per step scaled, ``V`` one-hot, ``E``
+    embedded (times the window in the ``features`` layout). A stream network is the ``timesteps``,
+    ``embedding`` one at window 1. Exactly ``build_model(...).count_params()`` (tested).
+
+    Args:
+        layout: ``"timesteps"`` or ``"features"``.
+        encoding: ``"scaled"``, ``"onehot"`` or ``"embedding"``.
+        window_length: tokens per window.
+        vocabulary_size: ``V``, the tokens of the vocabulary.
+        units: units per recurrent layer.
+        layers: recurrent layers.
+        cell: ``"lstm"`` or ``"gru"``. Defaults to ``"lstm"``.
+        embedding_dim: ``E``, the embedding's width. Defaults to 16.
+
+    >>> network_parameters("timesteps", "scaled", window_length=3, vocabulary_size=26, units=32, layers=1)
+    5210
+    >>> network_parameters("timesteps", "scaled", window_length=1, vocabulary_size=26, units=16384, layers=8)
+    16107143194
+    """
+    from seqkit.layouts import make_layout
+
+    shape = make_layout(layout, encoding).input_shape(window_length, vocabulary_size)  # type: ignore[arg-type]
+    parameters = 0
+    if encoding == "embedding":
+        parameters += (vocabulary_size + 1) * embedding_dim
+        features = embedding_dim * (window_length if layout == "features" else 1)
+    else:
+        features = shape[-1]
+    gates, biases = RECURRENT_WEIGHTS[cell]
+    for _ in range(layers):
+        parameters += gates * units * (features + units + biases)
+        features = units
+    return parameters + vocabulary_size * (units + 1)
+
 
 # Figures and logs -------------------------------------------------------------------
 def _png_path(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
@@ -227,7 +309,7 @@ class DataSource:
 
         level: Any = self.level or default_level
         if self.tokens is not None:
-            return Corpus.from_tokens(self.tokens.split(), name="tokens")
+            return Corpus.from_tokens(self.tokens.split(), level="word", name="tokens")
         if not self.text_paths:
             return alphabet()
         subword = vocabulary if level in SUBWORD_LEVEL_NAMES else None
@@ -349,8 +431,24 @@ def model_level(model: Any) -> str:
     return level if level in LEVEL_NAMES else "char"
 
 
-def open_bundle(path: str) -> Any:
-    """Load a bundle; a missing, foreign or corrupted file raises ModelFileError (exit 1)."""
+def open_bundle(path: str, ui: UI | None = None) -> Any:
+    """Load a bundle; a missing, foreign or corrupted file raises ModelFileError (exit 1).
+
+    A bundle written by a newer seqkit loads with a one-line note (``ui.note``: hidden by
+    ``--json`` and ``--quiet``) instead of Python's two-line warning.
+    """
+    import warnings
+
+    from seqkit.bundle import NewerBundleWarning
     from seqkit.sequence_model import SequenceModel
 
-    return SequenceModel.load(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", NewerBundleWarning)
+        model = SequenceModel.load(path)
+    for warning in caught:
+        if issubclass(warning.category, NewerBundleWarning):
+            if ui is not None:
+                ui.note(str(warning.message))
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return model

@@ -91,8 +91,8 @@ def _check_one(output: Output) -> Path:
     hint = f"'{output.option}'"
     target = Path(os.path.realpath(output.path))
     link = f"'{_shown(output.path)}' is a symbolic link to " if output.path.is_symlink() else f"'{_shown(output.path)}' is "
-    if os.path.lexists(target):
-        mode = os.stat(target).st_mode
+    if os.path.lexists(target) or os.path.exists(output.path):  # /dev/stdout: a link to a pipe realpath cannot name
+        mode = os.stat(output.path if os.path.exists(output.path) else target).st_mode
         if output.folder and not stat.S_ISDIR(mode):
             raise click.BadParameter(f"{link}{_kind(mode)}; give a folder to write in.", param_hint=hint)
         if not output.folder and not stat.S_ISREG(mode):
@@ -105,12 +105,24 @@ def _check_one(output: Output) -> Path:
         raise click.BadParameter(
             f"cannot create '{_shown(output.path)}': '{_shown(existing)}' is not a folder.", param_hint=hint
         )
-    if not os.access(existing, os.W_OK | os.X_OK):
+    if not os.access(existing, os.W_OK | os.X_OK) or not _can_create_in(existing):
         raise click.BadParameter(
             f"cannot write in '{_shown(existing)}': permission denied. Give a path in a folder you can write to.",
             param_hint=hint,
         )
     return target
+
+
+def _can_create_in(folder: Path) -> bool:
+    """Whether a file can really be made in ``folder``: ``os.access`` says yes to root even where the
+    file system refuses every new file (``/proc``, ``/sys``, a read-only mount)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def _same(first: Path, second: Path) -> bool:

@@ -8,23 +8,27 @@ from rich.table import Table
 from .errors import SeqkitCommand
 from .options import (
     POSITIVE,
-    SUBWORD_LEVEL_NAMES,
     bundle_argument,
     model_level,
     open_bundle,
     output_options,
     split_context,
 )
-from .render import UI, cell, join_tokens
+from .render import UI, cell, join_tokens, visible_tokens
+
+
+DEFAULT_TOP_K = 5
+"""Candidates ``predict`` lists when ``--top-k`` is not given (fewer if the vocabulary is smaller)."""
 
 
 @click.command(cls=SeqkitCommand, short_help="Rank the most likely next tokens.")
 @bundle_argument
 @click.argument("context", metavar="TOKENS")
-@click.option("--top-k", "-k", type=POSITIVE, default=5, show_default=True,
-              help="How many candidates to list (at most the vocabulary size).")
+@click.option("--top-k", "-k", type=POSITIVE, default=None,
+              help="How many candidates to list, at most the model's vocabulary size.  [default: 5, or the whole "
+                   "vocabulary if it is smaller]")
 @output_options
-def predict(bundle: str, context: str, top_k: int, ui: UI) -> None:
+def predict(bundle: str, context: str, top_k: int | None, ui: UI) -> None:
     """Rank the tokens most likely to follow TOKENS.
 
     TOKENS is read at the model's level: characters ("ABC") for a
@@ -36,19 +40,21 @@ def predict(bundle: str, context: str, top_k: int, ui: UI) -> None:
     Example:
       seqkit predict alphabet.seqkit ABC
     """
-    model = open_bundle(bundle)
+    model = open_bundle(bundle, ui)
+    if top_k is None:
+        top_k = min(DEFAULT_TOP_K, model.vocabulary.size)
+    check_top_k(top_k, model.vocabulary.size)
     level = model_level(model)
     tokens = split_context(context, level, model.vocabulary)
-    predictions = model.predict_next(tokens, top_k=min(top_k, model.vocabulary.size))
+    predictions = model.predict_next(tokens, top_k=top_k)
     table = Table(title=f"Next token after {cell(repr(join_tokens(tokens, level, model.vocabulary)))}",
                   title_justify="left", title_style="bold")
     table.add_column("rank", justify="right", min_width=4)
     table.add_column("token", style="cyan", overflow="fold")
     table.add_column("probability", justify="right", min_width=6)
     for rank, prediction in enumerate(predictions, start=1):
-        text = join_tokens([prediction.token], level, model.vocabulary)
-        shown = repr(text) if level in SUBWORD_LEVEL_NAMES else text  # a piece's spaces, made visible
-        table.add_row(str(rank), cell(shown), f"{prediction.probability:.4f}")
+        table.add_row(str(rank), cell(visible_tokens([prediction.token], level, model.vocabulary)),
+                      f"{prediction.probability:.4f}")
     ui.result(table)
     ui.emit_json({
         "context": tokens,
@@ -57,3 +63,20 @@ def predict(bundle: str, context: str, top_k: int, ui: UI) -> None:
             for p in predictions
         ],
     })
+
+
+def check_top_k(top_k: int, vocabulary_size: int) -> None:
+    """Refuse (exit 2) a ``--top-k`` larger than the model's vocabulary: there are not that many candidates.
+
+    >>> check_top_k(26, 26)
+    >>> check_top_k(1000, 26)
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: 1000 is more than the 26 tokens of the model's vocabulary; give at most 26.
+    """
+    if top_k > vocabulary_size:
+        raise click.BadParameter(
+            f"{top_k} is more than the {vocabulary_size} tokens of the model's vocabulary; "
+            f"give at most {vocabulary_size}.",
+            param_hint="'--top-k' / '-k'",
+        )

@@ -288,7 +288,10 @@ class PlainLines:
 
     One line after the first epoch, then at most one every ``interval`` seconds,
     and one at the end: ``alphabet: epoch 120/500 loss 0.1234 acc 84.00% elapsed
-    0:00:05 ETA 0:00:12``. The clock is injected for tests.
+    0:00:05 ETA 0:00:12``. The ETA is measured from the epochs after the first line
+    (compilation left out); until there are any, it is estimated from the time
+    elapsed so far and marked ``~`` (``ETA ~0:08:43``): it includes the start-up,
+    so it errs high. The clock is injected for tests.
     """
 
     def __init__(
@@ -327,8 +330,7 @@ class PlainLines:
     def _write(self, now: float) -> None:
         completed, loss, accuracy, val_loss = self._latest
         done, spent = completed - (self._first or 0), now - self._first_time
-        remaining = max(self._total - completed, 0)
-        eta = clock_time(spent / done * remaining) if done > 0 and spent > 0 else "-:--:--"
+        eta = estimated_time(completed, self._total, done, spent, now - self._started)
         self.console.print(
             f"{self._description}: epoch {completed}/{self._total} loss {_loss(loss, val_loss)} acc {percent(accuracy)} "
             f"elapsed {clock_time(now - self._started)} ETA {eta}",
@@ -336,6 +338,29 @@ class PlainLines:
         )
         self.console.file.flush()
         self._last_line, self._shown = now, completed
+
+
+def estimated_time(completed: int, total: int, measured: int, measured_seconds: float, elapsed: float) -> str:
+    """The time left for ``total - completed`` epochs, as :class:`PlainLines` shows it.
+
+    From ``measured`` epochs that took ``measured_seconds`` when there are any; else from
+    the ``elapsed`` time of the ``completed`` epochs, start-up included, marked ``~``.
+
+    >>> estimated_time(101, 500, 100, 5.0, 6.05)
+    '0:00:19'
+    >>> estimated_time(1, 500, 0, 0.0, 1.05)
+    '~0:08:43'
+    >>> estimated_time(1, 1, 0, 0.0, 1.05), estimated_time(0, 10, 0, 0.0, 0.0)
+    ('0:00:00', '-:--:--')
+    """
+    remaining = max(total - completed, 0)
+    if remaining == 0:
+        return clock_time(0)
+    if measured > 0 and measured_seconds > 0:
+        return clock_time(measured_seconds / measured * remaining)
+    if completed > 0 and elapsed > 0:
+        return "~" + clock_time(elapsed / completed * remaining)
+    return clock_time(math.inf)
 
 
 class EpochProgress:
@@ -406,6 +431,53 @@ def clock_time(seconds: float) -> str:
     minutes, rest = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{rest:02d}"
+
+
+def data_size(size: int) -> str:
+    """A number of bytes in decimal units: ``'800.0 MB'``, ``'257.7 GB'``.
+
+    >>> data_size(512), data_size(800_000_000), data_size(257_714_291_104), data_size(3 * 10**15)
+    ('512 bytes', '800.0 MB', '257.7 GB', '3000.0 TB')
+    """
+    if size < 1000:
+        return f"{size} bytes"
+    for power, unit in enumerate(("kB", "MB", "GB"), start=1):
+        if size / 1000**power < 999.95:
+            return f"{size / 1000**power:.1f} {unit}"
+    return f"{size / 1000**4:.1f} TB"
+
+
+VISIBLE_WHITESPACE = {" ": "\u2420", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+"""How a table cell shows whitespace inside a token: a space as ``␠`` (U+2420), a newline, a tab and a
+carriage return as ``\\n``, ``\\t`` and ``\\r``."""
+
+
+def visible_token(token: str) -> str:
+    r"""A token as a table cell shows it: whitespace made visible, control characters escaped.
+
+    A space becomes ``␠``, a newline ``\n`` and a tab ``\t``; anything else
+    non-printable is escaped as :func:`terminal_safe` does. Generated text keeps
+    its layout instead (``terminal_safe(text, keep_layout=True)``): only tokens
+    shown one by one, in a cell of their own, go through here.
+
+    >>> print(visible_token(" "), visible_token("\n"), visible_token("\t"), visible_token(" the"))
+    ␠ \n \t ␠the
+    >>> print(visible_token("A"), visible_token(chr(27) + "[2J"))
+    A \x1b[2J
+    """
+    return terminal_safe("".join(VISIBLE_WHITESPACE.get(character, character) for character in token))
+
+
+def visible_tokens(tokens: Sequence[str], level: str, vocabulary: Any = None) -> str:
+    r"""Tokens as one table cell: words joined by spaces, each :func:`visible_token`; characters and
+    subword pieces joined as text (:func:`join_tokens`), their whitespace made visible.
+
+    >>> print(visible_tokens(["a", " ", "b", "\n"], "char"), visible_tokens(["to", "be"], "word"))
+    a␠b\n to be
+    """
+    if level == "word":
+        return " ".join(visible_token(token) for token in tokens)
+    return visible_token(join_tokens(tokens, level, vocabulary))
 
 
 def cell(text: str) -> str:

@@ -14,8 +14,11 @@ from .errors import Interrupted, SeqkitCommand, checked, interrupt_exit_code
 from .options import (
     ENCODING_NAMES,
     LAYOUT_NAMES,
+    MAX_PARAMETERS,
     MAX_UNITS,
     CELL_NAMES,
+    NETWORK_DEFAULTS,
+    TRAINING_BYTES_PER_PARAMETER,
     POSITIVE,
     SEED,
     STRATEGY_NAMES,
@@ -29,6 +32,7 @@ from .options import (
     data_options,
     figure_options,
     model_level,
+    network_parameters,
     open_bundle,
     require_plotting,
     output_options,
@@ -37,13 +41,32 @@ from .paths import Input, Output, check_outputs
 from .scores import DEFAULT_BASELINE_ORDER, baseline_scores, model_name, model_row, scores_table
 from .subwords import DEFAULT_VOCAB_SIZE, subword_data
 from .train_report import summary, summary_rows
-from .render import UI, key_value_table, terminal_safe
+from .render import UI, data_size, key_value_table, terminal_safe
 
 if TYPE_CHECKING:
     import keras
 
+    from seqkit.datasets import Corpus
     from seqkit.sequence_model import SequenceModel
     from seqkit.trainers import Trainer
+
+
+def check_unknown_token(ctx: click.Context | None, param: click.Parameter | None, token: str | None) -> str | None:
+    """``--unknown-token``: a non-empty token without whitespace or control characters (exit 2 otherwise).
+
+    >>> check_unknown_token(None, None, "<unk>")
+    '<unk>'
+    >>> check_unknown_token(None, None, "")
+    Traceback (most recent call last):
+    ...
+    click.exceptions.BadParameter: give a non-empty token without whitespace or control characters, e.g. '<unk>'; got ''.
+    """
+    if token is not None and (not token.isprintable() or token.split() != [token]):
+        raise click.BadParameter(
+            "give a non-empty token without whitespace or control characters, e.g. '<unk>'; "
+            f"got {terminal_safe(repr(token))}.", param_hint="'--unknown-token'",
+        )
+    return token
 
 
 @click.command(cls=SeqkitCommand, short_help="Train a model on a corpus and save it as a bundle.")
@@ -141,6 +164,14 @@ if TYPE_CHECKING:
                                      "size and layout, on new data.")
 @click.option("--extend-vocabulary", is_flag=True,
               help="With --init-from: let the vocabulary grow by the new tokens of the data (old ids and weights kept).")
+@click.option("--unknown-token", metavar="TOKEN", default=None, callback=check_unknown_token,
+              help="Add TOKEN (e.g. '<unk>') to the vocabulary and read every token the vocabulary lacks as it, so "
+                   "that evaluate and predict take text with tokens the training text never had (--level char "
+                   "or word).")
+@click.option("--max-parameters", type=POSITIVE, default=None, metavar="N",
+              help=f"The most parameters the network may hold: a larger one is refused before anything is built, "
+                   f"with its size and the memory training it needs. Raise it deliberately: seqkit's loader refuses "
+                   f"a bundle of more than {MAX_PARAMETERS:,}. [default: {MAX_PARAMETERS:,}]")
 @figure_options
 @output_options
 def train(
@@ -184,6 +215,8 @@ def train(
     vocab_size: int | None,
     init_path: Path | None,
     extend_vocabulary: bool,
+    unknown_token: str | None,
+    max_parameters: int | None,
     plot_path: Path | None,
     tensorboard_dir: Path | None,
     ui: UI,
@@ -194,8 +227,14 @@ def train(
     --tokens "..." is given. Several --text files, a folder (--text DIR: every
     file in it) or --lines (each line) give several documents: windows never
     cross from one to the next, and --reset boundary zeroes a stateful model's
-    state between them. The table at the end shows the training accuracy and
-    the accuracy over the training windows, token by token.
+    state between them. The table at the end shows the training accuracy of
+    the last epoch (averaged while the weights changed) and the trained
+    model's accuracy on the training windows (a stream model's: its first
+    2,000 tokens, read in order).
+
+    The network's size is checked before anything is built: more than
+    --max-parameters (50,000,000 unless given) is refused, with the
+    parameters and the memory training them would need.
 
     Every output path is checked before training starts: it must be writable,
     a regular or new file (a folder for --checkpoint and --tensorboard), and
@@ -235,6 +274,13 @@ def train(
             "--vocab-size sets the pieces of a new subword tokenizer: it applies to --level bpe or unigram, "
             "without --init-from (a continued model keeps its own)."
         )
+    if init_path is not None and (unknown_token is not None or max_parameters is not None):
+        given = "--unknown-token" if unknown_token is not None else "--max-parameters"
+        raise click.UsageError(f"{given} applies to a new network: a model continued with --init-from keeps its "
+                               "own vocabulary and size; leave it out.")
+    if unknown_token is not None and data.level in SUBWORD_LEVEL_NAMES:
+        raise click.UsageError(f"--unknown-token applies to --level char or word: a {data.level} tokenizer splits "
+                               "any text into its pieces, so it needs none.")
     data.check()
     continued = open_bundle(str(init_path)) if init_path is not None else None
     trainer_name = trainer_name or ("stateless" if continued is None else cli_trainer_name(continued))
@@ -248,29 +294,6 @@ def train(
                                "--validation-text FILE too.")
     if startup_timeout is not None and strategy != "multi-worker":
         raise click.UsageError("--startup-timeout applies to --strategy multi-worker only.")
-    from seqkit.trainers import TRAINERS
-
-    # Only the options given are passed: the trainer keeps its own defaults for the others.
-    settings = {
-        name: value
-        for name, value in dict(
-            window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
-            dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
-            cell=cell, clip_norm=clip_norm, lr_schedule=lr_schedule,
-            seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
-            checkpoint_every=checkpoint_every, checkpoint_steps=checkpoint_steps, jit_compile={"auto": None, "on": True, "off": False}[jit],
-            kernel={"auto": None, "on": True, "off": False}[kernel],
-        ).items()
-        if value is not None
-    }
-    trainer_class = TRAINERS[trainer_name]
-    for name in settings:
-        reason = trainer_class.why_not(name)  # what a trainer accepts is declared on the trainer
-        if reason is not None:
-            option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
-            raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{reason}")
-    if continued is not None:
-        settings = continued_settings(continued, settings, trainer_class, init_path, data.level)
     outputs = [
         Output(option, path, folder)
         for option, path, folder in (("--out", out_path, False), ("--plot", plot_path, False),
@@ -298,6 +321,37 @@ def train(
             default_level=model_level(continued) if continued is not None else "char",
             vocabulary=None if continued is None else continued.vocabulary,
         )
+    check_trainable(corpus)
+    if continued is None:
+        if vocabulary is None:
+            vocabulary = corpus.vocabulary(unknown_token=unknown_token)
+        check_network_size(
+            trainer_name, dict(units=units, layers=layers, cell=cell, window=window, layout=layout, encoding=encoding),
+            vocabulary.size, MAX_PARAMETERS if max_parameters is None else max_parameters,
+        )
+    from seqkit.trainers import TRAINERS  # TensorFlow is imported from here on
+
+    # Only the options given are passed: the trainer keeps its own defaults for the others.
+    settings = {
+        name: value
+        for name, value in dict(
+            window=window, stride=stride, layout=layout, encoding=encoding, units=units, layers=layers,
+            dropout=dropout, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, reset=reset,
+            cell=cell, clip_norm=clip_norm, lr_schedule=lr_schedule,
+            seed=seed, precision=precision, strategy=strategy, checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every, checkpoint_steps=checkpoint_steps, jit_compile={"auto": None, "on": True, "off": False}[jit],
+            kernel={"auto": None, "on": True, "off": False}[kernel],
+        ).items()
+        if value is not None
+    }
+    trainer_class = TRAINERS[trainer_name]
+    for name in settings:
+        reason = trainer_class.why_not(name)  # what a trainer accepts is declared on the trainer
+        if reason is not None:
+            option = "--jit" if name == "jit_compile" else "--" + name.replace("_", "-").replace("-dir", "")
+            raise click.UsageError(f"{option} does not apply to --trainer {trainer_name}{reason}")
+    if continued is not None:
+        settings = continued_settings(continued, settings, trainer_class, init_path, data.level)
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
 
     trainer = trainer_class(**settings)
@@ -368,8 +422,7 @@ def train(
     rest, test_corpus = trainer.split_test(corpus, test) if test is not None else (corpus, None)
     scored = rest if validation_split is None else trainer.split(rest, validation_split, model.vocabulary)[0]
     windows = trainer.evaluation_windows(scored, model.vocabulary)
-    if len(windows) < len(trainer.training_windows(scored, model.vocabulary)):
-        ui.note(f"Accuracy on the windows: the first {len(windows)} tokens, read in order.")
+    training_windows = len(trainer.training_windows(scored, model.vocabulary))
     evaluation = model.evaluate(windows)
     rows = [] if "test" not in model.spec else [model_row(model_name(model), model.spec["test"])]
     if baseline and test_corpus is not None:
@@ -386,7 +439,8 @@ def train(
         ui.note(f"Training curves drawn to {plot_path}.")
     if tensorboard_dir is not None:
         ui.note(f"TensorBoard logs in {tensorboard_dir}: tensorboard --logdir {tensorboard_dir}")
-    report = summary(model, history, trainer, evaluation.accuracy, out_path, restored=early_stopping is not None)
+    report = summary(model, history, trainer, evaluation.accuracy, out_path, restored=early_stopping is not None,
+                     evaluation_windows=len(windows), training_windows=training_windows)
     ui.result(key_value_table("Trained", summary_rows(report)))
     if rows:
         ui.result(scores_table(f"Test set: {test_corpus.name if test_corpus else 'test'}", rows))
@@ -477,3 +531,49 @@ def continued_settings(
     if trainer_class.why_not("encoding") is None and "window" not in settings:  # a window trainer
         settings = {**settings, "window": model.window_length}
     return settings
+
+
+def check_trainable(corpus: Corpus) -> None:
+    """Refuse (exit 1) a corpus with no document of two tokens: nothing to learn a next token from.
+
+    A longer window needs more (the trainer says how many); two is what any training needs.
+    """
+    longest = max(map(len, corpus.sequences), default=0)
+    if longest >= 2:
+        return
+    name = terminal_safe(corpus.name)
+    if len(corpus.sequences) <= 1:
+        raise click.ClickException(
+            f"The corpus '{name}' holds {longest} token{'' if longest == 1 else 's'}: training needs at least 2, "
+            "a token and the one that follows it. Give a longer text."
+        )
+    raise click.ClickException(
+        f"No document of the corpus '{name}' holds more than 1 token: training needs at least 2 in a document, "
+        "a token and the one that follows it. Give longer documents."
+    )
+
+
+def check_network_size(trainer_name: str, given: dict[str, Any], vocabulary_size: int, max_parameters: int) -> None:
+    """Refuse (exit 2) a network of more than ``max_parameters``, before anything is built.
+
+    The network is sized from the options given, the trainer's defaults for the others
+    (:data:`~cli.options.NETWORK_DEFAULTS`) and the vocabulary, without importing TensorFlow
+    (:func:`~cli.options.network_parameters`); training memory is counted as
+    :data:`~cli.options.TRAINING_BYTES_PER_PARAMETER` bytes a parameter.
+    """
+    options = {**NETWORK_DEFAULTS[trainer_name], **{name: value for name, value in given.items() if value is not None}}
+    if trainer_name == "stream":  # one token a step through an embedding; its window is the segment length
+        options.update(layout="timesteps", encoding="embedding", window=1)
+    parameters = network_parameters(
+        options["layout"], options["encoding"], window_length=options["window"], vocabulary_size=vocabulary_size,
+        units=options["units"], layers=options["layers"], cell=options["cell"], embedding_dim=options["embedding_dim"],
+    )
+    if parameters > max_parameters:
+        network = f"{options['layers']} x {str(options['cell']).upper()} {options['units']}"
+        raise click.UsageError(
+            f"The network ({network} over {vocabulary_size} tokens) would hold {parameters:,} parameters and need "
+            f"{data_size(parameters * TRAINING_BYTES_PER_PARAMETER)} to train (float32 weights, gradients and "
+            f"Adam's two slots), more than the bound of {max_parameters:,} parameters "
+            f"({data_size(max_parameters * TRAINING_BYTES_PER_PARAMETER)}). Use fewer --units or --layers, or "
+            "raise the bound with --max-parameters N."
+        )

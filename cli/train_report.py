@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 def summary(
     model: SequenceModel, history: History, trainer: Trainer, evaluation_accuracy: float, out_path: Path | None,
-    *, restored: bool = False,
+    *, restored: bool = False, evaluation_windows: int | None = None, training_windows: int | None = None,
 ) -> dict[str, Any]:
     """What training produced, JSON-ready (accuracies as fractions).
 
-    The held-out figures are the last epoch's, or with ``restored`` (early stopping put the
+    ``accuracy`` is the last epoch's, averaged over its steps as the weights changed;
+    ``evaluation_accuracy`` is the trained model's on ``evaluation_windows`` of the
+    ``training_windows`` (a stream model's: its first tokens, one window each). The
+    held-out figures are the last epoch's, or with ``restored`` (early stopping put the
     best weights back) the best epoch's: those of the model saved.
     """
     spec = model.spec
@@ -34,11 +37,14 @@ def summary(
         "vocabulary_size": model.vocabulary.size,
         "window_length": model.window_length,
         "samples": spec.get("samples"),
+        "streams": spec.get("streams"),
         "epochs": history.epochs,
         "steps": history.steps,
         "loss": history.loss[-1] if history.loss else None,
         "accuracy": history.accuracy[-1] if history.accuracy else None,
         "evaluation_accuracy": evaluation_accuracy,
+        "evaluation_windows": evaluation_windows,
+        "training_windows": training_windows,
         "val_loss": history.val_loss[shown] if shown is not None else None,
         "val_accuracy": history.val_accuracy[shown] if shown is not None else None,
         "val_bits_per_token": history.val_bits_per_token[shown] if shown is not None else None,
@@ -60,7 +66,7 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
         ("data", f"{corpus.get('name')}: {corpus.get('tokens')} tokens ({corpus.get('level')}), "
                  f"{report['vocabulary_size']} distinct"),
         ("layout", f"{report['layout']['layout']}, {report['layout']['encoding']}"),
-        ("window", f"{report['window_length']} tokens, {report['samples']} samples"),
+        data_shape_row(report),
         ("network", network_text(report)),
     ]
     if "reset" in params:
@@ -68,9 +74,8 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
     rows += [
         ("epochs", f"{report['epochs']} ({report['steps']} steps)"),
         ("loss", f"{report['loss']:.4f}" if report["loss"] is not None else "-"),
-        ("training accuracy", percent(report["accuracy"])),
-        ("accuracy on the training windows" if report.get("val_loss") is not None else "accuracy on the windows",
-         percent(report["evaluation_accuracy"])),
+        ("training accuracy (last epoch)", percent(report["accuracy"])),
+        (evaluation_label(report), percent(report["evaluation_accuracy"])),
     ]
     if report.get("val_loss") is not None:
         rows += [
@@ -89,6 +94,41 @@ def summary_rows(report: dict[str, Any]) -> list[tuple[str, Any]]:
         ("saved to", report["bundle"] or "-"),
     ]
     return rows
+
+
+def data_shape_row(report: dict[str, Any]) -> tuple[str, str]:
+    """How the data was fed: ``window`` (tokens per window, windows per epoch), or for a stream
+    model ``segments`` (steps per segment, parallel streams, segments per epoch).
+
+    >>> data_shape_row({"window_length": 3, "samples": 23, "streams": None})
+    ('window', '3 tokens, 23 samples')
+    >>> data_shape_row({"window_length": 1, "samples": 167936, "streams": {"streams": 32, "segment_length": 64}})
+    ('segments', '64 steps x 32 streams, 2624 segments (167936 tokens) per epoch')
+    """
+    streams = report.get("streams")
+    if isinstance(streams, dict):
+        length, samples = streams["segment_length"], report["samples"]
+        return ("segments", f"{length} steps x {streams['streams']} streams, "
+                            f"{samples // length} segments ({samples} tokens) per epoch")
+    return ("window", f"{report['window_length']} tokens, {report['samples']} samples")
+
+
+def evaluation_label(report: dict[str, Any]) -> str:
+    """What the trained model's accuracy covers: the training windows, or only the first tokens read.
+
+    Beside it, ``training accuracy (last epoch)`` is the average over the last epoch's steps,
+    while the weights still changed.
+
+    >>> evaluation_label({"streams": None, "evaluation_windows": 23, "training_windows": 23})
+    'accuracy on the training windows'
+    >>> evaluation_label({"streams": {"streams": 32}, "evaluation_windows": 2000, "training_windows": 167936})
+    'accuracy on the first 2,000 tokens'
+    """
+    unit = "tokens" if isinstance(report.get("streams"), dict) else "windows"
+    evaluated, total = report.get("evaluation_windows"), report.get("training_windows")
+    if evaluated is not None and total is not None and evaluated < total:
+        return f"accuracy on the first {evaluated:,} {unit}"
+    return f"accuracy on the training {unit}"
 
 
 def network_text(report: dict[str, Any]) -> str:

@@ -6,12 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import SeqkitCommand
 from .options import POSITIVE, DataSource, PathType, data_options, output_options
 from .paths import Output, check_outputs
-from .render import UI, cell, key_value_table
+from .render import UI, key_value_table, visible_token
 
 
 @click.command(cls=SeqkitCommand, short_help="Show the tokens and ids a corpus gives.")
@@ -55,7 +56,7 @@ def vocab(data: DataSource, window: int | None, save_path: Path | None, ui: UI) 
     table.add_column("token", style="cyan", overflow="fold")
     table.add_column("count", justify="right", min_width=5)
     for token_id, token in enumerate(vocabulary.tokens):
-        table.add_row(str(token_id), cell(repr(token) if token.isspace() else token), str(counts[token]))
+        table.add_row(str(token_id), escape(visible_token(token)), str(counts[token]))
     ui.result(key_value_table("Corpus", rows), table)
     ui.emit_json({
         "corpus": corpus.name,

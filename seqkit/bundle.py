@@ -20,10 +20,14 @@ an interrupted save leaves the previous bundle (or nothing) in place, never a
 half-written one. :func:`read_bundle` checks everything before using
 anything — the archive, its member names and sizes, the spec, the checksums,
 the vocabulary, the Keras file (loaded in safe mode: no pickle, no lambda
-layers), and that network, vocabulary and layout agree — and refuses a
-missing, corrupted, foreign or newer file with a
+layers) — and accepts a bundle only if its parts agree: network, vocabulary
+and layout; the training record and the network (recurrent layers, cell,
+units, window); the trainer and reset policy among those seqkit knows; the
+vocabulary's tokens fit for the corpus's level; the weights finite. It refuses
+a missing, corrupted, foreign, inconsistent or newer-format file with a
 :class:`~seqkit.errors.ModelFileError` whose one-line message says what is
-wrong and how to fix it. Nothing is unpickled, ever. The archive is read by
+wrong and how to fix it, and loads one written by a newer seqkit in the same
+format with a one-line :class:`NewerBundleWarning`. Nothing is unpickled, ever. The archive is read by
 :mod:`seqkit.io.zipsafe`; the Keras file is vetted, sized and loaded by
 :mod:`seqkit.io.keras_config`.
 
@@ -56,21 +60,25 @@ import json
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from seqkit.checks import is_int
-from seqkit.errors import LayoutError, ModelFileError
+from seqkit.errors import ConfigurationError, LayoutError, ModelFileError
 from seqkit.files import FileKind, check_path, one_line, printable, write_bytes_atomic
 from seqkit.io.keras_config import MAX_PARAMETERS, NETWORK_ENTRY_LIMITS, count_parameters, load_keras_archive
 from seqkit.io.zipsafe import ArchiveKind, read_members, zip_bytes
 from seqkit.layouts import Layout, make_layout
-from seqkit.models import recurrent_layers
+from seqkit.models import cell_of, recurrent_layers
+from seqkit.reset import parse_reset_policy
+from seqkit.subword import SubwordVocabulary
 from seqkit.version import __version__
-from seqkit.vocab import Vocabulary
+from seqkit.vocab import Vocabulary, unfit_token
 
 FORMAT_NAME = "seqkit.bundle"
 FORMAT_VERSION = 1
@@ -88,6 +96,15 @@ MEMBER_LIMITS: dict[str, int] = {
     NETWORK_MEMBER: sum(NETWORK_ENTRY_LIMITS.values()),
 }
 """The largest uncompressed size, in bytes, accepted for each member (a guard against zip bombs)."""
+
+TRAINER_NAMES: tuple[str, ...] = ("StatelessTrainer", "InBatchTrainer", "StatefulTrainer", "StreamTrainer")
+"""The trainers whose models a bundle may hold: the names its training record's ``trainer`` may take
+(the classes of :data:`seqkit.trainers.TRAINERS`, written here because the trainers sit above bundles)."""
+
+
+class NewerBundleWarning(UserWarning):
+    """A bundle written by a newer seqkit than this one: it loads, but may rely on what this seqkit lacks."""
+
 
 _BUNDLE_FILE = FileKind("Bundle", f"a {SUFFIX} file written by save_bundle", 0, ModelFileError, "")  # for paths
 
@@ -223,9 +240,15 @@ def _describe(data: bytes) -> dict[str, Any]:
 def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
     """Read a bundle written by :func:`write_bundle`; anything else is refused.
 
-    Every member is checked before it is used, and the network, vocabulary and
-    layout must agree. The Keras network is loaded with ``safe_mode=True``
-    and ``compile=False``. A stateful network starts from a zero state.
+    Every member is checked before it is used, and the parts must agree: the
+    network, vocabulary and layout; the training record and the network (the
+    number, cell and units of its recurrent layers, the window it reads); the
+    trainer and reset policy named, among seqkit's; the vocabulary's tokens and
+    the corpus's level (a character-level token is one character, a word-level
+    one holds no whitespace); every weight finite. The Keras network is loaded
+    with ``safe_mode=True`` and ``compile=False``. A stateful network starts from
+    a zero state. A bundle written by a newer seqkit (in a format this one reads)
+    loads with a one-line :class:`NewerBundleWarning`.
 
     Args:
         path: the bundle file.
@@ -234,8 +257,9 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
         The parts of the model, predicting exactly as the saved one did (from a reset state).
 
     Raises:
-        ModelFileError: the file is missing, not a bundle, corrupted, written by
-            a newer seqkit, or inconsistent. The message names the problem and the fix.
+        ModelFileError: the file is missing, not a bundle, corrupted, written in
+            a newer format, inconsistent, or its weights are not finite. The message
+            names the problem and the fix.
 
     >>> read_bundle("/no/such/model.seqkit")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -246,6 +270,7 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
     source = _BUNDLE_FILE.source(file)
     members = _read_members(file, source)
     spec = _parse_spec(members[SPEC_MEMBER], source)
+    _note_newer_version(spec, source)
     _verify_checksums(spec, members, source)
     try:
         vocabulary_text = members[VOCABULARY_MEMBER].decode("utf-8")
@@ -254,8 +279,11 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
     vocabulary = Vocabulary.from_json(vocabulary_text, source=f"{source} member {VOCABULARY_MEMBER}")
     layout = _layout(spec, source)
     _check_declared_shapes(spec, vocabulary, layout, source)
+    _check_vocabulary_level(vocabulary, spec["spec"], source)
     network = load_keras_archive(members[NETWORK_MEMBER], source, NETWORK_MEMBER, _BUNDLE_ARCHIVE)
     _check_network(network, spec, vocabulary, layout, source)
+    _check_record(network, spec, source)
+    _check_finite(network, source)
     return BundleContents(
         network,
         vocabulary,
@@ -269,17 +297,19 @@ def read_bundle(path: str | os.PathLike[str]) -> BundleContents:
 def read_bundle_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The validated ``spec.json`` of a bundle, without loading its network.
 
-    The archive, the spec and the members' checksums are checked as by
-    :func:`read_bundle`; Keras is not involved, so this is quick (for an
-    ``inspect`` command, say).
+    The archive, the spec (the trainer and reset policy named too) and the
+    members' checksums are checked as by :func:`read_bundle`, with the same
+    :class:`NewerBundleWarning`; Keras is not involved, so this is quick.
 
     Raises:
-        ModelFileError: as :func:`read_bundle`, for every check but the network's.
+        ModelFileError: as :func:`read_bundle`, for every check but those of the
+            vocabulary and the network.
     """
     file = check_path(path, _BUNDLE_FILE)
     source = _BUNDLE_FILE.source(file)
     members = _read_members(file, source)
     spec = _parse_spec(members[SPEC_MEMBER], source)
+    _note_newer_version(spec, source)
     _verify_checksums(spec, members, source)
     return spec
 
@@ -359,11 +389,11 @@ def _parse_spec(raw: bytes, source: str) -> dict[str, Any]:
         )
     for key, kind, expected in _RECORD_FIELDS:
         if key in model_spec and not isinstance(model_spec[key], kind):
-            shown = repr(model_spec[key])
             raise ModelFileError(
                 f"{source} is corrupted: {SPEC_MEMBER} 'spec.{key}' must be {expected}; got "
-                f"{shown if len(shown) <= 60 else shown[:59] + '…'}. {_RESAVE}"
+                f"{_shown(model_spec[key])}. {_RESAVE}"
             )
+    _check_names(model_spec, source)
     history = spec.get("history")
     if not isinstance(history, dict) or not all(
         isinstance(values, list) and all(_is_number(value) for value in values) for values in history.values()
@@ -456,7 +486,132 @@ def _check_network(
         )
 
 
+# The parts must agree ------------------------------------------------------------------
+_CELL_NAMES = {"lstm": "LSTM", "gru": "GRU"}
+
+
+def _check_names(record: dict[str, Any], source: str) -> None:
+    """The training record's trainer is a seqkit trainer, and its reset policy one seqkit parses."""
+    trainer = record.get("trainer")
+    if trainer is not None and trainer not in TRAINER_NAMES:
+        raise ModelFileError(
+            f"{source} is corrupted: {SPEC_MEMBER} 'spec.trainer' must be one of "
+            f"{', '.join(repr(name) for name in TRAINER_NAMES)}; got {_shown(trainer)}. {_RESAVE}"
+        )
+    reset = record.get("hyperparameters", {}).get("reset")
+    if reset is not None:
+        try:
+            parse_reset_policy(reset)
+        except ConfigurationError as error:
+            raise ModelFileError(
+                f"{source} is corrupted: {SPEC_MEMBER} 'spec.hyperparameters.reset' is invalid ({one_line(error)}) "
+                f"{_RESAVE}"
+            ) from None
+
+
+def _check_vocabulary_level(vocabulary: Vocabulary, record: dict[str, Any], source: str) -> None:
+    """Every token of a character-level (or unlabelled) vocabulary is one character, of a word-level one a word.
+
+    Generated text is the tokens joined; a token that does not split back into itself
+    at the corpus's level makes text that does not read back. Subword vocabularies
+    split text by their own tokenizer and are exempt; so is the unknown token.
+    """
+    if isinstance(vocabulary, SubwordVocabulary):
+        return
+    corpus = record.get("corpus", {})
+    level = corpus.get("level") if isinstance(corpus.get("level"), str) else "char"
+    reasons = {"char": "which is not one character", "word": "which holds whitespace"}
+    if level not in reasons:
+        return
+    token = unfit_token((token for token in vocabulary.tokens if token != vocabulary.unknown_token), level)
+    if token is not None:
+        kind = "character" if level == "char" else "word"
+        raise ModelFileError(
+            f"{source} is inconsistent: its {kind}-level vocabulary holds the token {_shown(token)}, "
+            f"{reasons[level]}, so generated text would not split back into its tokens. Train at the level its "
+            f"tokens were split at, or save the model again with save_bundle."
+        )
+
+
+def _check_record(network: keras.Model, spec: dict[str, Any], source: str) -> None:
+    """The training record describes the loaded network: its recurrent layers' number, cell and units, its window."""
+    recurrent = [layer for layer in network.layers if isinstance(layer, keras.layers.RNN)]
+    cells = sorted({cell_of(layer) or type(layer).__name__ for layer in recurrent})
+    units = sorted({int(layer.units) for layer in recurrent})
+    none = "has no recurrent layer"
+    facts: dict[str, tuple[Any, str]] = {  # field: (the network's value, what the message says of it)
+        "layers": (len(recurrent), f"has {len(recurrent)} recurrent layer{'' if len(recurrent) == 1 else 's'}"),
+        "cell": (
+            cells[0] if len(cells) == 1 else None,
+            f"has {' and '.join(_CELL_NAMES.get(cell, cell) for cell in cells)} layers" if cells else none,
+        ),
+        "units": (
+            units[0] if len(units) == 1 else None,
+            f"has {' and '.join(map(str, units))} units per recurrent layer" if units else none,
+        ),
+    }
+    record = spec["spec"]
+    window_length = spec["window_length"]
+    reads = f"reads windows of {window_length} token{'' if window_length == 1 else 's'}"
+    claims: list[tuple[str, Any, Any, str]] = []  # (field, recorded, the network's, what the message says of it)
+    for part in ("model", "hyperparameters"):
+        recorded = record.get(part, {})
+        claims += [(f"spec.{part}.{name}", recorded[name], *facts[name]) for name in facts if name in recorded]
+    window = record.get("hyperparameters", {}).get("window")
+    if window is not None and record.get("trainer") != "StreamTrainer":  # a stream's window is its segment length
+        if isinstance(window, dict) and "max_length" in window:  # RandomWindows: the longest window
+            claims.append(("spec.hyperparameters.window.max_length", window["max_length"], window_length, reads))
+        else:
+            claims.append(("spec.hyperparameters.window", window, window_length, reads))
+    if "window_length" in record:
+        claims.append(("spec.window_length", record["window_length"], window_length, reads))
+    for name, recorded, actual, said in claims:
+        if type(recorded) is not type(actual) or recorded != actual:
+            raise ModelFileError(
+                f"{source} is inconsistent: {SPEC_MEMBER} '{name}' is {_shown(recorded)}, but its network {said}. "
+                f"{_RESAVE}"
+            )
+
+
+def _check_finite(network: keras.Model, source: str) -> None:
+    """Every weight of the network is a finite number: a NaN or an infinity makes every prediction NaN."""
+    for layer in network.layers:
+        for weight in layer.weights:
+            values = np.asarray(weight.numpy())
+            if not np.isfinite(values).all():
+                held = "NaN" if np.isnan(values).any() else "infinity"
+                raise ModelFileError(
+                    f"{source} has weights that are not finite: layer '{printable(layer.name)}' of its network holds "
+                    f"{held}, so it cannot predict. Retrain with a smaller learning rate or with clip_norm "
+                    f"(--clip-norm), or save the model again from finite weights."
+                )
+
+
+def _note_newer_version(spec: dict[str, Any], source: str) -> None:
+    """A one-line :class:`NewerBundleWarning` when the bundle's ``seqkit_version`` is newer than this seqkit."""
+    written = _version_numbers(spec["seqkit_version"])
+    if written is not None and written > (_version_numbers(__version__) or ()):
+        warnings.warn(
+            f"{source} was written by seqkit {printable(spec['seqkit_version'][:40])}, newer than this seqkit "
+            f"({__version__}): loading it anyway. Upgrade seqkit if it does not work as expected.",
+            NewerBundleWarning,
+            stacklevel=3,
+        )
+
+
+def _version_numbers(version: str) -> tuple[int, ...] | None:
+    """The release numbers a version starts with (``"0.4.0rc1"`` -> ``(0, 4, 0)``), or None if it starts with none."""
+    match = re.match(r"[0-9]{1,9}(?:\.[0-9]{1,9})*", version)
+    return tuple(int(part) for part in match.group().split(".")) if match else None
+
+
 # Helpers ----------------------------------------------------------------------------
+def _shown(value: object, limit: int = 60) -> str:
+    """``value``'s repr for a one-line message, at most ``limit`` characters (a longer one ends in ``…``)."""
+    shown = repr(value)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
 def _is_int(value: object, *, minimum: int) -> bool:
     return is_int(value) and value >= minimum  # type: ignore[operator]
 
@@ -473,7 +628,9 @@ __all__ = [
     "MEMBER_LIMITS",
     "NETWORK_ENTRY_LIMITS",
     "SUFFIX",
+    "TRAINER_NAMES",
     "BundleContents",
+    "NewerBundleWarning",
     "bundle_bytes",
     "count_parameters",
     "read_bundle",

@@ -27,7 +27,7 @@ from typing import Literal
 from seqkit.errors import DataError, VocabularyError
 from seqkit.files import read_text
 from seqkit.subword import SUBWORD_LEVELS, SubwordVocabulary
-from seqkit.vocab import Level, Vocabulary, split_tokens
+from seqkit.vocab import Level, Vocabulary, split_tokens, unfit_token
 
 # read_text lives in seqkit.files; it stays importable from here, where it was first.
 __all__ = ["ALPHABET", "Corpus", "CorpusLevel", "alphabet", "load_text", "read_text", "split_text"]
@@ -123,9 +123,19 @@ class Corpus:
         return cls._of([text], level, name, vocabulary)
 
     @classmethod
-    def from_tokens(cls, tokens: Iterable[str], *, level: Level = "word", name: str = "tokens") -> Corpus:
-        """One sequence of the given tokens."""
-        return cls((tuple(tokens),), level, name)
+    def from_tokens(cls, tokens: Iterable[str], *, level: Level | None = None, name: str = "tokens") -> Corpus:
+        """One sequence of the given tokens.
+
+        ``level`` defaults to what the tokens are: ``"char"`` if every one is a single
+        character, else ``"word"``; a token that the level would not split back into itself
+        (``"do"`` at ``"char"``, ``"re mi"`` at ``"word"``) is refused, since a model trained
+        on it could not read or write text made of it.
+
+        >>> Corpus.from_tokens(list("ab cd")).level, Corpus.from_tokens(["do", "re"]).level
+        ('char', 'word')
+        """
+        sequence = tuple(tokens)
+        return cls((sequence,), _level_of((sequence,), level, name), name)
 
     @classmethod
     def from_sequences(
@@ -144,10 +154,15 @@ class Corpus:
         cls, items: Iterable[Sequence[str] | str], level: CorpusLevel | None, name: str,
         vocabulary: SubwordVocabulary | None,
     ) -> Corpus:
+        items = list(items)
         sequences = tuple(
             tuple(split_text(item, level, vocabulary) if isinstance(item, str) else item) for item in items
         )
-        return cls(sequences, vocabulary.level if vocabulary is not None else level or "char", name, vocabulary)
+        if vocabulary is not None:
+            return cls(sequences, vocabulary.level, name, vocabulary)
+        if all(isinstance(item, str) for item in items):  # split here: the tokens fit the level
+            return cls(sequences, level or "char", name)
+        return cls(sequences, _level_of(sequences, level, name), name)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -183,6 +198,24 @@ class Corpus:
     def encode(self, vocabulary: Vocabulary) -> list[list[int]]:
         """Each sequence as ids of ``vocabulary``."""
         return [vocabulary.encode(sequence) for sequence in self.sequences]
+
+
+def _level_of(sequences: tuple[tuple[str, ...], ...], level: CorpusLevel | None, name: str) -> CorpusLevel:
+    """The level of given tokens: ``level`` if they fit it, else refused; without one, ``"char"`` if
+    every token is one character, else ``"word"``."""
+    distinct = list(dict.fromkeys(token for sequence in sequences for token in sequence))  # in order
+    if level is None:
+        level = "char" if all(isinstance(token, str) and len(token) == 1 for token in distinct) else "word"
+    if level in ("char", "word"):
+        unfit = unfit_token(distinct, level)
+        if unfit is not None:
+            what, fix = (("is not one character", "Give level='word' if the tokens are words.") if level == "char" else
+                         ("is not one word (it is empty or holds whitespace)", "Split it into words."))
+            raise DataError(
+                f"The corpus {name!r} is at level {level!r}, but its token {unfit!r} {what}, so text made of its "
+                f"tokens would not split back into them. {fix}"
+            )
+    return level
 
 
 def alphabet() -> Corpus:

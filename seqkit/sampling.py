@@ -48,7 +48,9 @@ from seqkit.errors import ConfigurationError, DataError
 __all__ = [
     "MAX_BEAM",
     "MAX_ROWS",
+    "MAX_PENALTY",
     "MAX_STEPS",
+    "MAX_TOKENS",
     "Decoding",
     "Sample",
     "beam_search",
@@ -67,6 +69,13 @@ MAX_ROWS = 4096
 
 MAX_BEAM = 256
 """The widest beam search."""
+
+MAX_TOKENS = 10_000_000
+"""The most tokens one generation makes, all samples together (``num_samples x steps``)."""
+
+MAX_PENALTY = 100.0
+"""The largest repetition penalty: a repeated token's probability raised to the 100th power is
+already gone; beyond, the arithmetic overflows."""
 
 DRAW_CHUNK = 256
 """Uniform numbers each row draws at once (its stream is the same as one draw per token)."""
@@ -88,6 +97,8 @@ class Decoding:
         beam: beam search of this width instead of greedy or sampled choices. Defaults to None.
         stop: token-id sequences that end a sample when it generates one. Defaults to none.
         keep_stop: whether a sample keeps the stop sequence that ended it. Defaults to False.
+        stop_texts: stop sequences matched in a sample's text instead (a subword model's, whose
+            pieces may hold a stop inside them): the text is cut at the stop. Defaults to none.
     """
 
     temperature: float | None = None
@@ -97,6 +108,7 @@ class Decoding:
     beam: int | None = None
     stop: tuple[tuple[int, ...], ...] = field(default=())
     keep_stop: bool = False
+    stop_texts: tuple[str, ...] = field(default=())
 
     @property
     def sampling(self) -> bool:
@@ -123,7 +135,7 @@ class Decoding:
         if top_p is not None:
             top_p = check_float(owner, "top_p", top_p, low=0.0, high=1.0, low_inclusive=False)
         if penalty is not None:
-            penalty = check_float(owner, "repetition_penalty", penalty, low=0.0, low_inclusive=False)
+            penalty = check_float(owner, "repetition_penalty", penalty, low=0.0, high=MAX_PENALTY, low_inclusive=False)
         if beam is not None:
             beam = check_int(owner, "beam", beam, maximum=MAX_BEAM)
             if temperature is not None or top_k is not None or top_p is not None:
@@ -133,7 +145,7 @@ class Decoding:
                 )
         keep_stop = check_bool(owner, "keep_stop", options.get("keep_stop", False))
         stop = tuple(tuple(int(i) for i in sequence) for sequence in options.get("stop", ()))
-        return cls(temperature, top_k, top_p, penalty, beam, stop, keep_stop)
+        return cls(temperature, top_k, top_p, penalty, beam, stop, keep_stop, tuple(options.get("stop_texts", ())))
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,8 @@ class Sample:
         log_probability: the natural log of the model's probability of ``tokens`` after the prime
             (the stop sequence counted, kept or not), before any temperature, filter or penalty.
         prime_index: which of the primes it continues (0 for the first). Defaults to 0.
+        text: the continuation as text: the tokens joined, or, when a stop text ended it inside a
+            subword piece, cut there. Defaults to ``""``.
     """
 
     prime: tuple[str, ...]
@@ -156,6 +170,7 @@ class Sample:
     stop_reason: str
     log_probability: float
     prime_index: int = 0
+    text: str = ""
 
 
 # Choosing one token per row -------------------------------------------------------------
@@ -324,9 +339,10 @@ def generate(
     *,
     vocabulary_size: int,
     seeds: Sequence[int] | None = None,
+    text_of: Callable[[list[int]], str] | None = None,
     on_tokens: Callable[[int, list[int]], None] | None = None,
     on_step: Callable[[int], None] | None = None,
-) -> list[tuple[list[int], str, float]]:
+) -> list[tuple[list[int], str, float, str | None]]:
     """Extend every prime (ids) by up to ``steps`` ids, the rows of one batch.
 
     Args:
@@ -336,17 +352,21 @@ def generate(
         decoding: how ids are chosen and when a row stops (``decoding.beam`` must be None).
         vocabulary_size: ``V``.
         seeds: row ``i`` draws from ``numpy.random.default_rng(seeds[i])`` when sampling.
+        text_of: the text of a row's ids, when ``decoding.stop_texts`` are matched in text (a
+            subword model, whose pieces may hold a stop inside them). Defaults to None.
         on_tokens: called with ``(row, ids)`` as ids become final: a row's text, streamed.
         on_step: called with the number of steps done after each step.
 
     Returns:
-        Per row: its ids (the stop kept or dropped), why it ended, and their log-probability.
+        Per row: its ids (a token stop kept or dropped), why it ended, their log-probability,
+        and, when a text stop ended it, its text cut at the stop (else None).
     """
     rows = len(primes)
     generators = [np.random.default_rng(seed) for seed in seeds] if decoding.sampling and seeds is not None else None
-    generated = np.zeros((rows, steps), dtype=np.int64)  # row r's ids are generated[r, :lengths[r]]
+    generated = np.zeros((rows, min(steps, DRAW_CHUNK)), dtype=np.int64)  # row r's ids: generated[r, :lengths[r]]
     lengths = np.zeros(rows, dtype=np.int64)
-    dropped = np.zeros(rows, dtype=np.int64)  # the stop a row ended with, when it is not kept
+    dropped = np.zeros(rows, dtype=np.int64)  # the token stop a row ended with, when it is not kept
+    cut_texts: list[str | None] = [None] * rows
     reasons = ["length"] * rows
     log_probabilities = np.zeros(rows)
     emitted = [0] * rows
@@ -356,6 +376,7 @@ def generate(
         for row, prime in enumerate(primes):
             seen[row, list(prime)] = True
     stops = [np.asarray(stop, dtype=np.int64) for stop in decoding.stop]
+    texts_matched = bool(decoding.stop_texts) and text_of is not None
     active = np.arange(rows)
     state, probabilities = stepper.start(primes)
     draws = np.zeros((rows, min(steps, DRAW_CHUNK)))  # each row's next uniform numbers, drawn a chunk at a time
@@ -369,6 +390,8 @@ def generate(
         chosen = choose(probabilities, decoding, uniforms=uniforms, seen=None if seen is None else seen[active])
         with np.errstate(divide="ignore"):
             log_probabilities[active] += np.log(np.asarray(probabilities, np.float64)[np.arange(len(active)), chosen])
+        if step == generated.shape[1]:  # grown as rows go on, so early stops never pay for `steps` ids
+            generated = np.concatenate([generated, np.zeros((rows, min(steps, 2 * step) - step), np.int64)], axis=1)
         generated[active, step] = chosen  # every active row has made exactly `step` ids so far
         lengths[active] = step + 1
         if seen is not None:
@@ -379,10 +402,18 @@ def generate(
                 hit = ~ended & np.all(generated[active, step + 1 - len(stop): step + 1] == stop, axis=1)
                 dropped[active[hit]] = 0 if decoding.keep_stop else len(stop)
                 ended |= hit
+        if texts_matched:
+            for position, row in enumerate(active):
+                if not ended[position]:
+                    cut = _text_stop(text_of, generated[row, : step + 1].tolist(), decoding)  # type: ignore[arg-type]
+                    if cut is not None:
+                        cut_texts[row], ended[position] = cut, True
         for row in active[ended]:
             reasons[row] = "stop"
         if on_tokens is not None:
             for position, row in enumerate(active):
+                if cut_texts[row] is not None:
+                    continue  # its last piece holds a text stop: the caller shows the cut text
                 ids = generated[row, : lengths[row] - dropped[row]].tolist()
                 held = 0 if ended[position] or decoding.keep_stop else _held_back(ids, decoding.stop)
                 if len(ids) - held > emitted[row]:
@@ -400,9 +431,23 @@ def generate(
     outputs = [generated[row, : lengths[row] - dropped[row]].tolist() for row in range(rows)]
     if on_tokens is not None:
         for row in range(rows):
-            if len(outputs[row]) > emitted[row]:
+            if cut_texts[row] is None and len(outputs[row]) > emitted[row]:
                 on_tokens(row, outputs[row][emitted[row]:])
-    return [(outputs[row], reasons[row], float(log_probabilities[row])) for row in range(rows)]
+    return [(outputs[row], reasons[row], float(log_probabilities[row]), cut_texts[row]) for row in range(rows)]
+
+
+def _text_stop(text_of: Callable[[list[int]], str], ids: list[int], decoding: Decoding) -> str | None:
+    """The text of ``ids`` cut at the first stop text it holds (kept or dropped), or None if it holds none.
+
+    Only a stop that ends in the last id's text is new: the earlier ids were searched before.
+    """
+    text, before = text_of(ids), len(text_of(ids[:-1])) if len(ids) > 1 else 0
+    found = [(text.find(stop, max(0, before - len(stop) + 1)), stop) for stop in decoding.stop_texts]
+    found = [(start, stop) for start, stop in found if start >= 0]
+    if not found:
+        return None
+    start, stop = min(found)
+    return text[: start + len(stop)] if decoding.keep_stop else text[:start]
 
 
 def beam_search(
@@ -412,8 +457,9 @@ def beam_search(
     decoding: Decoding,
     *,
     vocabulary_size: int,
+    text_of: Callable[[list[int]], str] | None = None,
     on_step: Callable[[int], None] | None = None,
-) -> list[tuple[list[int], str, float]]:
+) -> list[tuple[list[int], str, float, str | None]]:
     """The ``decoding.beam`` most likely continuations of ``prime`` (ids), most likely first.
 
     At each step every live beam is extended by every token; the ``W`` best by score (the sum
@@ -422,8 +468,8 @@ def beam_search(
     search ends when ``steps`` are done or no live beam can beat the ``W`` finished ones.
 
     Returns:
-        Up to ``W`` beams: ids (the stop kept or dropped), why each ended, and its
-        log-probability under the model (no penalty).
+        Up to ``W`` beams: ids (a token stop kept or dropped), why each ended, its
+        log-probability under the model (no penalty), and its text cut at a text stop (else None).
     """
     width = decoding.beam or 1
     state, probabilities = stepper.start([prime])
@@ -434,7 +480,7 @@ def beam_search(
     if decoding.repetition_penalty is not None:
         seen = np.zeros((1, vocabulary_size), dtype=bool)
         seen[0, list(prime)] = True
-    finished: list[tuple[float, int, list[int], str, float]] = []  # score, order, ids, reason, model score
+    finished: list[tuple[float, int, list[int], str, float, str | None]] = []  # score, order, ids, reason, model score, text
     for step in range(steps):
         logits = _log_probabilities(probabilities)
         ranked = scores[:, None] + _penalized(logits, seen, decoding.repetition_penalty)
@@ -448,9 +494,12 @@ def beam_search(
             ids = [*beams[parent], token]
             score, model_score = float(flat[best[number]]), float(model_scores[parent] + logits[parent, token])
             stop = _stopped(ids, decoding.stop)
+            cut = _text_stop(text_of, ids, decoding) if stop is None and decoding.stop_texts and text_of else None
             if stop is not None:
                 kept = ids if decoding.keep_stop else ids[: len(ids) - len(stop)]
-                finished.append((score, len(finished), kept, "stop", model_score))
+                finished.append((score, len(finished), kept, "stop", model_score, None))
+            elif cut is not None:
+                finished.append((score, len(finished), ids, "stop", model_score, cut))
             else:
                 going.append(number)
                 next_beams.append(ids)
@@ -472,7 +521,7 @@ def beam_search(
             seen[np.arange(len(going)), tokens[going]] = True
         state = stepper.select(state, parents[going])
         state, probabilities = stepper.advance(state, tokens[going])
-    live = [(float(score), len(finished) + n, ids, "length", float(model_score))
+    live = [(float(score), len(finished) + n, ids, "length", float(model_score), None)
             for n, (score, ids, model_score) in enumerate(zip(scores, beams, model_scores))]
     ranked_all = sorted(finished + live, key=lambda item: (-item[0], item[1]))[:width]
-    return [(ids, reason, model_score) for _, _, ids, reason, model_score in ranked_all]
+    return [(ids, reason, model_score, text) for _, _, ids, reason, model_score, text in ranked_all]

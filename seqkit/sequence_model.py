@@ -371,14 +371,16 @@ class SequenceModel:
             repetition_penalty: multiply the log-probability of tokens already in the text by
                 this float > 0 (above 1 discourages repeats). Defaults to None.
             stop: a stop sequence or a list of them: a sample ends when it generates one. A
-                string is split as the model splits text (``"\\n"`` at the character level);
-                a list of token lists gives the tokens. Defaults to None.
+                string is split as the model splits text (``"\\n"`` at the character level,
+                words at the word level; every token must be in the vocabulary); a list of token
+                lists gives the tokens. A subword model finds a string stop in the text instead,
+                even inside a piece, and cuts the sample's text there. Defaults to None.
             keep_stop: whether the stop sequence stays at the end of a sample. Defaults to False.
             seed: the seed of the draws. Defaults to None (unseeded).
 
         Returns:
             The generated tokens, without the prime; a list of them per sample if
-            ``num_samples`` is given or ``prime`` is a list of primes.
+            ``num_samples`` or ``primes`` is given.
 
         >>> from seqkit import alphabet
         >>> from seqkit.trainers import StatelessTrainer
@@ -448,74 +450,124 @@ class SequenceModel:
 
         steps = check_int(owner, "steps", steps, minimum=0, maximum=sampling.MAX_STEPS)
         num_samples = check_int(owner, "num_samples", num_samples, maximum=sampling.MAX_ROWS)
+        subword = isinstance(self.vocabulary, SubwordVocabulary)
+        token_stops, text_stops = self._stop_sequences(stop, as_text=subword)
         decoding = sampling.Decoding.checked(
             owner, self.vocabulary.size, temperature=temperature, top_k=top_k, top_p=top_p,
-            repetition_penalty=repetition_penalty, beam=beam, keep_stop=keep_stop,
-            stop=self._stop_sequences(stop),
+            repetition_penalty=repetition_penalty, beam=beam, keep_stop=keep_stop, stop=token_stops,
+            stop_texts=text_stops,
         )
         if (prime is None) == (primes is None):
             raise ConfigurationError(
                 f"{owner} takes one prime (prime=) or a list of them (primes=); give exactly one of the two."
             )
-        given = [prime] if primes is None else list(primes) if isinstance(primes, Sequence) and not isinstance(primes, str) else None
+        given = [prime] if primes is None else list(primes) if isinstance(primes, list | tuple) else None
         if not given:
-            raise DataError(
-                f"primes= takes a list of primes, such as primes=['def ', 'class ']; got {primes!r}."
-            )
+            raise DataError(f"primes= takes a list of primes, such as primes=['def ', 'class ']; got {primes!r}.")
+        for each in given:
+            if not (isinstance(each, str) or _is_token_list(each)):
+                raise DataError(
+                    f"A prime is a string or a list of string tokens; got {type(each).__name__} ({each!r:.40}). "
+                    "Give prime='def ', prime=['C', 'G'] or primes=['def ', 'class ']."
+                )
+        rows = len(given) * (beam or num_samples)
         if len(given) * num_samples > sampling.MAX_ROWS:
             raise ConfigurationError(
                 f"{len(given)} primes x {num_samples} samples is {len(given) * num_samples} rows; "
                 f"one generation makes at most {sampling.MAX_ROWS}. Generate in several calls."
             )
+        if rows * steps > sampling.MAX_TOKENS:
+            raise ConfigurationError(
+                f"{rows} samples x {steps} steps is {rows * steps:,} tokens; one generation makes at most "
+                f"{sampling.MAX_TOKENS:,}. Generate fewer or shorter samples, or in several calls."
+            )
         if beam is not None and num_samples != 1:
             raise ConfigurationError("Beam search returns the beam's continuations: give num_samples=1 with beam.")
+        if beam is not None and on_tokens is not None:
+            raise ConfigurationError(
+                "Beam search settles its continuations only at the end, so there is nothing to stream: "
+                "leave on_tokens out with beam."
+            )
         encoded = []
         for each in given:
-            ids = self.vocabulary.encode(each if isinstance(each, str) else list(each))  # the vocabulary reads a string
+            ids = self.vocabulary.encode(self.split(each) if isinstance(each, str) else list(each))
             if not ids:
                 raise DataError("Give at least one token to predict from; got none.")
             encoded.append(ids)
         stepper = self.stepper()
         decode = self.vocabulary.decode
+
+        def made(index: int, ids: list[int], found: list[int], seed: int | None, reason: str, log_p: float,
+                 text: str | None) -> Sample:
+            tokens = tuple(decode(found))
+            return Sample(tuple(decode(ids)), tokens, seed, reason, log_p, index,
+                          self.join(tokens) if text is None else text)
+
         if steps == 0:
-            return [Sample(tuple(decode(ids)), (), None, "length", 0.0, index)
-                    for index, ids in enumerate(encoded) for _ in range(num_samples)]
+            return [made(index, ids, [], None, "length", 0.0, None) for index, ids in enumerate(encoded)
+                    for _ in range(num_samples)]
         if beam is not None:
-            return [
-                Sample(tuple(decode(ids)), tuple(decode(found)), None, reason, log_p, index)
-                for index, ids in enumerate(encoded)
-                for found, reason, log_p in sampling.beam_search(
-                    stepper, ids, steps, decoding, vocabulary_size=self.vocabulary.size, on_step=on_step
+            beams = []
+            for index, ids in enumerate(encoded):
+                offset = index * steps  # one progress count over every prime's search
+                found = sampling.beam_search(
+                    stepper, ids, steps, decoding, vocabulary_size=self.vocabulary.size,
+                    text_of=lambda ids: self.join(decode(ids)),
+                    on_step=None if on_step is None else (lambda done, offset=offset: on_step(offset + done)),
                 )
-            ]
-        rows = [ids for ids in encoded for _ in range(num_samples)]
+                beams += [made(index, ids, tokens, None, reason, log_p, text) for tokens, reason, log_p, text in found]
+            return beams
+        rows_ids = [ids for ids in encoded for _ in range(num_samples)]
         seeds = None
         if decoding.sampling:
             seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else check_int(owner, "seed", seed, minimum=0)
-            seeds = [seed + row for row in range(len(rows))]
+            seeds = [seed + row for row in range(len(rows_ids))]
         results = sampling.generate(
-            stepper, rows, steps, decoding, vocabulary_size=self.vocabulary.size, seeds=seeds,
+            stepper, rows_ids, steps, decoding, vocabulary_size=self.vocabulary.size, seeds=seeds,
+            text_of=lambda ids: self.join(decode(ids)),
             on_tokens=None if on_tokens is None else (lambda row, ids: on_tokens(row, decode(ids))),
             on_step=on_step,
         )
         return [
-            Sample(tuple(decode(rows[row])), tuple(decode(ids)), None if seeds is None else seeds[row], reason, log_p,
-                   row // num_samples)
-            for row, (ids, reason, log_p) in enumerate(results)
+            made(row // num_samples, rows_ids[row], ids, None if seeds is None else seeds[row], reason, log_p, text)
+            for row, (ids, reason, log_p, text) in enumerate(results)
         ]
 
-    def _stop_sequences(self, stop: Any) -> list[list[int]]:
-        """``stop`` as id sequences: a string split as the model splits text, a list of them, or token lists."""
+    def join(self, tokens: Sequence[str]) -> str:
+        """``tokens`` as text: characters joined, words with spaces, a subword vocabulary's pieces by its ``join``.
+
+        >>> from seqkit import alphabet
+        >>> from seqkit.trainers import StatelessTrainer
+        >>> StatelessTrainer(units=4, epochs=1).fit(alphabet())[0].join(["A", "B"])
+        'AB'
+        """
+        if isinstance(self.vocabulary, SubwordVocabulary):
+            return str(self.vocabulary.join(tokens))
+        return (" " if self.level == "word" else "").join(tokens)
+
+    def _stop_sequences(self, stop: Any, *, as_text: bool = False) -> tuple[list[list[int]], list[str]]:
+        """``stop`` as id sequences (a string split as the model splits text, a list of them, or token
+        lists), and, with ``as_text`` (a subword model), its strings as text to find in the samples."""
         if stop is None:
-            return []
-        given = [stop] if isinstance(stop, str) else list(stop) if isinstance(stop, Sequence) else None
-        if given is None or not all(isinstance(each, str) or _is_token_list(each) for each in given):
+            return [], []
+        given = [stop] if isinstance(stop, str) else list(stop) if isinstance(stop, list | tuple) else None
+        if given is None:
             raise DataError(
                 f"A stop sequence is a string or a list of tokens; got {type(stop).__name__}. "
                 'Give stop="\\n", stop=["\\n\\n", "END"] or stop=[["</s>"]].'
             )
-        sequences = []
+        sequences, texts = [], []
         for each in given:
+            if not (isinstance(each, str) or _is_token_list(each)):
+                raise DataError(
+                    f"A stop sequence is a string or a list of tokens; got {type(each).__name__} ({each!r:.40}) "
+                    'in the list. Give stop="\\n", stop=["\\n\\n", "END"] or stop=[["</s>"]].'
+                )
+            if as_text and isinstance(each, str):
+                if not each:
+                    raise DataError("The stop sequence '' holds no text; give a non-empty one.")
+                texts.append(each)
+                continue
             tokens = self.split(each) if isinstance(each, str) else list(each)
             if not tokens:
                 raise DataError(f"The stop sequence {each!r} holds no token at this model's level; give a non-empty one.")
@@ -526,7 +578,7 @@ class SequenceModel:
                     "could never be generated. Give a stop sequence of the model's tokens."
                 )
             sequences.append(self.vocabulary.encode(tokens))
-        return sequences
+        return sequences, texts
 
     # Evaluation ---------------------------------------------------------------------
     @property

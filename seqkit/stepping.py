@@ -75,11 +75,18 @@ class WindowStepper:
                     f"{len(prime)}. Give primes of at least {self.model.window_length} tokens."
                 )
         windows = np.concatenate([self.model.last_window(list(prime)) for prime in primes])
-        return windows, self.model.probabilities(windows)
+        return windows, self._probabilities(windows)
 
     def advance(self, rows: np.ndarray, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         windows = np.concatenate([rows[:, 1:], np.asarray(ids, dtype=rows.dtype).reshape(-1, 1)], axis=1)
-        return windows, self.model.probabilities(windows)
+        return windows, self._probabilities(windows)
+
+    def _probabilities(self, windows: np.ndarray) -> np.ndarray:
+        """The model's prediction; on JAX, rows padded to a power of two (one compilation per size)."""
+        if keras_backend() != "jax" or len(windows) == _bucket(len(windows)):
+            return self.model.probabilities(windows)
+        padded = np.concatenate([windows, np.repeat(windows[:1], _bucket(len(windows)) - len(windows), axis=0)])
+        return self.model.probabilities(padded)[: len(windows)]
 
     def select(self, rows: np.ndarray, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return rows[np.asarray(indices, dtype=np.int64)]
@@ -166,16 +173,20 @@ class RecurrentStepper:
     def start(self, primes: Sequence[Sequence[int]]) -> tuple[list[np.ndarray], np.ndarray]:
         if not primes or any(len(prime) == 0 for prime in primes):
             raise DataError("Give at least one token to predict from; got none.")
-        length = max(len(prime) for prime in primes)
-        ids = np.zeros((len(primes), length), dtype=np.int64)
-        mask = np.zeros((len(primes), length), dtype=bool)
-        for row, prime in enumerate(primes):
+        distinct = list(dict.fromkeys(tuple(prime) for prime in primes))  # each prime read once, its rows copied
+        length = max(len(prime) for prime in distinct)
+        ids = np.zeros((len(distinct), length), dtype=np.int64)
+        mask = np.zeros((len(distinct), length), dtype=bool)
+        for row, prime in enumerate(distinct):
             ids[row, length - len(prime):] = prime
             mask[row, length - len(prime):] = True
         now = [np.asarray(keras.ops.convert_to_numpy(state.value)) for state in self._states]
-        states = [np.repeat(value[:1], len(primes), axis=0) for value in now]
+        states = [np.repeat(value[:1], len(distinct), axis=0) for value in now]
         probabilities, ends = self._read(self._encoded(ids), mask, states)
-        return ends, probabilities
+        rows = [distinct.index(tuple(prime)) for prime in primes] if len(distinct) < len(primes) else None
+        if rows is None:
+            return ends, probabilities
+        return self.select(ends, rows), probabilities[rows]
 
     def advance(self, rows: list[Any], ids: Sequence[int] | np.ndarray) -> tuple[list[Any], np.ndarray]:
         probabilities, ends = self._step(self._encoded(np.asarray(ids, dtype=np.int64)), rows)

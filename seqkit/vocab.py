@@ -386,6 +386,27 @@ _READERS: dict[str, type[Vocabulary]] = {FORMAT_NAME: Vocabulary}
 """Which class reads a config of each ``format``: subclasses add theirs as they are defined."""
 
 
+def unfit_token(tokens: Iterable[str], level: Level) -> str | None:
+    """The first of ``tokens`` that does not split back into itself at ``level``, or None if all do.
+
+    Text is made of tokens joined together, and read by splitting it at its level
+    (:func:`split_tokens`): a character-level token must be one character, a
+    word-level token a word without whitespace, or the text does not split back
+    into the tokens it was made of.
+
+    >>> unfit_token(["A", "B", "AB"], "char")
+    'AB'
+    >>> unfit_token(["do", "re mi"], "word")
+    're mi'
+    >>> unfit_token(["do", "re", "mi"], "word") is None
+    True
+    """
+    for token in tokens:
+        if split_tokens(token, level) != [token]:
+            return token
+    return None
+
+
 def as_vocabulary(tokens: Vocabulary | Sequence[str]) -> Vocabulary:
     """Return ``tokens`` if it is a Vocabulary, else build one from the distinct tokens."""
     return tokens if isinstance(tokens, Vocabulary) else Vocabulary.from_corpus(tokens)

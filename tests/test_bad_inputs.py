@@ -28,6 +28,10 @@ from seqkit.trainers import RandomWindows, StatefulTrainer, StatelessTrainer
 from seqkit.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
+RESAVE = "Save the model again with save_bundle."
+FINITE_FIX = (
+    "Retrain with a smaller learning rate or with clip_norm (--clip-norm), or save the model again from finite weights."
+)
 TOKEN_FIX = "Use only tokens of the vocabulary, or build it with unknown_token='<unk>' to map unknown tokens to one id."
 
 
@@ -283,9 +287,9 @@ ROWS: list[Row] = [
     cli("cli-seed-too-large", "train --seed 4294967296", 2,
         "Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295."),
     cli("cli-temperature-underflows", "generate {bundle} --prime ABC --temperature 1e-39", 2,
-        "Invalid value for '--temperature': 1e-39 is not in the range x>=0.001."),
-    cli("cli-generate-seed-too-large", "generate {bundle} --prime ABC --temperature 1 --seed 4294967296", 2,
-        "Invalid value for '--seed': 4294967296 is not in the range 0<=x<=4294967295."),
+        "Invalid value for '--temperature': 1e-39 is not in the range 0.001<=x<=100.0."),
+    cli("cli-generate-seed-too-large", "generate {bundle} --prime ABC --temperature 1 --seed 9223372036854775808", 2,
+        "Invalid value for '--seed': 9223372036854775808 is not in the range 0<=x<=9223372036854775807."),
     cli("cli-generate-steps-beyond-bound", "generate {bundle} --prime A --steps 100000000000", 2,
         "Invalid value for '--steps' / '--max-steps': 100000000000 is not in the range 1<=x<=1000000."),
     Row("cli-generate-empty-prime", "seqkit generate {bundle} --prime ''", ["generate", "{bundle}", "--prime", ""],
@@ -300,6 +304,28 @@ ROWS: list[Row] = [
         lambda p: load_bundle(p["bundle"]).generate("A", 5, stop="é"), "DataError",
         "The stop sequence 'é' holds 'é', which is not in the model's vocabulary, so it could never be generated. "
         "Give a stop sequence of the model's tokens."),
+    cli("cli-network-beyond-the-bound", "train --units 16384 --layers 8 --epochs 1", 2,
+        "The network (8 x LSTM 16384 over 26 tokens) would hold 16,107,143,194 parameters and need 257.7 GB to "
+        "train (float32 weights, gradients and Adam's two slots), more than the bound of 50,000,000 parameters "
+        "(800.0 MB). Use fewer --units or --layers, or raise the bound with --max-parameters N."),
+    cli("cli-network-beyond-max-parameters", "train --units 64 --max-parameters 1000", 2,
+        "The network (1 x LSTM 64 over 26 tokens) would hold 18,586 parameters and need 297.4 kB to train "
+        "(float32 weights, gradients and Adam's two slots), more than the bound of 1,000 parameters (16.0 kB). "
+        "Use fewer --units or --layers, or raise the bound with --max-parameters N."),
+    cli("cli-one-token", "train --tokens A --epochs 1 --units 4", 1,
+        "The corpus 'tokens' holds 1 token: training needs at least 2, a token and the one that follows it. "
+        "Give a longer text."),
+    cli("cli-predict-top-k-beyond-the-vocabulary", "predict {bundle} AB -k 1000", 2,
+        "Invalid value for '--top-k' / '-k': 1000 is more than the 26 tokens of the model's vocabulary; give at "
+        "most 26."),
+    cli("cli-unknown-token-with-subwords", "train --text {dir}/tokens.txt --level bpe --unknown-token <unk>", 2,
+        "--unknown-token applies to --level char or word: a bpe tokenizer splits any text into its pieces, so it "
+        "needs none."),
+    cli("cli-unknown-token-with-init-from", "train --init-from {bundle} --unknown-token <unk>", 2,
+        "--unknown-token applies to a new network: a model continued with --init-from keeps its own vocabulary "
+        "and size; leave it out."),
+    cli("cli-temperature-beyond-the-bound", "generate {bundle} --prime ABC --temperature 1e308", 2,
+        "Invalid value for '--temperature': 1e+308 is not in the range 0.001<=x<=100.0."),
     cli("cli-evaluate-two-sources", "evaluate {dir}/missing.seqkit --alphabet --tokens A", 2,
         "Give one data source, not --alphabet and --tokens."),
     cli("cli-lines-without-text", "train --lines", 2,
@@ -308,6 +334,41 @@ ROWS: list[Row] = [
         "Invalid value for '--text': '-' (standard input) can be read once."),
     cli("cli-startup-timeout-without-multi-worker", "train --startup-timeout 5", 2,
         "--startup-timeout applies to --strategy multi-worker only."),
+    # A bundle is accepted only if its parts agree (issue 26) ----------------------------------------
+    Row("bundle-weights-nan", "load_bundle('{dir}/nan.seqkit')  # every weight NaN",
+        lambda p: load_bundle(_crafted_bundle(p, "nan", weights=float("nan"))), "ModelFileError",
+        f"Bundle '{{dir}}/nan.seqkit' has weights that are not finite: layer 'lstm_1' of its network holds NaN, so "
+        f"it cannot predict. {FINITE_FIX}"),
+    Row("bundle-units-disagree", "load_bundle('{dir}/units.seqkit')  # units 9999 recorded for a 4-unit network",
+        lambda p: load_bundle(_crafted_bundle(p, "units", model={"units": 9999}, hyperparameters={"units": 9999})),
+        "ModelFileError",
+        "Bundle '{dir}/units.seqkit' is inconsistent: spec.json 'spec.model.units' is 9999, but its network has 4 "
+        f"units per recurrent layer. {RESAVE}"),
+    Row("bundle-window-disagrees", "load_bundle('{dir}/window.seqkit')  # window 5 recorded for a window-3 network",
+        lambda p: load_bundle(_crafted_bundle(p, "window", hyperparameters={"window": 5})), "ModelFileError",
+        "Bundle '{dir}/window.seqkit' is inconsistent: spec.json 'spec.hyperparameters.window' is 5, but its network "
+        f"reads windows of 3 tokens. {RESAVE}"),
+    Row("bundle-trainer-unknown", "load_bundle('{dir}/evil.seqkit')  # trainer 'EvilTrainer'",
+        lambda p: load_bundle(_crafted_bundle(p, "evil", record={"trainer": "EvilTrainer"})), "ModelFileError",
+        "Bundle '{dir}/evil.seqkit' is corrupted: spec.json 'spec.trainer' must be one of 'StatelessTrainer', "
+        f"'InBatchTrainer', 'StatefulTrainer', 'StreamTrainer'; got 'EvilTrainer'. {RESAVE}"),
+    Row("bundle-reset-unknown", "load_bundle('{dir}/sometimes.seqkit')  # reset 'sometimes'",
+        lambda p: load_bundle(_crafted_bundle(p, "sometimes", hyperparameters={"reset": "sometimes"})),
+        "ModelFileError",
+        "Bundle '{dir}/sometimes.seqkit' is corrupted: spec.json 'spec.hyperparameters.reset' is invalid (Unknown "
+        f"reset policy 'sometimes': expected 'epoch', 'boundary', 'every:K' (K >= 1) or 'never'.) {RESAVE}"),
+    Row("bundle-char-token-of-two-characters", "load_bundle('{dir}/ab.seqkit')  # the character-level token 'AB'",
+        lambda p: load_bundle(_crafted_bundle(p, "ab", vocabulary=Vocabulary([*"ABCDEFGHIJKLMNOPQRSTUVWXY", "AB"]))),
+        "ModelFileError",
+        "Bundle '{dir}/ab.seqkit' is inconsistent: its character-level vocabulary holds the token 'AB', which is not "
+        "one character, so generated text would not split back into its tokens. Train at the level its tokens were "
+        "split at, or save the model again with save_bundle."),
+    cli("cli-inspect-weights-nan", "inspect {dir}/nan.seqkit", 1,
+        f"Bundle '{{dir}}/nan.seqkit' has weights that are not finite: layer 'lstm_1' of its network holds NaN, so it "
+        f"cannot predict. {FINITE_FIX}"),
+    cli("cli-inspect-units-disagree", "inspect {dir}/units.seqkit", 1,
+        "Bundle '{dir}/units.seqkit' is inconsistent: spec.json 'spec.model.units' is 9999, but its network has 4 "
+        f"units per recurrent layer. {RESAVE}"),
 ]
 
 
@@ -330,7 +391,10 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     model, _ = StatelessTrainer(**TINY, checkpoint_dir=run).fit(seqkit.alphabet())
     bundle = save_bundle(model, folder / "alphabet.seqkit")
     (folder / "half.seqkit").write_bytes(bundle.read_bytes()[: bundle.stat().st_size // 2])
-    return {"dir": str(folder), "bundle": str(bundle), "run": str(run), "model": model, "tiny": dict(TINY)}
+    paths = {"dir": str(folder), "bundle": str(bundle), "run": str(run), "model": model, "tiny": dict(TINY)}
+    _crafted_bundle(paths, "nan", weights=float("nan"))  # for the CLI rows
+    _crafted_bundle(paths, "units", model={"units": 9999}, hyperparameters={"units": 9999})
+    return paths
 
 
 # The tests ------------------------------------------------------------------------------
@@ -432,14 +496,23 @@ def _crafted_bundle(
     name: str,
     *,
     record: dict[str, Any] | None = None,
+    hyperparameters: dict[str, Any] | None = None,
+    model: dict[str, Any] | None = None,
+    vocabulary: Vocabulary | None = None,
+    weights: float | None = None,
     dense_units: int | None = None,
     weights_declared: int | None = None,
 ) -> str:
-    """A copy of the fixture bundle with its training record, Dense units or a Keras entry's declared size changed."""
+    """A copy of the fixture bundle with its training record (or its hyperparameters or model entries), vocabulary,
+    every weight, Dense units or a Keras entry's declared size changed."""
     import hashlib
     import io
     import json
+    import tempfile
     import zipfile
+
+    import keras
+    import numpy as np
 
     def unzip(data: bytes) -> dict[str, bytes]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -455,6 +528,17 @@ def _crafted_bundle(
     members = unzip(Path(paths["bundle"]).read_bytes())
     spec = json.loads(members["spec.json"])
     spec["spec"].update(record or {})
+    for entry, fields in (("hyperparameters", hyperparameters), ("model", model)):
+        if fields:
+            spec["spec"][entry].update(fields)
+    if vocabulary is not None:
+        members["vocabulary.json"] = vocabulary.to_json().encode()
+    if weights is not None:
+        network = keras.models.clone_model(paths["model"].network)
+        network.set_weights([np.full(weight.shape, weights, dtype="float32") for weight in network.get_weights()])
+        with tempfile.TemporaryDirectory() as folder:
+            network.save(Path(folder) / "model.keras")
+            members["model.keras"] = (Path(folder) / "model.keras").read_bytes()
     inner = unzip(members["model.keras"])
     if dense_units is not None:
         config = json.loads(inner["config.json"])

@@ -138,7 +138,7 @@ def test_many_samples_show_a_progress_bar_on_a_terminal(runner, bundle):
         (["--prime", "A", "--prime", "B", "-n", "4000"],
          "Error: 2 primes x 4000 samples is 8000 samples; one run makes at most 4096. Generate in several runs."),
         (["--prime", "A", "--repetition-penalty", "0"],
-         "Error: Invalid value for '--repetition-penalty': 0.0 is not in the range x>0."),
+         "Error: Invalid value for '--repetition-penalty': 0.0 is not in the range 0<x<=100.0."),
     ],
 )
 def test_bad_generation_options_are_usage_errors(runner, bundle, args, message):
@@ -146,6 +146,62 @@ def test_bad_generation_options_are_usage_errors(runner, bundle, args, message):
     assert result.exit_code == 2, result.output
     assert result.stderr.rstrip("\n").splitlines()[-1] == message
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "-"], "Error: --out - would write a file named '-'; for the samples on standard output as JSON, use --json."),
+        (["-n", "4000", "--steps", "10000"],
+         "Error: 4000 samples x 10000 steps is 40,000,000 tokens; one run makes at most 10,000,000. Give fewer "
+         "--num-samples or --steps, or generate in several runs."),
+        (["--repetition-penalty", "1e308"],
+         "Error: Invalid value for '--repetition-penalty': 1e+308 is not in the range 0<x<=100.0."),
+    ],
+)
+def test_more_bad_generation_options_are_usage_errors(runner, bundle, args, message):
+    result = invoke(runner, ["generate", str(bundle), "--prime", "A", *args])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip("\n").splitlines()[-1] == message
+
+
+def test_a_stop_of_no_token_at_the_word_level_is_a_usage_error(runner, tmp_path):
+    path = tmp_path / "words.seqkit"
+    result = invoke(runner, ["train", "--tokens", "do re mi do re mi fa", "--units", "4", "--epochs", "1",
+                             "--out", str(path), "-q"])
+    assert result.exit_code == 0, result.output
+    stopped = invoke(runner, ["generate", str(path), "--prime", "do", "--stop", " "])
+    assert stopped.exit_code == 2
+    assert stopped.stderr.rstrip("\n").splitlines()[-1] == (
+        "Error: --stop ' ' holds no token at the model's word level; give a stop made of the model's tokens.")
+
+
+def test_a_refused_prime_leaves_standard_output_empty(runner, bundle):
+    result = invoke(runner, ["generate", str(bundle), "--prime", "a"])
+    assert result.exit_code == 1 and result.stdout == ""
+
+
+def test_many_samples_keep_their_lines_whole(runner, bundle):
+    result = invoke(runner, ["generate", str(bundle), "--prime", "A", "-n", "2", "--steps", "150",
+                             "--temperature", "1.3", "--seed", "2"])
+    assert [len(line) for line in result.stdout.splitlines()[1::2]] == [151, 151]
+
+
+def test_out_refuses_a_pipe_before_any_work(runner, bundle, tmp_path):
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = invoke(runner, ["generate", str(bundle), "--prime", "A", "--out", str(pipe)])
+    assert result.exit_code == 2 and "is a FIFO (named pipe), not a regular file" in result.stderr
+
+
+def test_a_seed_of_a_later_sample_can_be_given_again(runner, bundle):
+    both = json.loads(invoke(runner, ["generate", str(bundle), "--prime", "A", "-n", "2", "--temperature", "1.5",
+                                      "--seed", str(2**32 - 1), "--json"]).stdout)["samples"]
+    again = json.loads(invoke(runner, ["generate", str(bundle), "--prime", "A", "--temperature", "1.5",
+                                       "--seed", str(2**32), "--json"]).stdout)
+    assert again["generated"] == both[1]["tokens"]
 
 
 def test_out_is_checked_before_any_work(runner, bundle, tmp_path):

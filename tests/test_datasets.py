@@ -168,3 +168,35 @@ def test_a_leading_byte_order_mark_is_not_read_as_a_token(tmp_path):
     path = tmp_path / "bom.txt"
     path.write_bytes("\ufeffABC".encode("utf-8"))
     assert load_text(path).tokens == ("A", "B", "C")
+
+
+# The level of given tokens ------------------------------------------------------------------
+def test_given_tokens_are_at_the_level_they_fit():
+    assert Corpus.from_tokens(list("ab cd")).level == "char"
+    assert Corpus.from_tokens(["do", "re"]).level == "word"
+    assert Corpus.from_sequences([["do", "re"], ["mi"]]).level == "word"
+
+
+def test_a_model_of_given_characters_saves_and_loads(tmp_path):
+    from seqkit.sequence_model import SequenceModel
+    from seqkit.trainers import StatelessTrainer
+
+    model, _ = StatelessTrainer(window=2, units=4, epochs=1).fit(list("ab cd ab cd"))
+    assert SequenceModel.load(model.save(tmp_path / "chars.seqkit")).level == "char"
+
+
+@pytest.mark.parametrize(
+    ("tokens", "level", "message"),
+    [
+        (["do", "re"], "char",
+         "The corpus 'tokens' is at level 'char', but its token 'do' is not one character, so text made of its "
+         "tokens would not split back into them. Give level='word' if the tokens are words."),
+        (["do", "re mi"], None,
+         "The corpus 'tokens' is at level 'word', but its token 're mi' is not one word (it is empty or holds "
+         "whitespace), so text made of its tokens would not split back into them. Split it into words."),
+    ],
+)
+def test_tokens_that_do_not_fit_their_level_are_refused(tokens, level, message):
+    with pytest.raises(DataError) as error:
+        Corpus.from_tokens(tokens, level=level)
+    assert str(error.value) == message

@@ -25,22 +25,40 @@ OPTIONS = [
 ]
 
 
+TRAINED = {
+    "stateless": lambda: StatelessTrainer(window=2, encoding="onehot", units=8, epochs=3, seed=1).fit(seqkit.alphabet()),
+    "stateful": lambda: StatefulTrainer(units=16, epochs=150, seed=7).fit(seqkit.alphabet()),
+    "gru": lambda: StatefulTrainer(units=8, layers=2, cell="gru", encoding="embedding", epochs=3, seed=1).fit(
+        seqkit.alphabet()),
+    "stream": lambda: StreamTrainer(units=8, window=16, batch_size=4, epochs=1, seed=1).fit(
+        "".join(seqkit.alphabet().tokens) * 40),
+}
+"""A stateless one-hot window model, a stateful scaled one, a 2-layer GRU and an embedding stream model."""
+
+
+class Models(dict):
+    """The models, each trained the first time a test asks for it."""
+
+    def __missing__(self, name: str) -> seqkit.SequenceModel:
+        self[name] = TRAINED[name]()[0]
+        return self[name]
+
+
 @pytest.fixture(scope="module")
-def models() -> dict[str, seqkit.SequenceModel]:
-    """A stateless one-hot window model, a stateful scaled one, a 2-layer GRU and an embedding stream model."""
-    text = "".join(seqkit.alphabet().tokens) * 40
-    return {
-        "stateless": StatelessTrainer(window=2, encoding="onehot", units=8, epochs=3, seed=1).fit(seqkit.alphabet())[0],
-        "stateful": StatefulTrainer(units=16, epochs=150, seed=7).fit(seqkit.alphabet())[0],
-        "gru": StatefulTrainer(units=8, layers=2, cell="gru", encoding="embedding", epochs=3, seed=1).fit(seqkit.alphabet())[0],
-        "stream": StreamTrainer(units=8, window=16, batch_size=4, epochs=1, seed=1).fit(text)[0],
-    }
+def models() -> Models:
+    return Models()
 
 
-MODEL_NAMES = ["stateless", "stateful", "gru", "stream"]
+MODEL_NAMES = list(TRAINED)
+DEFAULT_MODELS = ("stateless", "stateful")
+"""What the default suite runs every model-wide check on; the GRU and the stream model in the slow suite."""
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+def each_model(names=MODEL_NAMES):
+    return [pytest.param(name, marks=() if name in DEFAULT_MODELS else pytest.mark.slow) for name in names]
+
+
+@pytest.mark.parametrize("name", each_model())
 @pytest.mark.parametrize(
     "options",
     # every option together in the default suite; each on its own in the slow one
@@ -77,7 +95,7 @@ def test_a_row_that_stopped_costs_nothing_more(models, monkeypatch):
     assert sum(calls) == sum(len(sample.tokens) + (sample.stop_reason == "stop") for sample in samples)
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", each_model())
 @pytest.mark.parametrize("keep", [False, True])
 def test_a_stop_sequence_appears_only_at_the_end_and_only_when_kept(models, name, keep):
     stops = ["E", "XY", "QQ"]
@@ -105,7 +123,7 @@ def test_stop_sequences_given_as_token_lists(models):
     assert by_string == by_tokens and "".join(by_string.tokens) == "BCDE"
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", each_model())
 def test_beam_search_of_width_1_is_greedy_decoding(models, name):
     model = models[name]
     assert list(model.sample("AB", 30, beam=1)[0].tokens) == model.generate("AB", 30)
@@ -120,7 +138,7 @@ def test_beam_search_of_width_1_stops_where_greedy_decoding_stops(models):
     assert (beam.tokens, beam.stop_reason) == (greedy.tokens, greedy.stop_reason) == (tuple("BCDEF"), "stop")
 
 
-@pytest.mark.parametrize("name", ["stateless", "gru"])
+@pytest.mark.parametrize("name", each_model(["stateless", "gru"]))
 def test_beam_search_returns_the_w_best_continuations_with_their_log_probabilities(models, name):
     model = models[name]
     beams = model.sample("AB", 8, beam=4)
@@ -190,7 +208,7 @@ def test_the_repetition_penalty_raises_repeated_probabilities_to_its_power():
 
 
 def test_a_repetition_penalty_breaks_a_greedy_loop(models):
-    model = models["stream"]
+    model = models["stateless"]
     plain, penalized = "".join(model.generate("AB", 60)), "".join(model.generate("AB", 60, repetition_penalty=3.0))
     assert len(set(penalized)) > len(set(plain))
 
@@ -206,18 +224,49 @@ def test_a_repetition_penalty_breaks_a_greedy_loop(models):
         ({"num_samples": 4097}, ConfigurationError,
          "The 'num_samples' parameter of SequenceModel.sample must be an int in [1, 4096]. Got 4097 instead."),
         ({"repetition_penalty": 0}, ConfigurationError,
-         "The 'repetition_penalty' parameter of SequenceModel.sample must be a finite float > 0. Got 0 instead."),
+         "The 'repetition_penalty' parameter of SequenceModel.sample must be a float in (0, 100]. Got 0 instead."),
+        ({"repetition_penalty": 1e308}, ConfigurationError,
+         "The 'repetition_penalty' parameter of SequenceModel.sample must be a float in (0, 100]. Got 1e+308 instead."),
         ({"stop": "é"}, DataError,
          "The stop sequence 'é' holds 'é', which is not in the model's vocabulary, so it could never be generated. "
          "Give a stop sequence of the model's tokens."),
         ({"stop": ""}, DataError, "The stop sequence '' holds no token at this model's level; give a non-empty one."),
         ({"stop": 5}, DataError,
          'A stop sequence is a string or a list of tokens; got int. Give stop="\\n", stop=["\\n\\n", "END"] or stop=[["</s>"]].'),
+        ({"stop": ["A", 1]}, DataError,
+         'A stop sequence is a string or a list of tokens; got int (1) in the list. Give stop="\\n", '
+         'stop=["\\n\\n", "END"] or stop=[["</s>"]].'),
+        ({"num_samples": 4000, "steps": 10_000}, ConfigurationError,
+         "4000 samples x 10000 steps is 40,000,000 tokens; one generation makes at most 10,000,000. "
+         "Generate fewer or shorter samples, or in several calls."),
+        ({"beam": 2, "on_tokens": print}, ConfigurationError,
+         "Beam search settles its continuations only at the end, so there is nothing to stream: "
+         "leave on_tokens out with beam."),
     ],
 )
 def test_bad_generation_options_are_refused_in_one_line(models, options, error, message):
+    options = {"steps": 5, **options}
     with pytest.raises(error) as raised:
-        models["stateless"].sample("AB", 5, **options)
+        models["stateless"].sample("AB", **options)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda m: m.sample(primes=[1, 2], steps=3),
+         "A prime is a string or a list of string tokens; got int (1). "
+         "Give prime='def ', prime=['C', 'G'] or primes=['def ', 'class ']."),
+        (lambda m: m.sample(123, 3),
+         "A prime is a string or a list of string tokens; got int (123). "
+         "Give prime='def ', prime=['C', 'G'] or primes=['def ', 'class ']."),
+        (lambda m: m.sample(primes=b"AB", steps=3),
+         "primes= takes a list of primes, such as primes=['def ', 'class ']; got b'AB'."),
+    ],
+)
+def test_a_prime_of_another_type_is_refused_in_one_line(models, call, message):
+    with pytest.raises(DataError) as raised:
+        call(models["stateless"])
     assert str(raised.value) == message
 
 
@@ -263,3 +312,29 @@ def test_sample_text_refuses_bad_settings_before_training():
     with pytest.raises(ConfigurationError) as raised:
         StatefulTrainer(units=4, epochs=1).fit(seqkit.alphabet(), callbacks=[callback])
     assert str(raised.value) == "The 'top_k' parameter of SampleText must be an int in [1, 26]. Got 27 instead."
+
+
+# Subword models: stops are found in the text ------------------------------------------------
+@pytest.fixture(scope="module")
+def bpe_model() -> seqkit.SequenceModel:
+    from seqkit.corpora import python_stdlib
+    from seqkit.subword import SubwordVocabulary
+
+    text = "".join("".join(document) for document in python_stdlib(max_bytes=60_000).sequences)[:20_000]
+    vocabulary = SubwordVocabulary.train(text, kind="bpe", vocab_size=320)
+    corpus = seqkit.Corpus.from_text(text[:8000], vocabulary=vocabulary, name="stdlib")
+    return StatelessTrainer(window=3, encoding="embedding", units=8, epochs=1, seed=1).fit(corpus)[0]
+
+
+@pytest.mark.slow  # a BPE tokenizer and a model trained, 64 samples, ~10 s
+@pytest.mark.parametrize("keep", [False, True])
+def test_a_subword_samples_text_holds_a_stop_only_at_its_end_when_kept(bpe_model, keep):
+    samples = bpe_model.sample("def main(", 60, num_samples=32, temperature=1.5, seed=1, stop=["\n", "("], keep_stop=keep)
+    assert {sample.stop_reason for sample in samples} >= {"stop"}
+    for sample in samples:
+        text = sample.text
+        if sample.stop_reason == "stop" and keep:
+            assert text.endswith("\n") or text.endswith("(")
+            text = text[:-1]
+        assert "\n" not in text and "(" not in text, repr(sample.text)
+        assert bpe_model.join(sample.tokens).startswith(text)  # the pieces made, the last one cut in the text

@@ -87,7 +87,9 @@ def test_predict_shows_the_context_and_each_pieces_text(runner, model_files):
     assert "Next token after 'import os'" in result.stdout
     shown = [line.strip("│ ").split(" │ ")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")]
     texts = [p["text"] for p in json.loads(invoke(runner, [*args, "--json"]).stdout)["predictions"]]
-    assert shown == [repr(text) for text in texts]
+    from seqkit.cli.render import visible_token
+
+    assert shown == [visible_token(text) for text in texts]  # a piece's text, its whitespace visible
 
 
 def test_inspect_names_the_level_and_the_pieces(runner, model_files, vocabulary):

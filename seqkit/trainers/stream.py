@@ -22,7 +22,7 @@ from seqkit.checks import check_int
 from seqkit.datasets import Corpus
 from seqkit.engine.plans import StreamSegments
 from seqkit.engine.policy import DevicePolicy
-from seqkit.errors import ConfigurationError, NotFittedError, parameter_error
+from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import TimeSteps
 from seqkit.models import build_model, build_stream_model
 from seqkit.scoring import corpus_segments
@@ -224,17 +224,24 @@ class StreamTrainer(Trainer):
         (:meth:`seqkit.engine.loops.StreamLoop.evaluate`), at least as fast as training; the
         same figures as :meth:`SequenceModel.score <seqkit.sequence_model.SequenceModel.score>`.
 
+        The score belongs to the model: a model this trainer did not just fit (a loaded bundle,
+        or the trainer not fitted at all) is scored by :meth:`SequenceModel.score` with this
+        trainer's streams and segment length; the trainer's own fitted model through its
+        training loop, already compiled.
+
         Args:
-            model: the fitted :class:`~seqkit.sequence_model.SequenceModel` (for its vocabulary
+            model: the :class:`~seqkit.sequence_model.SequenceModel` to score (its vocabulary
                 and trained weights).
             corpus: the text to score (its tokens must be in the model's vocabulary).
 
         Returns:
             ``loss`` (nats per token), ``accuracy``, ``bits_per_token`` and ``tokens`` scored.
         """
+        if getattr(self, "loop_", None) is None or model is not getattr(self, "model_", None):
+            score = model.score(corpus, streams=int(self.batch_size), segment_length=int(self.window))
+            return {"loss": score.loss, "accuracy": score.accuracy, "bits_per_token": score.bits_per_token,
+                    "tokens": score.tokens}
         segments = self._segments(model.corpus_of(corpus), model.vocabulary)
-        if getattr(self, "loop_", None) is None:
-            raise NotFittedError("StreamTrainer.score needs a fitted trainer: call fit first.")
         logs = self.loop_.evaluate(segments)
         return {**logs, "bits_per_token": logs["loss"] / math.log(2), "tokens": segments.tokens}
 
