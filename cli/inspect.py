@@ -58,6 +58,7 @@ def inspect(bundle: str, ui: UI) -> None:
             ("accuracy", f"{percent(accuracies[0])} -> {percent(accuracies[-1])} (best {percent(best)})"
              if accuracies else "-"),
         ]
+    rows += _held_out_rows(history)
     test = spec.get("test")
     if isinstance(test, dict) and isinstance(test.get("bits_per_token"), int | float):
         rows.append(("test score", f"{test['bits_per_token']:.4f} bits per token, "
@@ -81,6 +82,27 @@ def inspect(bundle: str, ui: UI) -> None:
         "spec": spec,
         "history": history,
     })
+
+
+def _held_out_rows(history: dict[str, list[float]]) -> list[tuple[str, str]]:
+    """The held-out history a bundle stores (fit with validation): loss, bits per token, accuracy.
+
+    >>> _held_out_rows({"val_loss": [0.9, 0.5, 0.6], "val_accuracy": [0.5, 0.8, 0.7]})
+    [('held-out loss', '0.9000 -> 0.6000 (best 0.5000, epoch 2)'), ('held-out accuracy', '50.00% -> 70.00% (best 80.00%)')]
+    """
+    rows = []
+    losses = history.get("val_loss") or []
+    if losses:
+        best = min(range(len(losses)), key=lambda epoch: losses[epoch])
+        rows.append(("held-out loss", f"{losses[0]:.4f} -> {losses[-1]:.4f} (best {losses[best]:.4f}, epoch {best + 1})"))
+    bits = history.get("val_bits_per_token") or []
+    if bits:
+        rows.append(("held-out bits per token", f"{bits[0]:.4f} -> {bits[-1]:.4f} (best {min(bits):.4f})"))
+    accuracies = history.get("val_accuracy") or []
+    if accuracies:
+        rows.append(("held-out accuracy",
+                     f"{percent(accuracies[0])} -> {percent(accuracies[-1])} (best {percent(max(accuracies))})"))
+    return rows
 
 
 def _show(value: Any) -> str:

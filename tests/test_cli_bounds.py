@@ -344,3 +344,12 @@ def test_predict_lists_the_whole_vocabulary_when_it_is_smaller_than_the_default(
     result = invoke(runner, ["predict", str(path), "C D", "--json"])
     assert result.exit_code == 0, result.output
     assert len(json.loads(result.stdout)["predictions"]) == 3
+
+
+def test_inspect_shows_the_held_out_history_the_bundle_stores(runner, tmp_path):
+    path = tmp_path / "held-out.seqkit"
+    trained = invoke(runner, ["train", "--tokens", "C D E F G A B " * 8, "--window", "2", "--units", "4",
+                              "--epochs", "3", "--validation-split", "0.2", "--out", str(path), "-q"])
+    assert trained.exit_code == 0, trained.output
+    labels = [line.strip("│ ").split(" │ ")[0].strip() for line in invoke(runner, ["inspect", str(path)]).stdout.splitlines()]
+    assert {"held-out loss", "held-out accuracy"} <= set(labels)
