@@ -7,12 +7,12 @@ own LSTM (or GRU) state, passed in and out of the compiled function as values ra
 held in the layer's state variables, so that rows can be dropped (a sample that stopped) or
 copied (the beams of beam search) by indexing: :meth:`Stepper.select`.
 
-The stateful function is built from the trained network's own layers: the input layers
-(embedding, one-hot or scaled), each recurrent layer's cell wrapped in a stateless
-``keras.layers.RNN`` that takes and returns its state, and the output layer. Primes of
-different lengths are read in one call, right-aligned and masked: a masked step leaves a
-row's state as it was, so each row starts generating from exactly the state its own prime
-leaves, as it would alone.
+The stateful functions are built from the trained network's own layers: the input layers
+(embedding, one-hot or scaled), the recurrent layers' cells and the output layer. Primes of
+different lengths are read in one call, each cell wrapped in a stateless, masked
+``keras.layers.RNN``, right-aligned: a masked step leaves a row's state as it was, so each
+row starts generating from exactly the state its own prime leaves, as it would alone. A step
+calls each cell once, as its layer does at every step, with no loop and no mask.
 
 >>> from seqkit import alphabet
 >>> from seqkit.trainers import StatefulTrainer
