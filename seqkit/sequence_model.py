@@ -435,7 +435,10 @@ class SequenceModel:
             beam: the width of a beam search, in ``[1, MAX_BEAM]``. Defaults to None.
             on_tokens: called with ``(sample number, tokens)`` as each sample's tokens become final
                 (a stop sequence that is dropped is never passed). Defaults to None.
-            on_step: called with the number of steps done after each step. Defaults to None.
+            on_step: called with the number of steps done after each step (over all the
+                primes' searches with ``beam``). Defaults to None.
+            owner: the name a refused parameter's message gives (``generate`` and ``SampleText``
+                pass theirs). Defaults to ``"SequenceModel.sample"``.
 
         Returns:
             One :class:`~seqkit.sampling.Sample` per row (per beam with ``beam``).
