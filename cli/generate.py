@@ -27,23 +27,10 @@ from .options import (
     output_options,
     split_context,
 )
+from seqkit.sampling import MAX_BEAM, MAX_PENALTY, MAX_ROWS, MAX_STEPS, MAX_TOKENS  # NumPy only: no Keras
+
 from .paths import Input, Output, check_outputs
 from .render import UI, join_tokens, json_ready, terminal_safe
-
-MAX_STEPS = 1_000_000
-"""The most ``--steps``: :data:`seqkit.sampling.MAX_STEPS` (spelled out so that ``--help`` imports no Keras)."""
-
-MAX_ROWS = 4096
-"""The most samples in one run: :data:`seqkit.sampling.MAX_ROWS`."""
-
-MAX_BEAM = 256
-"""The widest ``--beam``: :data:`seqkit.sampling.MAX_BEAM`."""
-
-MAX_TOKENS = 10_000_000
-"""The most tokens one run makes, all samples together: :data:`seqkit.sampling.MAX_TOKENS`."""
-
-MAX_PENALTY = 100.0
-"""The largest ``--repetition-penalty``: :data:`seqkit.sampling.MAX_PENALTY`."""
 
 GENERATE_SEED = click.IntRange(0, 2**63 - 1)
 """``--seed``: any seed NumPy takes, so that sample i's own seed (``--seed`` + i) can be given again."""
@@ -170,7 +157,8 @@ def generate(
     separator = " " if level == "word" else ""
     if rows == 1 and beam is None and not ui.as_json:
         stream = Streamed(ui, join_tokens(prime_tokens[0], level, model.vocabulary), separator,
-                          lambda tokens: join_tokens(tokens, level, model.vocabulary))
+                          lambda tokens: join_tokens(tokens, level, model.vocabulary),
+                          whole=level in SUBWORD_LEVEL_NAMES)
         samples = model.sample(primes=prime_tokens, steps=steps, on_tokens=stream.on_tokens, **options)
         stream.finish(samples[0].text)
     else:
@@ -252,13 +240,16 @@ def _shown(sample: Any, level: str, vocabulary: Any, separator: str) -> Text:
 class Streamed:
     """One sample printed as it is generated: the prime once the first tokens come, then each piece.
 
+    Characters and words are shown as they come; a subword model's pieces (``whole``) are joined
+    again each time, since a piece may end inside a character.
+
     Nothing is printed before the model has made a token, so a prime or a stop that the model
     refuses leaves standard output empty. :meth:`finish` prints what the stream has not shown
     (a subword sample cut at a stop inside its last piece ends with that cut) and the newline.
     """
 
-    def __init__(self, ui: UI, prime: str, separator: str, join: Callable[[list[str]], str]) -> None:
-        self.ui, self.prime, self.separator, self.join = ui, prime, separator, join
+    def __init__(self, ui: UI, prime: str, separator: str, join: Callable[[list[str]], str], *, whole: bool) -> None:
+        self.ui, self.prime, self.separator, self.join, self.whole = ui, prime, separator, join, whole
         self.tokens: list[str] = []
         self.shown = ""
         self.started = False
@@ -274,6 +265,11 @@ class Streamed:
 
     def on_tokens(self, row: int, new: list[str]) -> None:
         self._start()
+        if not self.whole:  # characters and words: new tokens' text follows the text shown, nothing re-joined
+            piece = self.join(new)
+            self._show(self.separator + piece, "green")  # after the prime or the tokens before
+            self.shown = self.shown + self.separator + piece if self.shown else piece
+            return
         self.tokens.extend(new)
         text = self.join(self.tokens)
         if text.endswith("\ufffd"):

@@ -439,15 +439,27 @@ def generate(
 def _text_stop(text_of: Callable[[list[int]], str], ids: list[int], decoding: Decoding) -> str | None:
     """The text of ``ids`` cut at the first stop text it holds (kept or dropped), or None if it holds none.
 
-    Only a stop that ends in the last id's text is new: the earlier ids were searched before.
+    Only a stop that ends in the last id's text is new: the earlier ids were searched before. It is
+    looked for in the text of the last few ids only (a stop of ``n`` characters spans at most ``4n``
+    bytes, so ``4n + 1`` pieces before the last), so a step costs the same however long the sample;
+    the whole text is decoded once, when a stop is found.
     """
-    text, before = text_of(ids), len(text_of(ids[:-1])) if len(ids) > 1 else 0
-    found = [(text.find(stop, max(0, before - len(stop) + 1)), stop) for stop in decoding.stop_texts]
-    found = [(start, stop) for start, stop in found if start >= 0]
-    if not found:
+    tail = ids[-(4 * max(map(len, decoding.stop_texts)) + 2):]
+    if _stop_in(text_of(tail), len(text_of(tail[:-1])) if len(tail) > 1 else 0, decoding.stop_texts) is None:
         return None
-    start, stop = min(found)
+    text = text_of(ids)
+    found = _stop_in(text, len(text_of(ids[:-1])) if len(ids) > 1 else 0, decoding.stop_texts)
+    if found is None:  # only the tail's cut first character looked like one
+        return None
+    start, stop = found
     return text[: start + len(stop)] if decoding.keep_stop else text[:start]
+
+
+def _stop_in(text: str, before: int, stops: tuple[str, ...]) -> tuple[int, str] | None:
+    """Where the first of ``stops`` that ends after ``text[:before]`` starts in ``text``, and which; None if none does."""
+    found = [(text.find(stop, max(0, before - len(stop) + 1)), stop) for stop in stops]
+    found = [(start, stop) for start, stop in found if start >= 0]
+    return min(found) if found else None
 
 
 def beam_search(

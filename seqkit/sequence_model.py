@@ -40,7 +40,7 @@ from seqkit.layouts import Layout
 from seqkit.models import recurrent_layers
 from seqkit.reading import Reading, StatefulReading, StatelessReading
 from seqkit.sampling import Sample
-from seqkit.stepping import Stepper, stepper_for
+from seqkit.stepping import Stepper, bucket, stepper_for
 from seqkit.subword import SubwordVocabulary
 from seqkit.scoring import Score, characters_of, model_spec, score_distributions, score_streams
 from seqkit.vocab import Vocabulary, split_tokens
@@ -113,7 +113,8 @@ def _jax_prediction(network: keras.Model, dtype: str) -> Callable[[np.ndarray], 
     """``inputs -> probabilities`` as one ``jax.jit`` program on Keras's JAX backend.
 
     The weights, and a stateful network's LSTM state, are passed in at each call (so later
-    changes to them count) through a :class:`keras.StatelessScope`; the state the call leaves
+    changes to them count) through a :class:`keras.StatelessScope`; a stateless network's rows
+    are padded to a power of two (a batch of any size costs one compilation per power); the state the call leaves
     is read from the scope and written back to the layers' state variables. Keras's own
     ``stateless_call`` would drop it: a stateful layer's state variables are not among the
     network's tracked variables.
@@ -132,12 +133,14 @@ def _jax_prediction(network: keras.Model, dtype: str) -> Callable[[np.ndarray], 
     compiled = jax.jit(program)
 
     def predict(inputs: np.ndarray) -> np.ndarray:
-        outputs, ends = compiled(
-            [variable.value for variable in variables], [state.value for state in states], np.asarray(inputs, dtype=dtype)
-        )
+        inputs = np.asarray(inputs, dtype=dtype)
+        rows = len(inputs)
+        if not states and rows != bucket(rows):  # any batch size: padded to a power of two, one program per size
+            inputs = np.concatenate([inputs, np.repeat(inputs[:1], bucket(rows) - rows, axis=0)])
+        outputs, ends = compiled([variable.value for variable in variables], [state.value for state in states], inputs)
         for state, end in zip(states, ends):
             state.assign(end)
-        return np.asarray(outputs)
+        return np.asarray(outputs)[:rows]
 
     return predict
 

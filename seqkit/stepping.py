@@ -41,7 +41,7 @@ from seqkit.models import recurrent_layers
 if TYPE_CHECKING:
     from seqkit.sequence_model import SequenceModel
 
-__all__ = ["RecurrentStepper", "Stepper", "WindowStepper", "stepper_for"]
+__all__ = ["RecurrentStepper", "Stepper", "WindowStepper", "bucket", "stepper_for"]
 
 
 class Stepper(Protocol):
@@ -75,18 +75,11 @@ class WindowStepper:
                     f"{len(prime)}. Give primes of at least {self.model.window_length} tokens."
                 )
         windows = np.concatenate([self.model.last_window(list(prime)) for prime in primes])
-        return windows, self._probabilities(windows)
+        return windows, self.model.probabilities(windows)
 
     def advance(self, rows: np.ndarray, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         windows = np.concatenate([rows[:, 1:], np.asarray(ids, dtype=rows.dtype).reshape(-1, 1)], axis=1)
-        return windows, self._probabilities(windows)
-
-    def _probabilities(self, windows: np.ndarray) -> np.ndarray:
-        """The model's prediction; on JAX, rows padded to a power of two (one compilation per size)."""
-        if keras_backend() != "jax" or len(windows) == _bucket(len(windows)):
-            return self.model.probabilities(windows)
-        padded = np.concatenate([windows, np.repeat(windows[:1], _bucket(len(windows)) - len(windows), axis=0)])
-        return self.model.probabilities(padded)[: len(windows)]
+        return windows, self.model.probabilities(windows)
 
     def select(self, rows: np.ndarray, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         return rows[np.asarray(indices, dtype=np.int64)]
@@ -230,8 +223,12 @@ def _compiled(network: keras.Model, run: Callable[..., Any], state_dtypes: list[
     return call
 
 
-def _bucket(size: int) -> int:
-    """The power of two at or above ``size``."""
+def bucket(size: int) -> int:
+    """The power of two at or above ``size``: the batch sizes a ``jax.jit`` program is compiled for.
+
+    >>> bucket(1), bucket(5), bucket(32)
+    (1, 8, 32)
+    """
     return 1 << max(size - 1, 0).bit_length()
 
 
@@ -251,7 +248,7 @@ def _jax_compiled(network: keras.Model, run: Callable[..., Any], *, masked: bool
         states = [np.asarray(state) for state in states]
         rows = len(states[0])
         steps = mask[0].shape[1] if masked else 1
-        padded_rows, padded_steps = _bucket(rows), (_bucket(steps) if masked else 1)
+        padded_rows, padded_steps = bucket(rows), (bucket(steps) if masked else 1)
         per_row = inputs.reshape(rows, steps, *inputs.shape[1:])
         grown = np.zeros((padded_rows, padded_steps, *inputs.shape[1:]), dtype=inputs.dtype)
         grown[:rows, padded_steps - steps:] = per_row  # right-aligned: the last step stays the last

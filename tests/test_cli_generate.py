@@ -208,3 +208,13 @@ def test_out_is_checked_before_any_work(runner, bundle, tmp_path):
     result = invoke(runner, ["generate", str(bundle), "--prime", "A", "--out", str(bundle)])
     assert result.exit_code == 2
     assert "is also the BUNDLE input" in result.stderr
+
+
+def test_a_word_models_sample_is_streamed_with_spaces_between_its_words(runner, tmp_path):
+    path = tmp_path / "words.seqkit"
+    trained = invoke(runner, ["train", "--tokens", "do re mi fa do re mi fa", "--units", "8", "--epochs", "20",
+                              "--out", str(path), "-q"])
+    assert trained.exit_code == 0, trained.output
+    shown = invoke(runner, ["generate", str(path), "--prime", "do re", "--steps", "6"]).stdout
+    document = json.loads(invoke(runner, ["generate", str(path), "--prime", "do re", "--steps", "6", "--json"]).stdout)
+    assert shown == document["text"] + "\n" == "do re " + " ".join(document["generated"]) + "\n"
