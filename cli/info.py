@@ -30,6 +30,9 @@ POLICY_MODELS: tuple[tuple[str, int, int, bool, int | None], ...] = (
 """``(model, units, batch_size, masked, steps)``: the sizes whose policy ``seqkit info`` shows
 (``steps``: time steps per window; None for stream training's segments)."""
 
+PRECISION_NAMES = {"float32": "float32", "mixed_bfloat16": "bfloat16", "mixed_float16": "float16"}
+"""How the policy table names a precision (the matmuls'; weights stay float32)."""
+
 BFLOAT16_MIN_CAPABILITY = (8, 0)
 """GPUs from Ampere (compute capability 8.0) on have bfloat16 arithmetic."""
 
@@ -65,6 +68,7 @@ def collect_info() -> dict[str, Any]:
     import tensorflow as tf
 
     from seqkit.backends import CAPABILITIES
+    from seqkit.engine.cpu_features import cpu_features
     from seqkit.engine.policy import PRECISIONS, choose_policy, tf32_enabled, visible_device
     from seqkit.errors import ConfigurationError
     from seqkit.version import __version__
@@ -78,9 +82,10 @@ def collect_info() -> dict[str, Any]:
             "batch_size": batch_size,
             "masked": masked,
             "steps": steps,
-            "policy": choose_policy(
+            "policy": choose_policy(  # as the trainers choose: stream training's precision is "auto"
                 units=units, batch_size=batch_size, device=device, masked=masked,
                 kernel=None if model.startswith("stream") else False, steps=steps,
+                precision="auto" if model.startswith("stream") else "float32",
             ).get_config(),
         }
         for model, units, batch_size, masked, steps in POLICY_MODELS
@@ -110,6 +115,7 @@ def collect_info() -> dict[str, Any]:
             "cudnn": build.get("cudnn_version") if build.get("is_cuda_build") else None,
         },
         "devices": devices,
+        "cpu": cpu_features().get_config(),
         "policy_device": device,
         "tf32": tf32_enabled(device),
         "precisions": precisions,
@@ -126,6 +132,7 @@ def collect_info_on_jax() -> dict[str, Any]:
     import numpy
 
     from seqkit.backends import CAPABILITIES, GPU_PLATFORMS, jax_device
+    from seqkit.engine.cpu_features import cpu_features
     from seqkit.engine.jax_loop import jax_policy
     from seqkit.version import __version__
 
@@ -157,6 +164,7 @@ def collect_info_on_jax() -> dict[str, Any]:
         "platform": platform.platform(),
         "tensorflow_build": {"cuda": None, "cudnn": None},
         "devices": devices,
+        "cpu": cpu_features().get_config(),
         "policy_device": device,
         "tf32": device == "gpu",  # JAX's default float32 dots and cuDNN's LSTM take TF32 on a GPU
         "precisions": ["float32"],
@@ -210,6 +218,17 @@ def _build_text(document: dict[str, Any]) -> str:
     return f"CUDA {build['cuda']}, cuDNN {build['cudnn']}" if build["cuda"] else "no CUDA"
 
 
+def _cpu_text(cpu: dict[str, Any]) -> str:
+    """The CPU's model, its matmul features and what they mean for bfloat16, in one line."""
+    from seqkit.engine.cpu_features import FEATURE_NAMES
+
+    names = dict(FEATURE_NAMES)
+    features = ", ".join(names[flag] for flag in cpu["flags"]) or "no AVX2, AVX-512 or AMX flags read"
+    hardware = cpu["bfloat16_hardware"]
+    bfloat16 = f"bfloat16 matmuls on {hardware}" if hardware else "bfloat16 matmuls emulated (no AVX512-BF16 or AMX)"
+    return f"{cpu['model']}: {features}; {bfloat16}"
+
+
 def _yes_no(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
@@ -226,6 +245,7 @@ def render_info(document: dict[str, Any]) -> list[Table]:
             ("JAX", document["jax"] or "not installed (pip install -e '.[jax]' for KERAS_BACKEND=jax)"),
             ("NumPy", document["numpy"]),
             ("platform", document["platform"]),
+            ("CPU", _cpu_text(document["cpu"])),
             ("TensorFlow built with", _build_text(document)),
         ],
     )
@@ -248,6 +268,7 @@ def render_info(document: dict[str, Any]) -> list[Table]:
     policy.add_column("batch x units", justify="right")
     policy.add_column("XLA")
     policy.add_column("cuDNN")
+    policy.add_column("precision")
     policy.add_column("why", overflow="fold")
     for row in document["policies"]:
         chosen = row["policy"]
@@ -256,6 +277,7 @@ def render_info(document: dict[str, Any]) -> list[Table]:
             f"{row['batch_size'] * row['units']:,}",
             _yes_no(chosen["jit_compile"]),
             "auto" if chosen["use_cudnn"] == "auto" else _yes_no(bool(chosen["use_cudnn"])),
+            PRECISION_NAMES.get(chosen["precision"], chosen["precision"]),
             escape(chosen["reason"]),
         )
     backends = Table(title="What runs on each Keras backend (KERAS_BACKEND)", title_justify="left", title_style="bold")

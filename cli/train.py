@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,9 +113,10 @@ def check_unknown_token(ctx: click.Context | None, param: click.Parameter | None
 @click.option("--kernel", type=click.Choice(("auto", "on", "off")), default="auto", show_default=True,
               help="Stream: train through seqkit's own LSTM kernel (same weights and results as Keras's layer, "
                    "twice as fast under XLA). auto: the device policy decides.")
-@click.option("--precision", type=click.Choice(("float32", "mixed_float16", "mixed_bfloat16")), default=None,
+@click.option("--precision", type=click.Choice(("auto", "float32", "mixed_float16", "mixed_bfloat16")), default=None,
               help="float32, or mixed precision (float32 weights and loss; mixed_float16 needs a GPU). "
-                   "[default: float32]")
+                   "auto: bfloat16 matmuls on a CPU with AMX for large stream models, else float32. "
+                   "[default: auto for --trainer stream, float32 for the others]")
 @click.option("--validation-split", type=FiniteFloatRange(0, 1, min_open=True, max_open=True), default=None,
               metavar="FRACTION", help="Hold out this fraction of the end of every document and score it after "
                                        "every epoch (val loss, bits per token), e.g. 0.1.")
@@ -353,6 +355,7 @@ def train(
     if continued is not None:
         settings = continued_settings(continued, settings, trainer_class, init_path, data.level)
     from seqkit.callbacks import EpochEnd, StopAtAccuracy
+    from seqkit.engine.policy import PrecisionWarning
 
     trainer = trainer_class(**settings)
     epochs = int(trainer.epochs)
@@ -398,7 +401,9 @@ def train(
     ui.note(f"Training {trainer_name} on {corpus.name} ({len(corpus)} tokens{documents}) for {epochs} epochs...")
     if strategy == "multi-worker":
         wait_for_cluster(startup_timeout, ui)
-    with ui.progress() as progress:
+    with ui.progress() as progress, warnings.catch_warnings():
+        warnings.simplefilter("always", PrecisionWarning)
+        warnings.showwarning = notes_for(PrecisionWarning, ui, warnings.showwarning)
         callbacks.append(EpochEnd(checked(progress.track(f"{trainer_name} on {corpus.name}", epochs))))
         try:
             model, history = trainer.fit(
@@ -483,6 +488,20 @@ def interrupted_message(completed: int, epochs: int, out_path: Path | None, chec
         else:
             kept += f"; no checkpoint was written yet: start again with --checkpoint {checkpoint_dir} --resume"
     return terminal_safe(f"Interrupted: training stopped at epoch {completed} of {epochs}; {kept}.")
+
+
+def notes_for(category: type[Warning], ui: UI, shown: Any) -> Any:
+    """A ``warnings.showwarning`` that says warnings of ``category`` as one-line notes, when they
+    are raised (before training starts, for a precision measured slower), and passes the others
+    to ``shown``."""
+
+    def show(message: Any, kind: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+        if issubclass(kind, category):
+            ui.note(str(message))
+        else:
+            shown(message, kind, filename, lineno, file, line)
+
+    return show
 
 
 def wait_for_cluster(startup_timeout: float | None, ui: UI) -> None:

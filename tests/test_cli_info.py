@@ -26,7 +26,7 @@ from seqkit.engine.policy import CUDNN_MIN_WORK, choose_policy
 
 TOP_KEYS = [
     "seqkit", "python", "tensorflow", "keras", "keras_backend", "jax", "numpy", "platform", "tensorflow_build",
-    "devices", "policy_device", "tf32", "precisions", "policies", "backends",
+    "devices", "cpu", "policy_device", "tf32", "precisions", "policies", "backends",
 ]
 DEVICE_KEYS = ["name", "type", "description", "compute_capability", "bfloat16"]
 MODELS = [
@@ -46,7 +46,7 @@ def invoke(args: list[str], **kwargs) -> Result:
 
 def invoke_wide(args: list[str]) -> tuple[Result, str, str]:
     out, err = StringIO(), StringIO()
-    consoles = Consoles(out=Console(file=out, width=200), err=Console(file=err, width=200))
+    consoles = Consoles(out=Console(file=out, width=320), err=Console(file=err, width=320))
     result = invoke(args, obj=consoles)
     return result, out.getvalue(), err.getvalue()
 
@@ -138,9 +138,10 @@ def test_info_json_policies_are_choose_policys_for_the_tutorial_sizes() -> None:
     ] == MODELS
     for row in document["policies"]:
         assert list(row) == ["model", "units", "batch_size", "masked", "steps", "policy"]
+        stream = row["model"].startswith("stream")
         expected = choose_policy(
             units=row["units"], batch_size=row["batch_size"], device=device, masked=row["masked"],
-            kernel=None if row["model"].startswith("stream") else False, steps=row["steps"],
+            kernel=None if stream else False, steps=row["steps"], precision="auto" if stream else "float32",
         )
         assert row["policy"] == expected.get_config()
 
@@ -150,7 +151,10 @@ def test_policy_models_are_the_tutorials() -> None:
 
 
 def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqkit.engine.cpu_features import parse_cpuinfo
+
     monkeypatch.setattr("seqkit.engine.policy.available_cores", lambda: 2)
+    monkeypatch.setattr("seqkit.engine.policy.cpu_features", lambda: parse_cpuinfo("flags : avx2\n"))
     document = json.loads(invoke(["info", "--json"]).stdout)
     if document["policy_device"] != "cpu":
         pytest.skip("TensorFlow sees a GPU here")
@@ -171,7 +175,8 @@ def test_info_json_on_a_two_core_cpu_machine(monkeypatch: pytest.MonkeyPatch) ->
     for model, streams in [("stream LSTM 64 x 32 streams", 32), ("stream LSTM 256 x 128 streams", 128)]:
         assert policies[model] == {
             "device": "cpu", "jit_compile": True, "use_cudnn": False, "precision": "float32",
-            "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at once",
+            "reason": f"CPU with 2 cores: seqkit's LSTM kernel under XLA, the {streams} streams in 2 shards computed at "
+                      "once; precision auto: float32 (this CPU has no AMX)",
             "kernel": True, "shards": 2, "unroll": False, "distributed": False,
             "backend": "tensorflow", "tf32": False,
         }
@@ -239,7 +244,7 @@ def test_info_tables() -> None:
     assert ["Python", platform.python_version()] in rows
     assert ["device", "type", "name", "compute capability", "bfloat16"] in rows
     assert ["/physical_device:CPU:0", "CPU", "-", "-", "-"] in rows
-    assert ["model", "batch x units", "XLA", "cuDNN", "why"] in rows
+    assert ["model", "batch x units", "XLA", "cuDNN", "precision", "why"] in rows
     policy_rows = [row for row in rows if row[0] in {model for model, *_ in MODELS}]
     assert [row[0] for row in policy_rows] == [model for model, *_ in MODELS]
     assert [row[1] for row in policy_rows] == ["32", "400", "50", "32", "2,048", "32,768", "65,536"]
@@ -258,9 +263,8 @@ def test_info_tables_on_a_cpu() -> None:
     if "Training policy on CPU" not in out:
         pytest.skip("TensorFlow sees a GPU here")
     assert "Training policy on CPU (precisions: float32, mixed_bfloat16; TF32: no)" in out
-    assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step"] in (
-        table_rows(out)
-    )
+    assert ["alphabet LSTM 32, batch 1", "32", "yes", "no", "float32",
+            "CPU: XLA-compiled steps; the LSTM unrolled over its 1 step"] in table_rows(out)
 
 
 def test_info_tables_with_a_simulated_gpu(simulated_gpu: None) -> None:
@@ -270,11 +274,12 @@ def test_info_tables_with_a_simulated_gpu(simulated_gpu: None) -> None:
     assert ["/physical_device:GPU:0", "GPU", "NVIDIA H100 80GB HBM3", "9.0", "yes"] in rows
     small = choose_policy(units=32, batch_size=1, device="gpu")
     masked = choose_policy(units=32, batch_size=1, device="gpu", masked=True)
-    large = choose_policy(units=512, batch_size=128, device="gpu", kernel=None)
+    large = choose_policy(units=512, batch_size=128, device="gpu", kernel=None, precision="auto")
     show = {True: "yes", False: "no", "auto": "auto"}
-    assert ["alphabet LSTM 32, batch 1", "32", show[small.jit_compile], show[small.use_cudnn], small.reason] in rows
-    assert ["variable-length LSTM 32, batch 1, masked", "32", "yes", "no", masked.reason] in rows
-    assert ["stream LSTM 512 x 128 streams", "65,536", "no", "auto", large.reason] in rows
+    assert ["alphabet LSTM 32, batch 1", "32", show[small.jit_compile], show[small.use_cudnn], "float32",
+            small.reason] in rows
+    assert ["variable-length LSTM 32, batch 1, masked", "32", "yes", "no", "float32", masked.reason] in rows
+    assert ["stream LSTM 512 x 128 streams", "65,536", "no", "auto", "float32", large.reason] in rows
 
 
 def test_info_quiet_and_json_print_no_note() -> None:
@@ -324,3 +329,15 @@ def test_info_reports_tf32_turned_off_on_a_gpu(simulated_gpu: None) -> None:
     assert document["tf32"] is False
     assert all(row["policy"]["tf32"] is False for row in document["policies"])
     assert "(precisions: float32, mixed_float16, mixed_bfloat16; TF32: no)" in out
+
+
+def test_info_names_the_cpus_matrix_features(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqkit.engine.cpu_features import parse_cpuinfo
+
+    features = parse_cpuinfo("model name : Intel Xeon\nflags : avx2 avx512f avx512_bf16 amx_bf16\n")
+    monkeypatch.setattr("seqkit.engine.cpu_features.cpu_features", lambda: features)
+    document = json.loads(invoke(["info", "--json"]).stdout)
+    assert document["cpu"] == {"model": "Intel Xeon", "flags": ["avx2", "avx512f", "avx512_bf16", "amx_bf16"],
+                               "bfloat16_hardware": "AMX"}
+    _, out, _ = invoke_wide(["info"])
+    assert ["CPU", "Intel Xeon: AVX2, AVX-512, AVX512-BF16, AMX-BF16; bfloat16 matmuls on AMX"] in table_rows(out)

@@ -112,8 +112,9 @@ def test_the_policy_takes_the_kernel_in_float32_under_xla():
     assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None).kernel
 
 
-def test_the_policy_leaves_the_kernel_out_of_mixed_precision():
-    assert not choose_policy(units=64, batch_size=32, device="cpu", kernel=None, precision="mixed_bfloat16").kernel
+def test_the_policy_takes_the_kernel_for_bfloat16_and_leaves_it_out_of_float16():
+    assert choose_policy(units=64, batch_size=32, device="cpu", kernel=None, precision="mixed_bfloat16").kernel
+    assert not choose_policy(units=512, batch_size=128, device="gpu", kernel=None, precision="mixed_float16").kernel
 
 
 @pytest.fixture
@@ -162,13 +163,18 @@ def test_the_policy_leaves_the_kernel_to_trainers_that_ask_for_it():
     assert not choose_policy(units=64, batch_size=32, device="cpu").kernel
 
 
-def test_the_policy_refuses_the_kernel_with_mixed_precision():
+def test_the_policy_refuses_the_kernel_with_float16():
     with pytest.raises(ConfigurationError) as error:
-        choose_policy(units=8, batch_size=2, device="cpu", kernel=True, precision="mixed_bfloat16", owner="StreamTrainer")
+        choose_policy(units=8, batch_size=2, device="gpu", kernel=True, precision="mixed_float16", owner="StreamTrainer")
     assert str(error.value) == (
-        "StreamTrainer cannot train in mixed_bfloat16 with seqkit's LSTM kernel (kernel=True): the kernel "
-        "computes in float32. Use precision='float32' or kernel=None."
+        "StreamTrainer cannot train in mixed_float16 with seqkit's LSTM kernel (kernel=True): the kernel "
+        "computes in float32 or bfloat16. Use precision='float32', 'mixed_bfloat16' or kernel=None."
     )
+
+
+def test_the_policy_takes_the_kernel_in_bfloat16():
+    policy = choose_policy(units=8, batch_size=2, device="cpu", kernel=True, precision="mixed_bfloat16")
+    assert policy.kernel and policy.kernel_bfloat16 and policy.network_precision == "float32"
 
 
 def _train(**options):

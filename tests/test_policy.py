@@ -199,7 +199,7 @@ def test_unknown_precision_is_refused(precision: object) -> None:
     with pytest.raises(ConfigurationError) as raised:
         choose_policy(**SMALL, device="gpu", precision=precision, owner="StatefulTrainer")  # type: ignore[arg-type]
     assert str(raised.value) == (
-        "The 'precision' parameter of StatefulTrainer must be 'float32', 'mixed_float16' or "
+        "The 'precision' parameter of StatefulTrainer must be 'auto', 'float32', 'mixed_float16' or "
         f"'mixed_bfloat16'. Got {precision!r} instead."
     )
 

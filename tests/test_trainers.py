@@ -190,7 +190,7 @@ def test_trainer_repr_shows_its_hyperparameters():
         (StatelessTrainer(seed=2**32), "The 'seed' parameter of StatelessTrainer must be an int in [0, 4294967295]. Got 4294967296 instead."),
         (StatelessTrainer(learning_rate=float("inf")), "The 'learning_rate' parameter of StatelessTrainer must be a finite float > 0. Got inf instead."),
         (StatelessTrainer(shuffle="yes"), "The 'shuffle' parameter of StatelessTrainer must be True or False. Got 'yes' instead."),
-        (StatelessTrainer(precision="float16"), "The 'precision' parameter of StatelessTrainer must be 'float32', 'mixed_float16' or 'mixed_bfloat16'. Got 'float16' instead."),
+        (StatelessTrainer(precision="float16"), "The 'precision' parameter of StatelessTrainer must be 'auto', 'float32', 'mixed_float16' or 'mixed_bfloat16'. Got 'float16' instead."),
         (StatelessTrainer(jit_compile="auto"), "The 'jit_compile' parameter of StatelessTrainer must be True or False. Got 'auto' instead."),
         (StatefulTrainer(reset="every:0"), "The reset interval k must be an int >= 1; got 0. Use e.g. 'every:4'."),
         (StatefulTrainer(reset="sometimes"), "Unknown reset policy 'sometimes': expected 'epoch', 'boundary', 'every:K' (K >= 1) or 'never'."),

@@ -139,7 +139,9 @@ class Driver:
             )
         self.replicas = int(self.strategy.num_replicas_in_sync)
         self.from_logits = bool(from_logits)
-        self.forward = functools.partial(stream_forward, network) if policy.kernel else None
+        self.forward = (
+            functools.partial(stream_forward, network, bfloat16=policy.kernel_bfloat16) if policy.kernel else None
+        )
         self.shards = None
         if policy.shards > 1:
             self.shards = Shards(

@@ -49,12 +49,13 @@ def jax_policy(
         units: LSTM units per layer (recorded in the reason only).
         batch_size: streams per step (likewise).
         device: ``"cpu"`` or ``"gpu"``. Defaults to None: JAX's default backend.
-        precision: only ``"float32"`` on JAX.
+        precision: only ``"float32"`` on JAX (``"auto"`` is float32 there).
         owner: who asks, for error messages.
 
     Raises:
         ConfigurationError: a precision other than float32.
     """
+    precision = "float32" if precision == "auto" else precision
     if precision != "float32":
         raise ConfigurationError(
             f"{owner} trains in float32 on Keras's JAX backend; got precision={precision!r}. "

@@ -53,7 +53,16 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-__all__ = ["GATE_ORDER", "lstm_recurrence", "lstm_sequence", "stream_forward", "supports_kernel", "to_kernel_order"]
+__all__ = [
+    "GATE_ORDER",
+    "lstm_recurrence",
+    "lstm_recurrence_bfloat16",
+    "lstm_sequence",
+    "matmul",
+    "stream_forward",
+    "supports_kernel",
+    "to_kernel_order",
+]
 
 
 GATE_ORDER = (0, 1, 3, 2)
@@ -67,9 +76,37 @@ def to_kernel_order(weights: tf.Tensor) -> tf.Tensor:
     return tf.concat([blocks[index] for index in GATE_ORDER], axis=-1)
 
 
-@tf.custom_gradient
-def lstm_recurrence(
-    projected: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, recurrent_kernel: tf.Tensor
+def matmul(a: tf.Tensor, b: tf.Tensor, *, bfloat16: bool = False, **kwargs: Any) -> tf.Tensor:
+    """``tf.matmul(a, b)``, or with ``bfloat16`` its operands rounded to bfloat16 and its
+    product, rounded to bfloat16 too, returned as float32: mixed precision's matmul (float32
+    in and out, the multiplications in bfloat16 with float32 accumulation where the CPU has
+    AMX or AVX512-BF16, as under ``torch.autocast``, whose products are bfloat16 as well).
+    Keyword arguments go to ``tf.matmul``.
+
+    >>> a = tf.constant([[1.0 + 2.0 ** -12]])
+    >>> float(matmul(a, a)[0, 0]) > 1.0, float(matmul(a, a, bfloat16=True)[0, 0])
+    (True, 1.0)
+    """
+    if not bfloat16:
+        return tf.matmul(a, b, **kwargs)
+    product = tf.matmul(tf.cast(a, tf.bfloat16), tf.cast(b, tf.bfloat16), **kwargs)  # a cast of bfloat16 is free
+    return tf.cast(product, tf.float32)
+
+
+def _recurrence(bfloat16: bool) -> Any:
+    """:func:`lstm_recurrence` with its matmuls in float32, or in bfloat16 (:func:`matmul`)."""
+
+    @tf.custom_gradient
+    def recurrence(
+        projected: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, recurrent_kernel: tf.Tensor
+    ) -> tuple[tuple[tf.Tensor, tf.Tensor, tf.Tensor], Any]:
+        return _recurrence_and_backward(projected, h0, c0, recurrent_kernel, bfloat16=bfloat16)
+
+    return recurrence
+
+
+def _recurrence_and_backward(
+    projected: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, recurrent_kernel: tf.Tensor, *, bfloat16: bool
 ) -> tuple[tuple[tf.Tensor, tf.Tensor, tf.Tensor], Any]:
     """The LSTM recurrence over time-major pre-projected inputs, with a hand-written backward.
 
@@ -84,17 +121,20 @@ def lstm_recurrence(
         h0: ``(B, H)``, the initial hidden state.
         c0: ``(B, H)``, the initial cell state.
         recurrent_kernel: ``(H, 4H)``, gate blocks in :data:`GATE_ORDER`.
+        bfloat16: the recurrent matmuls (forward, backward, and the recurrent kernel's
+            gradient) in bfloat16 (:func:`matmul`); everything else stays float32.
 
     Returns:
         ``(outputs, h, c)``: the hidden state of every step ``(T, B, H)``, and the final
-        hidden and cell states.
+        hidden and cell states, with the backward function.
     """
     steps = tf.shape(projected)[0]
     units = h0.shape[-1] if h0.shape[-1] is not None else tf.shape(h0)[-1]
     dtype = projected.dtype
+    step_kernel = tf.cast(recurrent_kernel, tf.bfloat16) if bfloat16 else recurrent_kernel  # rounded once, not per step
 
     def forward(t, h, c, states, activations):
-        z = projected[t] + tf.matmul(h, recurrent_kernel)
+        z = projected[t] + matmul(h, step_kernel, bfloat16=bfloat16)
         sigmoids, cell_input = tf.sigmoid(z[:, : 3 * units]), tf.tanh(z[:, 3 * units :])
         c = sigmoids[:, units : 2 * units] * c + sigmoids[:, :units] * cell_input
         h = sigmoids[:, 2 * units :] * tf.tanh(c)
@@ -127,7 +167,7 @@ def lstm_recurrence(
             -1,
         )
         carried = tf.concat([o * (1 - tanh_c * tanh_c), f], -1)
-        recurrent_transposed = tf.transpose(recurrent_kernel)  # once, not in every step
+        recurrent_transposed = tf.transpose(step_kernel)  # once, not in every step
 
         def step(k, d_h, d_c, grads):
             t = steps - 1 - k
@@ -135,22 +175,29 @@ def lstm_recurrence(
             d_c = d_c + d_h * carried[t][:, :units]
             d_z = tf.concat([d_c, d_c, d_h, d_c], -1) * factors[t]
             grads = grads.write(t, d_z)
-            return k + 1, tf.matmul(d_z, recurrent_transposed), d_c * carried[t][:, units:], grads
+            return k + 1, matmul(d_z, recurrent_transposed, bfloat16=bfloat16), d_c * carried[t][:, units:], grads
 
         _, d_h0, d_c0, grads = tf.while_loop(
             lambda k, *_: k < steps, step, (tf.constant(0), d_h, d_c, per_step()), parallel_iterations=1
         )
         d_z = grads.stack()
-        d_recurrent = tf.matmul(
-            tf.reshape(previous_hidden, [-1, units]), tf.reshape(d_z, [-1, 4 * units]), transpose_a=True
+        d_recurrent = matmul(
+            tf.reshape(previous_hidden, [-1, units]), tf.reshape(d_z, [-1, 4 * units]), transpose_a=True,
+            bfloat16=bfloat16,
         )
         return d_z, d_h0, d_c0, d_recurrent
 
     return (hidden, h, c), backward
 
 
+lstm_recurrence = _recurrence(bfloat16=False)
+lstm_recurrence.__doc__ = _recurrence_and_backward.__doc__
+lstm_recurrence_bfloat16 = _recurrence(bfloat16=True)
+""":func:`lstm_recurrence` with its matmuls in bfloat16 (float32 state, gates and gradients)."""
+
+
 def lstm_sequence(
-    layer: keras.layers.LSTM, inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor
+    layer: keras.layers.LSTM, inputs: tf.Tensor, h0: tf.Tensor, c0: tf.Tensor, *, bfloat16: bool = False
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """``layer(inputs, initial_state=[h0, c0])`` with ``return_sequences`` and ``return_state``, by the kernel.
 
@@ -160,6 +207,8 @@ def lstm_sequence(
         inputs: ``(B, T, D)`` float inputs.
         h0: ``(B, H)`` initial hidden state.
         c0: ``(B, H)`` initial cell state.
+        bfloat16: the input projection and the recurrence's matmuls in bfloat16
+            (:func:`matmul`). Defaults to False.
 
     Returns:
         ``(outputs (B, T, H), h, c)``, as the layer returns them.
@@ -167,10 +216,9 @@ def lstm_sequence(
     cell = layer.cell
     batch, steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
     time_major = tf.reshape(tf.transpose(inputs, [1, 0, 2]), [-1, inputs.shape[-1]])
-    projected = tf.matmul(time_major, to_kernel_order(cell.kernel)) + to_kernel_order(cell.bias)
-    hidden, h, c = lstm_recurrence(
-        tf.reshape(projected, [steps, batch, -1]), h0, c0, to_kernel_order(cell.recurrent_kernel)
-    )
+    projected = matmul(time_major, to_kernel_order(cell.kernel), bfloat16=bfloat16) + to_kernel_order(cell.bias)
+    recurrence = lstm_recurrence_bfloat16 if bfloat16 else lstm_recurrence
+    hidden, h, c = recurrence(tf.reshape(projected, [steps, batch, -1]), h0, c0, to_kernel_order(cell.recurrent_kernel))
     return tf.transpose(hidden, [1, 0, 2]), h, c
 
 
@@ -201,17 +249,22 @@ def supports_kernel(model: keras.Model) -> bool:
     return not model.get_layer("embedding").mask_zero
 
 
-def stream_forward(model: keras.Model, inputs: Sequence[tf.Tensor], *, training: bool) -> list[tf.Tensor]:
+def stream_forward(
+    model: keras.Model, inputs: Sequence[tf.Tensor], *, training: bool, bfloat16: bool = False
+) -> list[tf.Tensor]:
     """The stream network (:func:`seqkit.models.build_stream_model`) computed with the kernel.
 
     Takes and returns what ``model(inputs, training=training)`` does: ``[ids + 1, h_1,
-    c_1, …]`` in, ``[logits, h_1', c_1', …]`` out, with the model's own weights.
+    c_1, …]`` in, ``[logits, h_1', c_1', …]`` out, with the model's own weights. With
+    ``bfloat16``, every matmul (the LSTMs' input projections and recurrences, and the output
+    layer) runs in bfloat16 (:func:`matmul`), the weights, states, gates and logits float32:
+    mixed precision where the network itself stays float32, as it is saved and predicts.
     """
     ids, states = inputs[0], list(inputs[1:])
     hidden = model.get_layer("embedding")(ids)
     final_states: list[tf.Tensor] = []
     for number, layer in enumerate(_lstm_layers(model)):
-        hidden, h, c = lstm_sequence(layer, hidden, states[2 * number], states[2 * number + 1])
+        hidden, h, c = lstm_sequence(layer, hidden, states[2 * number], states[2 * number + 1], bfloat16=bfloat16)
         final_states += [h, c]
         try:
             dropout = model.get_layer(f"dropout_{number + 1}")
@@ -219,7 +272,11 @@ def stream_forward(model: keras.Model, inputs: Sequence[tf.Tensor], *, training:
             dropout = None
         if dropout is not None:
             hidden = _dropout(dropout, hidden, training=training)
-    return [model.get_layer("next_token")(hidden), *final_states]
+    output = model.get_layer("next_token")
+    if not bfloat16:
+        return [output(hidden), *final_states]
+    logits = tf.tensordot(tf.cast(hidden, tf.bfloat16), tf.cast(output.kernel, tf.bfloat16), axes=1)
+    return [tf.cast(logits, tf.float32) + output.bias, *final_states]
 
 
 def _dropout(layer: keras.layers.Dropout, inputs: tf.Tensor, *, training: bool) -> tf.Tensor:

@@ -27,6 +27,12 @@ and the rest of the code only reads the :class:`DevicePolicy`:
   with jaxlib (no TensorFlow runs there): ``benchmarks/gpu_replay.py``, ``benchmarks/RESULTS.md``;
 - **masked (padded) input** never goes to cuDNN: seqkit pads in front, as the tutorial
   does, and cuDNN accepts right-padded masks only;
+- **bfloat16 on a CPU** (``precision="auto"``, :func:`resolve_precision`): seqkit's LSTM kernel
+  computes its matmuls (input projection, recurrence, output layer) in bfloat16 with float32
+  weights, gate arithmetic and loss, on CPUs with AMX (:mod:`seqkit.engine.cpu_features`) from
+  ``batch x units`` = :data:`BFLOAT16_MIN_WORK` on; everywhere else float32. bfloat16 asked
+  for through Keras's layers (where the kernel does not run), measured slower, gets one line
+  of warning (:func:`precision_warning`);
 - **TF32**: on Ampere and later GPUs TensorFlow runs float32 matmuls and cuDNN in TF32
   (10-bit mantissas) unless ``tf.config.experimental.enable_tensor_float_32_execution(False)``;
   a GPU policy records whether it is on (:attr:`DevicePolicy.tf32`) and says so in its reason;
@@ -50,29 +56,52 @@ False
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
+from seqkit.engine.cpu_features import CpuFeatures, cpu_features
 from seqkit.errors import ConfigurationError, parameter_error
 
 __all__ = [
+    "BFLOAT16_MIN_WORK",
     "CPU_GRAPH_MIN_WORK",
     "CUDNN_MIN_WORK",
     "MIN_SHARD_STREAMS",
     "UNROLL_MAX_STEPS",
     "PRECISIONS",
+    "PRECISION_CHOICES",
     "DevicePolicy",
+    "PrecisionWarning",
     "choose_policy",
     "cpu_shards",
     "network_masks",
     "policy_for_network",
+    "precision_warning",
     "prediction_use_cudnn",
+    "resolve_precision",
     "tf32_enabled",
     "visible_device",
 ]
 
 PRECISIONS: tuple[str, ...] = ("float32", "mixed_float16", "mixed_bfloat16")
-"""Precisions a trainer accepts: float32, or Keras mixed precision (float32 weights and loss)."""
+"""Precisions a policy trains in: float32, or mixed precision (float32 weights and loss)."""
+
+PRECISION_CHOICES: tuple[str, ...] = ("auto", *PRECISIONS)
+"""What a trainer's ``precision=`` takes: one of :data:`PRECISIONS`, or ``"auto"`` (:func:`resolve_precision`)."""
+
+BFLOAT16_MIN_WORK = 128 * 256
+"""``batch_size * units`` from which ``precision="auto"`` trains in bfloat16 on a CPU with AMX.
+The one size where bfloat16 was measured faster on an AMX CPU is LSTM 256 x 128 streams
+(issue 25: PyTorch's bf16 autocast 1.9x its float32 there, on 2 Sapphire Rapids cores), and
+it was not faster at 64 x 32 (Keras's ``mixed_bfloat16`` 5.6x slower than float32; PyTorch's
+autocast level with float32): the threshold is the size where it won, since nothing between
+the two was measured. seqkit's own bfloat16 kernel has not yet run on an AMX CPU
+(``benchmarks/RESULTS.md``, "bfloat16 on a CPU")."""
+
+
+class PrecisionWarning(UserWarning):
+    """A precision asked for where it was measured slower than float32 (:func:`precision_warning`)."""
 
 CPU_GRAPH_MIN_WORK = 64 * 128
 """``batch_size * units`` from which a CPU trains in a plain graph rather than under XLA.
@@ -150,6 +179,17 @@ class DevicePolicy:
                 "A device policy cannot combine XLA (jit_compile=True) with cuDNN kernels: "
                 "CudnnRNNV3 has no XLA implementation. Use jit_compile=False for cuDNN."
             )
+
+    @property
+    def kernel_bfloat16(self) -> bool:
+        """seqkit's LSTM kernel computes the matmuls in bfloat16 (``mixed_bfloat16`` with the kernel)."""
+        return self.kernel and self.precision == "mixed_bfloat16"
+
+    @property
+    def network_precision(self) -> str:
+        """The dtype policy the network's layers are built with: float32 where the kernel computes
+        in bfloat16 itself (its weights and gates stay float32), else :attr:`precision`."""
+        return "float32" if self.kernel_bfloat16 else self.precision
 
     def get_config(self) -> dict[str, Any]:
         """The policy as JSON-ready values."""
@@ -286,6 +326,7 @@ def choose_policy(
     steps: int | None = None,
     dropout: bool = False,
     network: Any = None,
+    features: CpuFeatures | None = None,
 ) -> DevicePolicy:
     """The :class:`DevicePolicy` for a model of ``units`` trained at ``batch_size``.
 
@@ -297,7 +338,8 @@ def choose_policy(
         distributed: the steps run through ``strategy.run`` over several replicas.
         jit_compile: the user's override: True (XLA, never cuDNN), False (no XLA:
             cuDNN where a GPU and the input allow it) or None (decide here).
-        precision: one of :data:`PRECISIONS`. Defaults to ``"float32"``.
+        precision: one of :data:`PRECISION_CHOICES`: ``"auto"`` lets :func:`resolve_precision`
+            decide. Defaults to ``"float32"``.
         owner: who asks, for error messages.
         kernel: seqkit's LSTM kernel (:mod:`seqkit.engine.kernel`): True, False, or None
             (decide here: the kernel in float32 under XLA, where it was measured faster;
@@ -313,11 +355,13 @@ def choose_policy(
             one program), so the kernel is not sharded. Defaults to False.
         network: the built network, where it exists: one that masks its input
             (:func:`network_masks`) counts as ``masked``. Defaults to None.
+        features: the CPU's features, for ``precision="auto"``. Defaults to None: this
+            machine's (:func:`~seqkit.engine.cpu_features.cpu_features`).
 
     Raises:
         ConfigurationError: ``jit_compile=True`` under a distributing strategy, or an
             unknown precision, or ``mixed_float16`` on a CPU, or ``kernel=True`` with
-            mixed precision.
+            ``mixed_float16``.
 
     >>> choose_policy(units=8, batch_size=4, device="cpu", jit_compile=False).jit_compile
     False
@@ -331,6 +375,7 @@ def choose_policy(
     policy = _choose(
         units=units, batch_size=batch_size, device=device, masked=masked, distributed=distributed,
         jit_compile=jit_compile, precision=precision, owner=owner, kernel=kernel, steps=steps, dropout=dropout,
+        features=features,
     )
     tf32 = tf32_enabled(policy.device)
     reason = f"{policy.reason}{TF32_NOTE}" if tf32 else policy.reason
@@ -350,33 +395,71 @@ def _choose(
     kernel: bool | None,
     steps: int | None,
     dropout: bool,
+    features: CpuFeatures | None,
 ) -> DevicePolicy:
     """:func:`choose_policy` before its ``distributed`` is recorded."""
     if jit_compile is not None and not isinstance(jit_compile, bool):
         raise parameter_error(owner, "jit_compile", "None, True or False", jit_compile)
-    if precision not in PRECISIONS:
-        raise parameter_error(owner, "precision", "'float32', 'mixed_float16' or 'mixed_bfloat16'", precision)
+    if precision not in PRECISION_CHOICES:
+        raise parameter_error(owner, "precision", "'auto', 'float32', 'mixed_float16' or 'mixed_bfloat16'", precision)
     if kernel is not None and not isinstance(kernel, bool):
         raise parameter_error(owner, "kernel", "None, True or False", kernel)
-    if kernel and precision != "float32":
+    if kernel and precision == "mixed_float16":
         raise ConfigurationError(
-            f"{owner} cannot train in {precision} with seqkit's LSTM kernel (kernel=True): the kernel "
-            "computes in float32. Use precision='float32' or kernel=None."
+            f"{owner} cannot train in mixed_float16 with seqkit's LSTM kernel (kernel=True): the kernel "
+            "computes in float32 or bfloat16. Use precision='float32', 'mixed_bfloat16' or kernel=None."
         )
     device = device or visible_device()
+    precision, precision_reason = resolve_precision(
+        precision, device=device, units=units, batch_size=batch_size, features=features
+    )
+    settings = dict(
+        units=units, batch_size=batch_size, device=device, masked=masked, distributed=distributed,
+        jit_compile=jit_compile, owner=owner, kernel=kernel, steps=steps, dropout=dropout,
+    )
+    policy = _choose_kernel(precision=precision, **settings)
+    if precision_reason and policy.precision == "mixed_bfloat16" and not policy.kernel:
+        policy = _choose_kernel(precision="float32", **settings)
+        precision_reason = "precision auto: float32 (bfloat16 pays only in seqkit's LSTM kernel, not used here)"
+    return replace(policy, reason=f"{policy.reason}; {precision_reason}") if precision_reason else policy
+
+
+KERNEL_PRECISIONS = ("float32", "mixed_bfloat16")
+"""What seqkit's LSTM kernel computes in: float32, or bfloat16 matmuls with float32 weights and gates.
+The policy takes the kernel in bfloat16 on a CPU only (``kernel=True`` forces it anywhere): on a
+GPU, ``mixed_bfloat16`` keeps Keras's layers, as before, since the kernel in bfloat16 is
+unmeasured there."""
+
+
+def _choose_kernel(
+    *,
+    units: int,
+    batch_size: int,
+    device: Device,
+    masked: bool,
+    distributed: bool,
+    jit_compile: bool | None,
+    precision: str,
+    owner: str,
+    kernel: bool | None,
+    steps: int | None,
+    dropout: bool,
+) -> DevicePolicy:
+    """:func:`choose_policy` once the precision is known: XLA or a graph, the kernel, shards, unrolling."""
     policy = _device_policy(
         units=units, batch_size=batch_size, device=device, masked=masked,
         distributed=distributed, jit_compile=jit_compile, precision=precision, owner=owner,
     )
     shards = cpu_shards(batch_size) if device == "cpu" and not distributed and not dropout else 1
-    if kernel is not False and precision == "float32" and jit_compile is None and shards > 1:
+    kernel_precisions = KERNEL_PRECISIONS if device == "cpu" else ("float32",)  # a GPU's bfloat16 stays Keras's
+    if kernel is not False and precision in kernel_precisions and jit_compile is None and shards > 1:
         return DevicePolicy(
             device, True, False, precision,
             f"CPU with {available_cores()} cores: seqkit's LSTM kernel under XLA, "
             f"the {batch_size} streams in {shards} shards computed at once",
             kernel=True, shards=shards,
         )
-    if kernel is False or (kernel is None and (precision != "float32" or not policy.jit_compile)):
+    if kernel is False or (kernel is None and (precision not in kernel_precisions or not policy.jit_compile)):
         if steps is not None and steps <= UNROLL_MAX_STEPS and device == "cpu" and policy.jit_compile:
             noun = "step" if steps == 1 else "steps"
             return replace(policy, unroll=True, reason=f"{policy.reason}; the LSTM unrolled over its {steps} {noun}")
@@ -437,6 +520,85 @@ def _device_policy(
         device, True, False, precision,
         f"GPU, batch x units = {batch_size * units} < {CUDNN_MIN_WORK}: XLA without cuDNN",
     )
+
+
+def resolve_precision(
+    precision: str, *, device: Device, units: int, batch_size: int, features: CpuFeatures | None = None
+) -> tuple[str, str]:
+    """The precision to train in, and why, for ``precision`` (``"auto"`` decided here).
+
+    ``"auto"`` is bfloat16 (``"mixed_bfloat16"``: float32 weights, gates and loss, bfloat16
+    matmuls) on a CPU with AMX from ``batch x units`` = :data:`BFLOAT16_MIN_WORK` on, and
+    float32 everywhere else: on CPUs without AMX (their bfloat16 matmuls are emulated, or,
+    with AVX512-BF16 alone, were measured barely faster for the recurrence), below the
+    threshold, and on GPUs (where mixed precision stays the user's choice). Without AMX it
+    stays float32 even where seqkit's bfloat16 kernel was measured no slower (on an AVX2 CPU,
+    ``benchmarks/RESULTS.md``): there bfloat16 only rounds, and what speed it gave is
+    unexplained, so the numerics stay float32's. Any other
+    precision is returned as it is, with no reason.
+
+    Args:
+        precision: one of :data:`PRECISION_CHOICES`.
+        device: ``"cpu"`` or ``"gpu"``.
+        units: LSTM units per layer.
+        batch_size: rows (streams) per step.
+        features: the CPU's features. Defaults to None: this machine's.
+
+    Returns:
+        ``(precision, reason)``: one of :data:`PRECISIONS`, and the sentence the policy's
+        reason gains (empty unless ``precision`` was ``"auto"``).
+
+    >>> from seqkit.engine.cpu_features import parse_cpuinfo
+    >>> amx = parse_cpuinfo("model name : Xeon\\nflags : avx2 avx512f avx512_bf16 amx_bf16\\n")
+    >>> resolve_precision("auto", device="cpu", units=256, batch_size=128, features=amx)
+    ('mixed_bfloat16', 'precision auto: bfloat16 matmuls (AMX, batch x units = 32768 >= 32768)')
+    >>> resolve_precision("auto", device="cpu", units=64, batch_size=32, features=amx)[0]
+    'float32'
+    >>> resolve_precision("auto", device="cpu", units=256, batch_size=128, features=parse_cpuinfo("flags : avx2\\n"))
+    ('float32', 'precision auto: float32 (this CPU has no AMX)')
+    """
+    if precision != "auto":
+        return precision, ""
+    if device != "cpu":
+        return "float32", "precision auto: float32 (mixed precision on a GPU is precision='mixed_bfloat16' or 'mixed_float16')"
+    features = cpu_features() if features is None else features
+    work = batch_size * units
+    if features.bfloat16_hardware != "AMX":
+        return "float32", "precision auto: float32 (this CPU has no AMX)"
+    if work < BFLOAT16_MIN_WORK:
+        return "float32", f"precision auto: float32 (batch x units = {work} < {BFLOAT16_MIN_WORK}, where bfloat16 is slower)"
+    return "mixed_bfloat16", f"precision auto: bfloat16 matmuls (AMX, batch x units = {work} >= {BFLOAT16_MIN_WORK})"
+
+
+def precision_warning(precision: str, *, device: Device, kernel: bool) -> str | None:
+    """One line on why ``precision`` will train slower than float32 here, or None.
+
+    ``"mixed_bfloat16"`` on a CPU where seqkit's LSTM kernel does not compute the model
+    (``kernel=False``, a GRU, the window trainers) trains through Keras's bfloat16 layers,
+    measured slower than float32 on a CPU at both sizes measured, even one with AMX (issue
+    25: 5.6x slower at LSTM 64 x 32 streams, 1.2x at 256 x 128). Through the kernel it was
+    not measured slower (``benchmarks/RESULTS.md``, "bfloat16 on a CPU"), so no warning.
+    Trainers warn with it (:class:`PrecisionWarning`) and train as asked.
+
+    >>> print(precision_warning("mixed_bfloat16", device="cpu", kernel=False))
+    precision='mixed_bfloat16' trains through Keras's bfloat16 layers here (seqkit's LSTM kernel does not compute this model), measured 1.2-5.6x slower than float32 on a CPU. Use precision='auto' or 'float32'.
+    >>> precision_warning("mixed_bfloat16", device="cpu", kernel=True) is None
+    True
+    """
+    if precision != "mixed_bfloat16" or device != "cpu" or kernel:
+        return None
+    return (
+        "precision='mixed_bfloat16' trains through Keras's bfloat16 layers here (seqkit's LSTM kernel does not "
+        "compute this model), measured 1.2-5.6x slower than float32 on a CPU. Use precision='auto' or 'float32'."
+    )
+
+
+def warn_about_precision(precision: str, policy: DevicePolicy) -> None:
+    """Warn (:class:`PrecisionWarning`) where :func:`precision_warning` has a line for the
+    ``precision`` a user asked for and the ``policy`` it got."""
+    message = precision_warning(precision, device=policy.device, kernel=policy.kernel)
+    if message is not None:
+        warnings.warn(message, PrecisionWarning, stacklevel=3)
 
 
 def prediction_use_cudnn(masked: bool) -> bool | str:

@@ -38,7 +38,7 @@ from seqkit.history import History
 from seqkit.trainers.stages import Prepared, Run
 from seqkit.checks import check_bool, check_float, check_int, check_optional_int
 from seqkit.datasets import Corpus
-from seqkit.engine.policy import DevicePolicy, choose_policy
+from seqkit.engine.policy import DevicePolicy, choose_policy, warn_about_precision
 from seqkit.errors import ConfigurationError, parameter_error
 from seqkit.layouts import Layout
 from seqkit.models import ModelSpec, check_cell
@@ -282,12 +282,14 @@ class Trainer(HeldOut, abc.ABC):
                 "strategy: Keras clips each replica's gradients before they are summed, not their global norm. "
                 "Train without the strategy, or without clip_norm."
             )
-        return choose_policy(
+        policy = choose_policy(
             units=prepared.spec.units, batch_size=prepared.step_rows, masked=prepared.spec.masked,
             distributed=is_distributing(prepared.strategy), jit_compile=self.jit_compile, precision=self.precision,
             owner=type(self).__name__, steps=prepared.time_steps, kernel=kernel,
             dropout=prepared.spec.dropout > 0,
         )
+        warn_about_precision(self.precision, policy)
+        return policy
 
     @abc.abstractmethod
     def _network(self, prepared: Prepared, policy: DevicePolicy) -> keras.Model:
@@ -325,8 +327,11 @@ class Trainer(HeldOut, abc.ABC):
             return run.driver.train(run.feed, callbacks=all_callbacks, **settings)
         from seqkit.checkpoint import checkpoint_for
 
+        hyperparameters = self.hyperparameters()
+        if hyperparameters.get("precision") == "auto":  # what a run trains in is what must match on resume
+            hyperparameters["precision"] = run.policy.precision
         checkpoint = checkpoint_for(
-            trainer=type(self).__name__, hyperparameters=self.hyperparameters(), directory=self.checkpoint_dir,
+            trainer=type(self).__name__, hyperparameters=hyperparameters, directory=self.checkpoint_dir,
             every=int(self.checkpoint_every), epochs=int(self.epochs), loop=run.driver, corpus=run.data.corpus_data,
             vocabulary=run.data.vocabulary, resume=resume, steps_per_epoch=run.steps_per_epoch,
         )

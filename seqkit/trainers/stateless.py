@@ -58,8 +58,8 @@ class StatelessTrainer(WindowTrainer):
             (reads ``TF_CONFIG``) or a :class:`tf.distribute.Strategy`. Defaults to None.
         jit_compile: compile the steps with XLA. Defaults to None: the
             :mod:`device policy <seqkit.engine.policy>` decides (XLA on a CPU).
-        precision: ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``.
-            Defaults to ``"float32"``.
+        precision: ``"float32"``, ``"mixed_float16"`` (GPU), ``"mixed_bfloat16"`` or ``"auto"``
+            (:func:`~seqkit.engine.policy.resolve_precision`). Defaults to ``"float32"``.
         callbacks: Keras callbacks, called as under ``model.fit``. Defaults to none.
         checkpoint_dir: a folder to save the training state in, so that
             ``fit(..., resume=True)`` continues an interrupted run exactly

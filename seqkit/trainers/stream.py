@@ -110,8 +110,12 @@ class StreamTrainer(Trainer):
         jit_compile: compile the step with XLA. Defaults to None: the
             :mod:`device policy <seqkit.engine.policy>` decides (XLA on one CPU, never
             under a distributing strategy).
-        precision: ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``.
-            Defaults to ``"float32"``.
+        precision: ``"auto"``, ``"float32"``, ``"mixed_float16"`` (GPU) or ``"mixed_bfloat16"``
+            (on a CPU, seqkit's kernel with bfloat16 matmuls and float32 weights, gates and
+            loss). Defaults to ``"auto"``: bfloat16 on a CPU with AMX from LSTM 256 x 128
+            streams on, float32 elsewhere (:func:`~seqkit.engine.policy.resolve_precision`).
+            bfloat16 asked for where it was measured slower trains with a one-line
+            :class:`~seqkit.engine.policy.PrecisionWarning`.
         kernel: train with seqkit's own LSTM kernel (:mod:`seqkit.engine.kernel`: the
             input projection hoisted out of the recurrence, the backward written by hand;
             the same weights and results as Keras's layer to float32 rounding, 2x faster
@@ -165,7 +169,7 @@ class StreamTrainer(Trainer):
         seed: int = 7,
         strategy: StrategyLike = None,
         jit_compile: bool | None = None,
-        precision: str = "float32",
+        precision: str = "auto",
         kernel: bool | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (),
         checkpoint_dir: Any = None,
@@ -196,7 +200,7 @@ class StreamTrainer(Trainer):
             "checkpoint_steps": (self.checkpoint_steps is not None, "checkpoints are written by TensorFlow"),
             "kernel": (bool(self.kernel), "seqkit's LSTM kernel is written in TensorFlow"),
             "jit_compile": (self.jit_compile is False, "on JAX every epoch is one jax.jit program"),
-            "precision": (self.precision != "float32", "on JAX seqkit trains in float32"),
+            "precision": (self.precision not in ("auto", "float32"), "on JAX seqkit trains in float32"),
         }
         for name, (refused, why) in tensorflow_only.items():
             if refused:
@@ -222,7 +226,9 @@ class StreamTrainer(Trainer):
         The text is read as this trainer's ``batch_size`` parallel streams of ``window``-step
         segments in compiled calls, the state carried as in training
         (:meth:`seqkit.engine.loops.StreamLoop.evaluate`), at least as fast as training; the
-        same figures as :meth:`SequenceModel.score <seqkit.sequence_model.SequenceModel.score>`.
+        same figures as :meth:`SequenceModel.score <seqkit.sequence_model.SequenceModel.score>`
+        (to bfloat16's rounding where the trainer trained in bfloat16: its loop scores in the
+        precision it trained in, a ``SequenceModel`` in float32).
 
         The score belongs to the model: a model this trainer did not just fit (a loaded bundle,
         or the trainer not fitted at all) is scored by :meth:`SequenceModel.score` with this
@@ -317,7 +323,7 @@ class StreamTrainer(Trainer):
         """The stream network: ids and LSTM states in, logits and the new states out."""
         return build_stream_model(
             prepared.spec, vocabulary_size=prepared.vocabulary.size, use_cudnn=policy.use_cudnn,
-            precision=policy.precision,
+            precision=policy.network_precision,
         )
 
     def _policy(self, prepared: Prepared) -> DevicePolicy:
