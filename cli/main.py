@@ -21,6 +21,7 @@ from seqkit.version import __version__
 
 from .startup import enable_compilation_cache, exit_now
 
+from .cells import cells
 from .evaluate import evaluate
 from .experiments import experiments
 from .export import export
@@ -101,7 +102,7 @@ def main(ctx: click.Context, quiet: bool) -> None:
     ctx.meta["seqkit.quiet"] = quiet
 
 
-for command in (experiments, train, predict, generate, evaluate, inspect, vocab, export, info):
+for command in (experiments, train, predict, generate, evaluate, cells, inspect, vocab, export, info):
     main.add_command(command)
 
 

@@ -293,6 +293,19 @@ PAGES: tuple[Page, ...] = (
         slow=True,
     ),
     Page(
+        "inside",
+        edits=(Edit("model, history = trainer.fit(python_stdlib(max_bytes=200_000))",
+                    "model, history = trainer.fit(python_stdlib(max_bytes=200_000), verbose=1)",
+                    "`verbose=1` on the fit, to show Keras's progress bar"),),
+        after={
+            'figure = report.plot("line_position"': (
+                "# Notebook only: the figure itself (a matplotlib Figure shows itself as a cell's value).\n"
+                "figure"
+            ),
+        },
+        slow=True,
+    ),
+    Page(
         "cli",
         after={
             '!seqkit train --tokens "C G Am F C G Am F C G Am F C G F C"': (
@@ -310,7 +323,7 @@ PAGES: tuple[Page, ...] = (
 )
 """The tutorials published as notebooks: the two that carry the origin tutorial's story (the
 alphabet, then state), held-out evaluation on real text, your own vocabulary, the layouts,
-in-batch training, variable-length windows, export, scale, generation and the command line. The first
+in-batch training, variable-length windows, export, scale, generation, looking inside the cells and the command line. The first
 runs in full in the test suite (about 15 s on two CPU cores, kernel start included); the
 others run in full in the slow suite, which CI runs too. A page's ``console`` blocks (a
 terminal session) run as ``!seqkit ...`` cells; its ``bash`` blocks (the reader's own files,

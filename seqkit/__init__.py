@@ -10,7 +10,8 @@ generates.
 >>> seqkit.Vocabulary.from_chars("ABCA").tokens
 ('A', 'B', 'C')
 
-:class:`SequenceModel` and :func:`load` (a bundle) are here too, imported on first use, so
+:class:`SequenceModel`, :func:`load` (a bundle) and :func:`~seqkit.inside.cells` (looking inside
+the LSTM cells) are here too, imported on first use, so
 that ``import seqkit`` stays free of Keras and TensorFlow until they are needed.
 """
 
@@ -48,6 +49,7 @@ __all__ = [
     "Windows",
     "__version__",
     "alphabet",
+    "cells",
     "load",
     "load_text",
     "make_layout",
@@ -57,11 +59,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``SequenceModel`` and ``load`` on first use (they import Keras)."""
+    """``SequenceModel``, ``load`` and ``cells`` on first use (they import Keras)."""
     if name == "SequenceModel":
         from seqkit.sequence_model import SequenceModel
 
         return SequenceModel
+    if name == "cells":
+        from seqkit.inside import cells
+
+        return cells
     if name == "load":
         from seqkit.sequence_model import load_bundle
 

@@ -1,6 +1,6 @@
 """Pictures of training: loss and accuracy curves, and the LSTM's hidden state.
 
-Three functions, each with one job:
+Five functions, each with one job:
 
 - :func:`plot_history` draws loss and accuracy per epoch of one or several
   runs, side by side.
@@ -8,6 +8,11 @@ Three functions, each with one job:
   after every step as it reads a token sequence (no drawing; a NumPy array).
 - :func:`plot_hidden_states` draws that trace as a heat map, optionally beside
   the same sequence read with a reset part-way, to show what a reset does.
+- :func:`plot_activation_text` draws a text with each character coloured by
+  one unit's activation (Karpathy, Johnson & Fei-Fei 2015; for an HTML page
+  see :mod:`seqkit.activation_html`).
+- :func:`plot_gate_saturation` draws how often each unit's gates are
+  saturated, one panel per gate, one colour per layer.
 
 The drawing functions return the matplotlib ``Figure``, draw into your own
 axes when given ``ax=`` (one ``Axes`` per panel), and write a PNG only when
@@ -40,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqkit.checks import is_int
+from seqkit.checks import check_int, is_int
 from seqkit.errors import ConfigurationError, DataError, MissingDependencyError
 from seqkit.files import write_bytes_atomic
 from seqkit.models import recurrent_layers
@@ -418,4 +423,340 @@ def plot_hidden_states(
     figure.colorbar(image, ax=list(grid), shrink=0.8, label="h (hidden state)")
     if title:
         figure.suptitle(title)
+    return _save_png(figure, target)
+
+
+# Looking inside the cells ---------------------------------------------------------------
+MAX_PLOTTED_TOKENS = 5_000
+"""The most tokens :func:`plot_activation_text` draws; pass a slice of a longer text."""
+
+MAX_PLOTTED_CELLS = 40_000
+"""The most character cells :func:`plot_activation_text` draws (long word-level tokens)."""
+
+TAB_WIDTH = 8
+"""A tab fills the cells up to the next multiple of this column."""
+
+ACTIVATION_COLORS = ("#0000ff", "#ffffff", "#ff0000")
+"""Blue at ``-limit``, white at 0, red at ``+limit`` (as in :mod:`seqkit.activation_html`)."""
+
+_CELL_WIDTH = 0.11  # inches per character cell in a figure plot_activation_text makes
+_CELL_HEIGHT = 0.2
+_DARK = 0.6  # past this share of the limit a cell is dark enough for white letters
+_NEWLINE_MARK = "↵"
+
+
+@functools.cache
+def _activation_colormap() -> Any:
+    """The blue-white-red colormap of activations (built on first use: matplotlib is lazy)."""
+    try:
+        from matplotlib.colors import LinearSegmentedColormap
+    except ImportError:
+        raise MissingDependencyError(INSTALL_HINT) from None
+    colormap = LinearSegmentedColormap.from_list("seqkit_activation", list(ACTIVATION_COLORS))
+    return colormap.with_extremes(bad=(1.0, 1.0, 1.0, 0.0))  # cells no character falls in: transparent
+
+
+def _check_limit(limit: float) -> float:
+    if isinstance(limit, bool) or not isinstance(limit, int | float | np.integer | np.floating):
+        limit_ok = False
+    else:
+        limit_ok = bool(np.isfinite(limit)) and limit > 0
+    if not limit_ok:
+        raise ConfigurationError(
+            f"limit must be a finite number > 0 (the magnitude drawn at full colour, 1.0 for h or tanh(c)); "
+            f"got {limit!r}."
+        )
+    return float(limit)
+
+
+def _activation_row(tokens: Sequence[str], values: Any) -> tuple[list[str], np.ndarray]:
+    """``tokens`` as a list of strings and ``values`` as finite floats, one per token."""
+    if len(tokens) > MAX_PLOTTED_TOKENS:
+        raise DataError(
+            f"plot_activation_text draws at most {MAX_PLOTTED_TOKENS} tokens; got {len(tokens)}. Pass a slice "
+            f"of the tokens and the matching values, e.g. tokens[:{MAX_PLOTTED_TOKENS}] (or write a longer text "
+            "with seqkit.activation_html)."
+        )
+    listed = list(tokens)
+    for position, token in enumerate(listed):
+        if not isinstance(token, str):
+            raise DataError(
+                f"Tokens must be strings; got a {type(token).__name__} at position {position}: {token!r}."
+            )
+    try:
+        row = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"values must be numbers, one per token; got {type(values).__name__} that is not a numeric array."
+        ) from None
+    if row.ndim != 1:
+        raise DataError(
+            f"plot_activation_text draws one unit: values must be 1-D, one per token; got an array of shape "
+            f"{row.shape}. Pass one row, e.g. values[unit]."
+        )
+    if len(row) != len(listed):
+        raise DataError(
+            f"plot_activation_text needs one value per token; got {len(listed)} tokens and {len(row)} values. "
+            "Pass values with one entry per token."
+        )
+    bad = ~np.isfinite(row)
+    if bad.any():
+        raise DataError(
+            f"values must be finite; got {int(bad.sum())} NaN or infinite value(s), the first at token "
+            f"{int(np.argmax(bad))}. Replace them (e.g. numpy.nan_to_num) or pass a slice without them."
+        )
+    return listed, row
+
+
+def _text_cells(tokens: Sequence[str], columns: int) -> list[tuple[int, int, str, int]]:
+    """``(row, column, character, token index)`` of each cell of the text laid out in a grid.
+
+    Lines wrap at ``columns`` and end at newlines; a newline takes a cell of
+    its own (drawn as ``↵``, in the column after a full line if need be). A
+    token that fits on a line but not in the rest of this one starts the next
+    line, so words are not split. A tab fills the cells up to the next tab stop.
+    """
+    cells: list[tuple[int, int, str, int]] = []
+    row = column = 0
+    for index, token in enumerate(tokens):
+        first_line = token.split("\n", 1)[0]
+        if 0 < column and column + len(first_line) > columns >= len(first_line):
+            row, column = row + 1, 0
+        for character in token:
+            if character == "\n":
+                cells.append((row, column, _NEWLINE_MARK, index))
+                row, column = row + 1, 0
+                continue
+            if column >= columns:
+                row, column = row + 1, 0
+            if character == "\t":
+                stop = min(columns, column + TAB_WIDTH - column % TAB_WIDTH)
+                cells.extend((row, cell, " ", index) for cell in range(column, stop))
+                column = stop
+            else:
+                cells.append((row, column, character, index))
+                column += 1
+        if len(cells) > MAX_PLOTTED_CELLS:
+            raise DataError(
+                f"plot_activation_text draws at most {MAX_PLOTTED_CELLS} character cells; the first {index + 1} "
+                "tokens already fill more. Pass a shorter slice of the tokens and the matching values."
+            )
+    return cells
+
+
+def plot_activation_text(
+    tokens: Sequence[str],
+    values: Sequence[float] | np.ndarray,
+    *,
+    ax: Axes | Sequence[Axes] | None = None,
+    path: str | os.PathLike[str] | None = None,
+    columns: int = 80,
+    limit: float = 1.0,
+    title: str | None = None,
+) -> Figure:
+    """Draw a text with each character's cell coloured by one unit's activation.
+
+    The picture of Karpathy, Johnson & Fei-Fei (2015): the text laid out in a
+    monospace grid, each character on a cell coloured blue (``-limit``) to
+    white (0) to red (``+limit``), values clipped to that range, with a small
+    colour bar. A token of several characters (word level) colours all its
+    cells with its value, and starts a new line rather than being split when
+    it does not fit in the rest of one. Lines wrap at ``columns`` and end at
+    newlines, whose cell shows ``↵``; a space's cell is coloured but blank, a
+    tab fills the cells up to the next multiple of :data:`TAB_WIDTH`. When the
+    cells are too small for letters (a small ``ax``), only the colours are
+    drawn. For longer texts, or to hover over values, use
+    :func:`seqkit.activation_html.activation_html`.
+
+    Args:
+        tokens: the text read, one string per step: characters (``"hello"``
+            works as is) or words; at most :data:`MAX_PLOTTED_TOKENS`.
+        values: one activation per token (e.g. ``h`` or ``tanh(c)`` of one unit).
+        ax: the matplotlib Axes to draw into (one). Defaults to None: a new figure.
+        path: a PNG file to write (replaced atomically; parent folders are
+            created). Defaults to None: nothing is written.
+        columns: where lines wrap, in characters. Defaults to 80.
+        limit: the magnitude drawn at full colour. Defaults to 1.0.
+        title: a title over the text. Defaults to none.
+
+    Returns:
+        The matplotlib ``Figure`` drawn into (the one holding ``ax``, if given).
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+        ConfigurationError: ``path`` does not end in ``.png``, ``ax`` is not one
+            Axes, ``columns`` is not an int >= 1 or ``limit`` not a number > 0.
+        DataError: more than :data:`MAX_PLOTTED_TOKENS` tokens (or
+            :data:`MAX_PLOTTED_CELLS` cells), a token is not a string, or
+            ``values`` is not 1-D finite numbers with one per token.
+
+    >>> text = "if (x) {\\n\\treturn;\\n}"
+    >>> figure = plot_activation_text(text, [0.1] * len(text), title="unit 3")
+    >>> figure.axes[0].get_title(loc="left"), len(figure.axes[0].images)
+    ('unit 3', 1)
+    """
+    target = _check_png_path(path)
+    axes_given = _target_axes(ax, 1, "plot_activation_text")
+    columns = check_int("plot_activation_text", "columns", columns)
+    limit = _check_limit(limit)
+    listed, row_values = _activation_row(tokens, values)
+    cells = _text_cells(listed, columns)
+    rows = max((cell[0] for cell in cells), default=0) + 1
+    width = max([columns if rows > 1 else 0, *(cell[1] + 1 for cell in cells), 1])
+    grid = np.full((rows, width), np.nan)
+    for row, column, _, index in cells:
+        grid[row, column] = row_values[index]
+    colormap = _activation_colormap()
+    if axes_given is None:
+        height = _CELL_HEIGHT * rows + (0.8 if title else 0.5)
+        figure = _new_figure(max(2.0, _CELL_WIDTH * width + 1.0), max(1.0, height))
+        axes = figure.subplots()
+        aspect: float | str = _CELL_HEIGHT / _CELL_WIDTH  # cells keep their shape in a figure wider than the text
+        cell_width, cell_height = _CELL_WIDTH, _CELL_HEIGHT
+    else:
+        axes = axes_given[0]
+        figure = _root_figure(axes)
+        box = axes.get_position()
+        figure_width, figure_height = figure.get_size_inches()
+        cell_width, cell_height = box.width * figure_width / width, box.height * figure_height / rows
+        aspect = "auto"
+    image = axes.imshow(
+        np.ma.masked_invalid(grid), cmap=colormap, vmin=-limit, vmax=limit, interpolation="nearest",
+        aspect=aspect, extent=(0, width, rows, 0),
+    )
+    fontsize = min(9.5, 72 * cell_width / 0.85, 72 * cell_height * 0.65)
+    if fontsize >= 3.0:  # letters readable: draw them on their cells
+        for row, column, character, index in cells:
+            if character == " " or not character.isprintable():
+                continue
+            dark = abs(row_values[index]) >= _DARK * limit
+            color = "white" if dark else ("0.45" if character == _NEWLINE_MARK else "black")
+            axes.text(
+                column + 0.5, row + 0.5, character, ha="center", va="center", family="monospace",
+                fontsize=fontsize, color=color, parse_math=False,
+            )
+    axes.set_xlim(0, width)
+    axes.set_ylim(rows, 0)
+    axes.set_axis_off()
+    if title:
+        axes.set_title(title, loc="left", fontsize="medium", parse_math=False)
+    figure.colorbar(
+        image, ax=axes, location="right", fraction=0.03, pad=0.01,
+        shrink=min(1.0, 2.5 / max(cell_height * rows, 1e-9)), label="activation",
+    )
+    return _save_png(figure, target)
+
+
+def _fractions(name: str, values: Any) -> np.ndarray:
+    """``values`` as a float array ``(layers, gates, units)`` of fractions in [0, 1]."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"{name} must be numbers of shape (layers, gates, units); got {type(values).__name__} that is not "
+            "a numeric array."
+        ) from None
+    if array.ndim != 3 or 0 in array.shape:
+        raise DataError(
+            f"{name} must have shape (layers, gates, units), each at least 1; got an array of shape {array.shape}."
+        )
+    outside = ~((array >= 0.0) & (array <= 1.0))  # NaN is outside too
+    if outside.any():
+        first = tuple(int(index) for index in np.argwhere(outside)[0])
+        raise DataError(
+            f"{name} holds fractions of time steps, each in [0, 1]; got {int(outside.sum())} value(s) outside, "
+            f"the first {float(array[first])!r} at index {first}. Divide counts by the number of steps."
+        )
+    return array
+
+
+def _names(what: str, names: Sequence[str], count: int) -> list[str]:
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names) or len(names) != count:
+        raise ConfigurationError(
+            f"{what} must be a list of {count} name(s), one per {what[:-1]} of left and right; got {names!r}."
+        )
+    return list(names)
+
+
+def plot_gate_saturation(
+    left: np.ndarray,
+    right: np.ndarray,
+    *,
+    gates: Sequence[str] = ("input", "forget", "output"),
+    layers: Sequence[str] | None = None,
+    ax: Axes | Sequence[Axes] | None = None,
+    path: str | os.PathLike[str] | None = None,
+) -> Figure:
+    """Draw how often each gate of each unit is saturated: one panel per gate.
+
+    The gate scatter of Karpathy, Johnson & Fei-Fei (2015): each point is one
+    unit, at x = the fraction of time steps its gate was left-saturated (below
+    0.1: closed) and y = the fraction right-saturated (above 0.9: open), one
+    colour per layer. Points on the faint diagonal x + y = 1 are always
+    saturated; a forget gate high on the y axis is an integrator that
+    remembers, one far right a unit that forgets at once.
+
+    Args:
+        left: fractions in [0, 1] of shape ``(layers, gates, units)``: how
+            often each gate was below 0.1.
+        right: the same shape: how often each gate was above 0.9.
+        gates: a name per gate, in the order of axis 1; panel ``i`` is titled
+            ``"<name> gate"``. Defaults to ``("input", "forget", "output")``.
+        layers: a legend name per layer. Defaults to None: ``"layer 1"``,
+            ``"layer 2"``...
+        ax: the matplotlib Axes to draw into, one per gate. Defaults to None:
+            a new figure.
+        path: a PNG file to write (replaced atomically; parent folders are
+            created). Defaults to None: nothing is written.
+
+    Returns:
+        The matplotlib ``Figure`` drawn into (the one holding ``ax``, if given).
+
+    Raises:
+        MissingDependencyError: matplotlib is not installed.
+        ConfigurationError: ``path`` does not end in ``.png``, ``ax`` does not
+            hold one Axes per gate, or ``gates`` / ``layers`` do not name each
+            gate / layer of the arrays.
+        DataError: ``left`` or ``right`` is not a 3-D numeric array, their shapes
+            differ, or a value is outside [0, 1].
+
+    >>> left = np.array([[[0.1, 0.5], [0.0, 0.2], [0.3, 0.3]]])
+    >>> figure = plot_gate_saturation(left, 1.0 - left)
+    >>> [axes.get_title() for axes in figure.axes]
+    ['input gate', 'forget gate', 'output gate']
+    """
+    target = _check_png_path(path)
+    gate_count = len(gates) if not isinstance(gates, str) else 1
+    axes_given = _target_axes(ax, gate_count, "plot_gate_saturation")
+    left_array, right_array = _fractions("left", left), _fractions("right", right)
+    if left_array.shape != right_array.shape:
+        raise DataError(
+            f"left and right must have the same shape (layers, gates, units); got {left_array.shape} and "
+            f"{right_array.shape}."
+        )
+    layer_count, gate_axis, _ = left_array.shape
+    gate_names = _names("gates", gates, gate_axis)
+    layer_names = _names("layers", layers, layer_count) if layers is not None else [
+        f"layer {number}" for number in range(1, layer_count + 1)
+    ]
+    if axes_given is None:
+        figure = _new_figure(3.8 * gate_axis + 0.4, 4.2)
+        panels = list(np.ravel(figure.subplots(1, gate_axis, squeeze=False)))
+    else:
+        figure, panels = _root_figure(axes_given[0]), axes_given
+    for gate, (axes, gate_name) in enumerate(zip(panels, gate_names, strict=True)):
+        axes.plot([0.0, 1.0], [1.0, 0.0], color="0.75", linewidth=0.8, linestyle="--", zorder=0)
+        for layer, layer_name in enumerate(layer_names):
+            axes.scatter(
+                left_array[layer, gate], right_array[layer, gate], s=14, alpha=0.7, color=f"C{layer}",
+                label=layer_name, clip_on=False, linewidths=0,
+            )
+        axes.set_xlim(0.0, 1.0)
+        axes.set_ylim(0.0, 1.0)
+        axes.set_aspect("equal")
+        axes.set_title(f"{gate_name} gate", parse_math=False)
+        axes.set_xlabel("fraction left-saturated (< 0.1)")
+        axes.set_ylabel("fraction right-saturated (> 0.9)")
+        axes.grid(True, alpha=0.3)
+    panels[-1].legend(loc="upper right", fontsize="small")
     return _save_png(figure, target)

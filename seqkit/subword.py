@@ -205,6 +205,21 @@ class SubwordVocabulary(Vocabulary, format_name=FORMAT_NAME):
         except TypeError:  # the only str tokenizers refuses: one with a lone surrogate
             raise _surrogate_error() from None
 
+    def offsets(self, text: str) -> list[tuple[int, int]]:
+        """Where each piece of :meth:`split` lies in ``text``: ``(start, end)`` character offsets
+        (``end`` excluded), as the tokenizer reports them.
+
+        >>> vocabulary = SubwordVocabulary.train("ab ab", kind="bpe", vocab_size=258)
+        >>> vocabulary.split("ab ab"), vocabulary.offsets("ab ab")
+        (['ab', 'Ġab'], [(0, 2), (2, 5)])
+        """
+        if not isinstance(text, str):
+            raise VocabularyError(f"offsets takes a string of text; got {type(text).__name__}.")
+        try:
+            return [tuple(pair) for pair in self._tokenizer.encode(text, add_special_tokens=False).offsets]
+        except TypeError:
+            raise _surrogate_error() from None
+
     def join(self, pieces: Iterable[str]) -> str:
         """The text ``pieces`` stand for: :meth:`split` reversed.
 
