@@ -9,4 +9,4 @@ record it.
 2
 """
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"

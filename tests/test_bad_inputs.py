@@ -24,7 +24,7 @@ import seqkit
 from seqkit.datasets import Corpus, load_text
 from seqkit.errors import SeqkitError
 from seqkit.sequence_model import load_bundle, save_bundle
-from seqkit.trainers import RandomWindows, StatefulTrainer, StatelessTrainer
+from seqkit.trainers import RandomWindows, StatefulTrainer, StatelessTrainer, StreamTrainer
 from seqkit.vocab import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -294,6 +294,17 @@ ROWS: list[Row] = [
         "Invalid value for '--steps' / '--max-steps': 100000000000 is not in the range 1<=x<=1000000."),
     Row("cli-generate-empty-prime", "seqkit generate {bundle} --prime ''", ["generate", "{bundle}", "--prime", ""],
         "exit 2", "Error: --prime is empty; give at least one token to start from (e.g. --prime A)."),
+    cli("cli-cells-invalid-regex", "cells {bundle} --text {bundle} --probe (a", 2,
+        "Invalid value for --probe: The probe '(a' is neither a builtin probe (string, comment, bracket_depth, "
+        "line_position, indentation, word_start) nor a valid regular expression (missing ), unterminated subpattern "
+        "at position 0). Give a builtin name or a valid Python regular expression."),
+    Row("cells-short-text", "seqkit.cells(model, 'ABC')", lambda p: seqkit.cells(p["model"], "ABC"), "DataError",
+        "cells needs a text of at least 100 tokens to correlate units with probes; got 3. Give a longer text."),
+    Row("precision-unknown", "StreamTrainer(precision='bfloat16').fit(...)",
+        lambda p: StreamTrainer(precision="bfloat16", **p["tiny"]).fit(seqkit.alphabet()),
+        "ConfigurationError",
+        "The 'precision' parameter of StreamTrainer must be 'auto', 'float32', 'mixed_float16' or 'mixed_bfloat16'. "
+        "Got 'bfloat16' instead."),
     cli("cli-generate-beam-and-temperature", "generate {bundle} --prime A --beam 4 --temperature 0.8", 2,
         "--beam finds the most likely continuations and draws nothing; drop --temperature, --top-k and --top-p, "
         "or drop --beam."),

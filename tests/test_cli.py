@@ -744,6 +744,7 @@ def test_sigterm_stops_training_like_ctrl_c_with_exit_143(runner, tmp_path, monk
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
+@pytest.mark.slow  # 2-4 s on 2 cores; CI runs it
 def test_an_interruption_reports_the_epoch_the_checkpoint_holds(runner, tmp_path):
     from seqkit.cli.train import interrupted_message
 
@@ -758,6 +759,7 @@ def test_an_interruption_reports_the_epoch_the_checkpoint_holds(runner, tmp_path
     assert f"Resuming from the checkpoint in {run} at epoch 3." in " ".join(resumed.stderr.split())
 
 
+@pytest.mark.slow  # 2-4 s on 2 cores; CI runs it
 def test_stream_training_checkpoints_inside_epochs_and_resumes(runner, tmp_path):
     run = tmp_path / "run"
     stream = ["--trainer", "stream", "--window", "4", "--batch-size", "2", "--units", "8"]
@@ -799,6 +801,7 @@ def test_a_resume_inside_an_epoch_names_the_step(runner, tmp_path):
 
 
 # Multi-worker start-up ------------------------------------------------------------------
+@pytest.mark.slow  # 2-4 s on 2 cores; CI runs it
 def test_multi_worker_names_the_peers_and_fails_after_the_startup_timeout(runner):
     import socket
 

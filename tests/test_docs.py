@@ -177,7 +177,7 @@ def test_the_tutorials_are_collected():
     } <= names
 
 
-QUICK = {"index.md", "quickstart.md", "in-batch.md", "reliability.md", "scale.md"}
+QUICK = {"index.md", "quickstart.md"}
 """The pages the default suite runs; the others train for seconds each and run in the slow suite (CI)."""
 
 

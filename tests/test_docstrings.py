@@ -38,7 +38,15 @@ def test_the_seqkit_package_and_its_data_layer_are_collected():
     assert seqkit.__name__ in MODULE_NAMES
 
 
-@pytest.mark.parametrize("module_name", MODULE_NAMES)
+SLOW_MODULES = {"seqkit.sequence_model", "seqkit.plot", "seqkit.callbacks"}
+"""Modules whose examples train several models (5-7 s each on 2 cores): run in the slow suite,
+which CI runs, to keep the default suite near its 5-minute budget."""
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_MODULES else name for name in MODULE_NAMES],
+)
 def test_docstring_examples_run(module_name):
     module = importlib.import_module(module_name)
     finder = doctest.DocTestFinder(exclude_empty=True)

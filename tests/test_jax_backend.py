@@ -108,7 +108,7 @@ def test_a_stateless_tensorflow_bundle_generates_the_same_greedy_text_on_jax(tmp
     bundle = model.save(tmp_path / "stateless.seqkit")
     result = run_worker("generate", str(bundle), "def ", "30")
     assert result["greedy"] == "".join(model.generate("def ", steps=30))
-    assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5)
+    assert result["score"] == pytest.approx(model.score(TEXT).loss, rel=1e-5, abs=1e-6)  # a loss near 0: float32 noise
 
 
 def test_a_window_trainer_on_jax_says_it_needs_tensorflow(monkeypatch: pytest.MonkeyPatch) -> None:

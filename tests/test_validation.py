@@ -202,6 +202,7 @@ def test_a_megabyte_of_the_standard_library():
     assert history.bits_per_token[best] < history.val_bits_per_token[best]
 
 
+@pytest.mark.slow  # 2-4 s on 2 cores; CI runs it
 def test_a_token_file_takes_held_out_text_at_its_own_level_but_no_fraction(tmp_path):
     from seqkit.streams import encode_corpus
 
