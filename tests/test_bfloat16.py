@@ -262,3 +262,14 @@ def test_a_float32_checkpoint_resumes_under_auto_where_auto_is_float32(tmp_path,
 def test_bfloat16_on_a_gpu_keeps_keras_layers():
     policy = choose_policy(units=64, batch_size=32, device="gpu", precision="mixed_bfloat16", kernel=None)
     assert not policy.kernel and policy.network_precision == "mixed_bfloat16"
+
+
+@pytest.mark.slow  # trains
+def test_seqkit_train_says_the_warning_as_a_note(runner):
+    from seqkit.cli.main import main
+
+    result = runner.invoke(main, ["train", "--window", "3", "--units", "4", "--epochs", "1", "--precision",
+                                  "mixed_bfloat16"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert KERAS_BFLOAT16 in result.stderr.replace("\n", " ").replace("  ", " ")
+    assert "PrecisionWarning" not in result.output

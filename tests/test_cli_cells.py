@@ -100,3 +100,10 @@ def test_a_short_text_fails_in_one_line(runner, files, tmp_path):
         "cells needs a text of at least 100 tokens to correlate units with probes; got 6. Give a longer text."
     )
     assert "Traceback" not in result.output
+
+
+def test_the_help_names_the_library_s_builtin_probes():
+    from seqkit.cli.cells import BUILTIN_NAMES
+    from seqkit.probes import BUILTIN_PROBES
+
+    assert BUILTIN_NAMES == BUILTIN_PROBES
