@@ -35,22 +35,6 @@ HELD_OUT_CHARACTERS = 200_000
 """Characters of held-out source read through each model (its last fifth scores the ranking)."""
 
 
-def held_out_source(megabytes: float, characters: int) -> str:
-    """Standard-library source after the first ``megabytes`` (whole files): text the models never saw."""
-    from seqkit.corpora import python_stdlib_files
-
-    trained = set(python_stdlib_files(int(megabytes * 1_000_000)))
-    parts, total = [], 0
-    for path in python_stdlib_files(int(megabytes * 1_000_000) + 4 * characters + 1_000_000):
-        if path in trained:
-            continue
-        parts.append(path.read_text(encoding="utf-8"))
-        total += len(parts[-1])
-        if total >= characters:
-            break
-    return "".join(parts)[:characters]
-
-
 def parse_size(size: str) -> tuple[int, int]:
     """``"128x2"``: 128 units, 2 layers; ``"256"``: one layer."""
     units, _, layers = size.partition("x")
@@ -62,7 +46,7 @@ def run(
     save: str | None = None,
 ) -> None:
     import seqkit
-    from seqkit.corpora import python_stdlib
+    from seqkit.corpora import python_stdlib, python_stdlib_after
     from seqkit.trainers import StreamTrainer
 
     corpus = python_stdlib(max_bytes=int(megabytes * 1_000_000))
@@ -74,7 +58,7 @@ def run(
     if save:
         os.makedirs(save, exist_ok=True)
         model.save(os.path.join(save, f"code-{units}x{layers}.seqkit"))
-    text = "".join(character for character in held_out_source(megabytes, held_out)
+    text = "".join(character for character in python_stdlib_after(int(megabytes * 1_000_000), held_out)
                    if character in set(model.vocabulary.tokens))
     bits = model.score(text).loss / math.log(2)
     started = time.perf_counter()

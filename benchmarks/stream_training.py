@@ -61,25 +61,12 @@ HELD_OUT_CHARACTERS = 100_000
 """Characters of held-out text each contender is scored on after training (bits per character)."""
 
 
-def held_out_text(megabytes: float, characters: int = HELD_OUT_CHARACTERS) -> str:
-    """The standard library's source that follows the first ``megabytes`` (whole files), the
-    first ``characters`` of it: text no contender trained on."""
-    from seqkit.corpora import python_stdlib_files
+def held_out_text(megabytes: float, tokens: set[str], characters: int = HELD_OUT_CHARACTERS) -> str:
+    """The first ``characters`` of the standard library's source after the first ``megabytes``
+    (text no contender trained on) that the vocabulary ``tokens`` has."""
+    from seqkit.corpora import python_stdlib_after
 
-    trained = set(python_stdlib_files(int(megabytes * 1_000_000)))
-    text, total = [], 0
-    for path in python_stdlib_files(int(megabytes * 1_000_000) + 4 * characters + 1_000_000):
-        if path in trained:
-            continue
-        text.append(path.read_text(encoding="utf-8"))
-        total += len(text[-1])
-        if total >= 2 * characters:  # enough left after the characters no vocabulary has are dropped
-            break
-    return "".join(text)
-
-
-def _in_vocabulary(text: str, tokens: set[str], characters: int) -> str:
-    """``text`` without the characters a vocabulary lacks, cut to ``characters``."""
+    text = python_stdlib_after(int(megabytes * 1_000_000), 2 * characters)  # enough once others are dropped
     return "".join(character for character in text if character in tokens)[:characters]
 
 
@@ -105,7 +92,7 @@ def seqkit_run(
         model, history = trainer.fit(corpus)
     tokens = model.spec["samples"]
     epoch_seconds = float(trainer.epoch_seconds_[-1])
-    text = _in_vocabulary(held_out_text(megabytes, held_out), set(model.vocabulary.tokens), held_out)
+    text = held_out_text(megabytes, set(model.vocabulary.tokens), held_out)
     score = model.score(text)
     return {
         "held_out_bits_per_char": score.loss / math.log(2),
@@ -272,7 +259,7 @@ def torch_run(
         seconds.append(time.perf_counter() - started)
         losses.append(total / steps)
     tokens_per_epoch = steps * streams * SEGMENT
-    text = _in_vocabulary(held_out_text(megabytes, held_out), set(vocabulary.tokens), held_out)
+    text = held_out_text(megabytes, set(vocabulary.tokens), held_out)
     held_inputs, held_targets = (torch.from_numpy(array) for array in _stream_batches(vocabulary.encode_array(text), streams))
     state, total = (torch.zeros(1, streams, units), torch.zeros(1, streams, units)), 0.0
     with torch.no_grad():

@@ -333,7 +333,9 @@ never run. A page whose full run would be too long even there gets ``parameters`
 
 
 # Building ---------------------------------------------------------------------------------
-FENCE = re.compile(r"^```(\w*)\s*$")
+FENCE = re.compile(r"^```(\w*)(?:[ \t]+(\S+))?[ \t]*$")
+OUTPUT_CHECK = "output_check"
+"""The cell metadata key (under ``seqkit``) that keeps how a page compares an output: ```text rounding``/``sample``."""
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 PAGE_LINK = re.compile(r"\]\(([\w.-]+)\.md(#[^)\s]*)?\)")
 PAGE_NOTE = re.compile(r"^\*This page as a notebook:\*.*\n\n?", re.MULTILINE)
@@ -365,9 +367,14 @@ def _stream(text: str) -> NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
-def _split_markdown(source: str) -> list[tuple[str, str]]:
-    """A markdown cell as ``(kind, text)`` pieces: ``"markdown"``, ``"text"`` (a text block) or ``"console"``."""
-    pieces: list[tuple[str, str]] = []
+def _split_markdown(source: str) -> list[tuple[str, str, str]]:
+    """A markdown cell as ``(kind, text, check)`` pieces.
+
+    ``kind`` is ``"markdown"``, ``"text"`` (a text block) or ``"console"``; ``check`` is
+    the word after ``text`` in a text block's fence (``rounding``, ``sample``; ``""``
+    for none), which ``tests/test_notebooks.py`` compares the executed output by.
+    """
+    pieces: list[tuple[str, str, str]] = []
     lines = source.split("\n")
     prose: list[str] = []
     index = 0
@@ -378,15 +385,15 @@ def _split_markdown(source: str) -> list[tuple[str, str]]:
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
             if "\n".join(prose).strip():
-                pieces.append(("markdown", "\n".join(prose).strip("\n")))
+                pieces.append(("markdown", "\n".join(prose).strip("\n"), ""))
             prose = []
-            pieces.append((match.group(1), "\n".join(lines[index + 1 : end]) + "\n"))
+            pieces.append((match.group(1), "\n".join(lines[index + 1 : end]) + "\n", match.group(2) or ""))
             index = end + 1
         else:
             prose.append(lines[index])
             index += 1
     if "\n".join(prose).strip():
-        pieces.append(("markdown", "\n".join(prose).strip("\n")))
+        pieces.append(("markdown", "\n".join(prose).strip("\n"), ""))
     return pieces
 
 
@@ -451,9 +458,11 @@ def build(page: Page) -> NotebookNode:
             if cell.source.startswith(SHELL_MAGIC):  # a ```bash block: the reader's own files or machine
                 cells[-1].metadata["tags"] = [SKIP_TAG]
             continue
-        for kind, text in _split_markdown(cell.source):
+        for kind, text, check in _split_markdown(cell.source):
             if kind == "text" and cells and cells[-1].cell_type == "code" and not cells[-1].outputs:
                 cells[-1].outputs.append(_stream(text))
+                if check:
+                    cells[-1].metadata["seqkit"] = {OUTPUT_CHECK: check}
             elif kind == "console":
                 cells.extend(_console_cells(text))
             elif kind == "text":

@@ -15,18 +15,32 @@ seqkit, for tests and quick examples.
 
 from __future__ import annotations
 
+import os
 import sysconfig
 from importlib import resources
 from pathlib import Path
 
-from seqkit.checks import check_optional_int
+from seqkit.checks import check_int, check_optional_int
 from seqkit.datasets import Corpus
 from seqkit.errors import DataError, parameter_error
 
-__all__ = ["python_stdlib", "python_stdlib_files", "sample_text", "SAMPLE_TEXTS"]
+__all__ = ["python_stdlib", "python_stdlib_after", "python_stdlib_files", "sample_text", "SAMPLE_TEXTS"]
 
 SAMPLE_TEXTS: tuple[str, ...] = ("tiny_python",)
 """The texts bundled in ``seqkit/data``."""
+
+
+THIRD_PARTY = ("site-packages", "dist-packages")
+"""The folders of installed packages, left out of the standard library's source."""
+
+
+def _python_sources(root: Path) -> list[Path]:
+    """The ``*.py`` paths under ``root``, sorted, outside :data:`THIRD_PARTY` folders (never walked into)."""
+    paths: list[Path] = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in THIRD_PARTY]
+        paths.extend(Path(folder) / name for name in names if name.endswith(".py"))
+    return sorted(paths)
 
 
 def python_stdlib_files(max_bytes: int | None = None) -> list[Path]:
@@ -44,8 +58,8 @@ def python_stdlib_files(max_bytes: int | None = None) -> list[Path]:
     root = Path(sysconfig.get_paths()["stdlib"])
     files: list[Path] = []
     total = 0
-    for path in sorted(root.rglob("*.py")):
-        if {"site-packages", "dist-packages"} & set(path.parts) or not path.is_file():
+    for path in _python_sources(root):
+        if not path.is_file():
             continue
         size = path.stat().st_size
         if size == 0:
@@ -84,6 +98,47 @@ def python_stdlib(max_bytes: int | None = 20_000_000) -> Corpus:
         if text:
             documents.append(text)
     return Corpus.from_sequences(documents, level="char", name="python-stdlib")
+
+
+def python_stdlib_after(max_bytes: int, characters: int) -> str:
+    """The standard library's source after its first ``max_bytes``: text a model of them never saw.
+
+    A model trained on ``python_stdlib(max_bytes=max_bytes)`` read the files that
+    :func:`python_stdlib_files` lists for ``max_bytes``; this is the source of the files
+    that follow them, in the same order, joined: the held-out text to score that model
+    on, or to read it against (``seqkit.cells``). It may hold characters the model's
+    vocabulary lacks; drop those before scoring.
+
+    Args:
+        max_bytes: the ``max_bytes`` the model's corpus was read with.
+        characters: how many characters to return (fewer only when the standard
+            library ends first).
+
+    Returns:
+        The first ``characters`` characters of the files after the first ``max_bytes``.
+
+    >>> trained = python_stdlib(max_bytes=50_000)
+    >>> unseen = python_stdlib_after(50_000, 2_000)
+    >>> len(unseen), unseen[:300] in "".join("".join(document) for document in trained.sequences)
+    (2000, False)
+    """
+    max_bytes = check_int("python_stdlib_after", "max_bytes", max_bytes)
+    characters = check_int("python_stdlib_after", "characters", characters)
+    trained = set(python_stdlib_files(max_bytes))
+    parts: list[str] = []
+    total = 0
+    for path in python_stdlib_files(None):
+        if total >= characters:
+            break
+        if path in trained:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        parts.append(text)
+        total += len(text)
+    return "".join(parts)[:characters]
 
 
 def sample_text(name: str = "tiny_python") -> Corpus:

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from doc_outputs import matches
 
 nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbclient")
@@ -89,8 +90,11 @@ def assert_no_error_or_warning(notebook) -> None:
 
 
 def assert_outputs_match_the_page(built, executed) -> None:
-    """Each output the page states (with ``...`` wildcards) is what the cell printed."""
-    checker = doctest.OutputChecker()
+    """Each output the page states is what the cell printed, compared as ``test_docs`` compares it.
+
+    ``...`` is a wildcard; a cell whose page block is ```text rounding`` or ```text
+    sample`` (its metadata keeps which) is compared as ``doc_outputs`` says.
+    """
     failures = []
     for want_cell, got_cell in zip(_code(built), _code(executed), strict=True):
         want = _stdout(want_cell)
@@ -101,7 +105,8 @@ def assert_outputs_match_the_page(built, executed) -> None:
         flags = doctest.ELLIPSIS | (doctest.NORMALIZE_WHITESPACE if console else 0)
         if console:  # rich pads table lines; the page does not show trailing spaces
             got = "\n".join(line.rstrip() for line in got.splitlines()) + "\n"
-        if not checker.check_output(want, got, flags):
+        check = want_cell.metadata.get("seqkit", {}).get(make_notebooks.OUTPUT_CHECK, "exact")
+        if not matches(want, got, check, flags):
             failures.append(f"{want_cell.source!r}\n--- page\n{want}--- notebook\n{got}")
     assert not failures, "\n\n".join(failures)
 
@@ -189,6 +194,26 @@ def test_expected_output_blocks_become_outputs_and_commands_become_cells():
     assert command.source == "!seqkit experiments stateful --quiet"
     assert "The tutorial's experiments, reproduced" in _stdout(command)
     assert not any("](quickstart.md" in cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def test_a_page_output_compared_to_its_rounding_keeps_that_check_in_the_notebook():
+    notebook = make_notebooks.build(PAGES["validation"])
+    checks = [cell.metadata.get("seqkit", {}).get("output_check") for cell in _code(notebook) if _stdout(cell)]
+    assert checks.count("rounding") == 2 and checks.count(None) == len(checks) - 2
+    fences = [cell for cell in notebook.cells if re.search(r"^```text", cell.source, re.MULTILINE)]
+    assert not fences, "a page's output block was left in the notebook as text"
+
+
+def test_a_rounding_cell_takes_the_last_digit_and_an_exact_one_does_not():
+    built, executed = make_notebooks.build(PAGES["validation"]), make_notebooks.build(PAGES["validation"])
+    scored = [index for index, cell in enumerate(_code(built)) if "% right" in _stdout(cell)]
+    assert len(scored) == 1
+    printed = _code(executed)[scored[0]].outputs[0]
+    printed.text = printed.text.replace("66% right", "65% right")
+    assert_outputs_match_the_page(built, executed)
+    del _code(built)[scored[0]].metadata["seqkit"]
+    with pytest.raises(AssertionError, match="65% right"):
+        assert_outputs_match_the_page(built, executed)
 
 
 def test_a_notebook_edit_that_no_longer_matches_stops_the_generator():

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from seqkit.corpora import python_stdlib, python_stdlib_files, sample_text
+from seqkit.corpora import python_stdlib, python_stdlib_after, python_stdlib_files, sample_text
 from seqkit.datasets import Corpus
 from seqkit.engine import TrainingLoop, WindowedInputs, shuffled_plan
 from seqkit.errors import ConfigurationError, DataError
@@ -82,6 +82,19 @@ def test_python_stdlib_is_a_char_corpus_of_whole_files_within_the_limit():
     assert len(corpus.sequences) == len(files) > 1
     assert sum(path.stat().st_size for path in files) <= 300_000
     assert "def " in "".join(corpus.sequences[0]) or "import" in "".join(corpus.sequences[0])
+
+
+def test_python_stdlib_after_is_the_source_of_the_files_that_follow_a_corpus():
+    trained = python_stdlib_files(300_000)
+    following = python_stdlib_files(1_000_000)[len(trained)]
+    unseen = python_stdlib_after(300_000, 5_000)
+    assert len(unseen) == 5_000
+    assert unseen == following.read_text(encoding="utf-8")[:5_000]
+
+
+def test_python_stdlib_after_refuses_a_bad_length():
+    with pytest.raises(ConfigurationError, match="The 'characters' parameter of python_stdlib_after"):
+        python_stdlib_after(300_000, 0)
 
 
 def test_python_stdlib_files_refuse_a_bad_limit():
