@@ -335,7 +335,7 @@ never run. A page whose full run would be too long even there gets ``parameters`
 # Building ---------------------------------------------------------------------------------
 FENCE = re.compile(r"^```(\w*)(?:[ \t]+(\S+))?[ \t]*$")
 OUTPUT_CHECK = "output_check"
-"""The cell metadata key (under ``seqkit``) that keeps how a page compares an output: ```text rounding``/``sample``."""
+"""The cell metadata key (under ``seqkit``) that keeps the word after a page's output fence: ``rounding`` or ``sample``."""
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 PAGE_LINK = re.compile(r"\]\(([\w.-]+)\.md(#[^)\s]*)?\)")
 PAGE_NOTE = re.compile(r"^\*This page as a notebook:\*.*\n\n?", re.MULTILINE)
