@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sysconfig
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -89,15 +90,19 @@ def python_stdlib(max_bytes: int | None = 20_000_000) -> Corpus:
     Returns:
         A char-level :class:`~seqkit.datasets.Corpus` named ``"python-stdlib"``.
     """
-    documents: list[str] = []
-    for path in python_stdlib_files(max_bytes):
+    documents = list(_read_sources(python_stdlib_files(max_bytes)))
+    return Corpus.from_sequences(documents, level="char", name="python-stdlib")
+
+
+def _read_sources(paths: Iterable[Path]) -> Iterator[str]:
+    """The text of each of ``paths`` that reads as UTF-8 and is not empty, in order (lazily)."""
+    for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):
             continue
         if text:
-            documents.append(text)
-    return Corpus.from_sequences(documents, level="char", name="python-stdlib")
+            yield text
 
 
 def python_stdlib_after(max_bytes: int, characters: int) -> str:
@@ -127,17 +132,11 @@ def python_stdlib_after(max_bytes: int, characters: int) -> str:
     trained = set(python_stdlib_files(max_bytes))
     parts: list[str] = []
     total = 0
-    for path in python_stdlib_files(None):
-        if total >= characters:
-            break
-        if path in trained:
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
+    for text in _read_sources(path for path in python_stdlib_files(None) if path not in trained):
         parts.append(text)
         total += len(text)
+        if total >= characters:
+            break
     return "".join(parts)[:characters]
 
 
